@@ -1,0 +1,16 @@
+import type { Knex } from 'knex';
+import * as registry from './001_registry';
+
+/**
+ * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
+ * load the same way under tsx, ts-jest and compiled JavaScript. Never edit a migration after it lands:
+ * add a new one.
+ */
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['001_registry', registry],
+];

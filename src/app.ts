@@ -1,0 +1,41 @@
+import express, { Router } from 'express';
+import pinoHttp from 'pino-http';
+import type { AppContext } from './app-context';
+import { healthRoutes } from './http/health';
+import { nonFiniteAsString } from './http/json';
+import { mlflowRoutes } from './http/mlflow';
+import { endpointNotFound, errorHandler } from './http/middleware/errors';
+import { jsonBody } from './http/middleware/json-body';
+import { mountRoutes } from './http/route';
+import { ValidatorRegistry } from './http/validation';
+
+function strictRouter(): Router {
+  return Router({ caseSensitive: true, strict: true });
+}
+
+/**
+ * Builds the Express app from its parts without listening, so tests mount it with supertest. Routing is
+ * case-sensitive and strict: `/API/2.0/...` or a trailing `/` must never reach a handler (§7).
+ */
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
+  app.set('x-powered-by', false);
+  app.set('json replacer', nonFiniteAsString);
+  app.set('query parser', 'simple');
+
+  app.use(pinoHttp({ logger: ctx.log, quietReqLogger: true, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(healthRoutes(ctx));
+
+  const validators = new ValidatorRegistry();
+  const mlflow = strictRouter();
+  mlflow.use(jsonBody);
+  mountRoutes(mlflow, mlflowRoutes, ctx, validators);
+  app.use('/api/2.0/mlflow', mlflow);
+  app.use('/ajax-api/2.0/mlflow', mlflow);
+
+  app.use(endpointNotFound);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

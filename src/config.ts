@@ -1,0 +1,88 @@
+import path from 'node:path';
+
+/**
+ * Every setting semreg reads, parsed once from the environment. Nothing else in the code base reads
+ * `process.env`, so tests can build apps with different settings side by side.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Unset → `main.ts` starts an embedded PostgreSQL under `dataDir/postgres`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Root of every stored artifact and package file. */
+  readonly artifactRoot: string;
+  readonly logLevel: string;
+  /** `AUTH=on` turns token checks on for every route. */
+  readonly authEnabled: boolean;
+  readonly adminToken: string | undefined;
+  readonly maxArtifactBytes: number;
+  readonly maxPackageFileBytes: number;
+  /** Extra `Host` header values accepted besides loopback names and `host:port` (DNS-rebinding guard). */
+  readonly allowedHosts: readonly string[];
+  /** Origins allowed to make state-changing calls from a browser. */
+  readonly allowedOrigins: readonly string[];
+  /** Base URL used when the server must hand out absolute links (signed downloads). */
+  readonly publicUrl: string | undefined;
+  /** Secret for signed download links; random per process when unset (links then die with the process). */
+  readonly signingSecret: string | undefined;
+  readonly downloadLinkTtlSeconds: number;
+  readonly webhookAllowPrivate: boolean;
+  readonly stagePolicyFile: string | undefined;
+  /** Disables the background webhook worker (tests drive it by hand). */
+  readonly webhookWorkerEnabled: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+const GiB = 1024 ** 3;
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got '${raw}'`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const normalised = raw.toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(normalised)) return true;
+  if (['0', 'false', 'off', 'no'].includes(normalised)) return false;
+  throw new Error(`${name} must be on/off (or true/false), got '${raw}'`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  return Object.freeze({
+    port: integer(env, 'PORT', 5000),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir,
+    artifactRoot: path.resolve(env.ARTIFACT_ROOT || path.join(dataDir, 'artifacts')),
+    logLevel: env.LOG_LEVEL || 'info',
+    authEnabled: flag(env, 'AUTH', false),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    maxArtifactBytes: integer(env, 'MAX_ARTIFACT_BYTES', 5 * GiB, 1),
+    maxPackageFileBytes: integer(env, 'MAX_PACKAGE_FILE_BYTES', 5 * GiB, 1),
+    allowedHosts: Object.freeze(list(env, 'ALLOWED_HOSTS')),
+    allowedOrigins: Object.freeze(list(env, 'ALLOWED_ORIGINS')),
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+    signingSecret: env.SIGNING_SECRET || undefined,
+    downloadLinkTtlSeconds: integer(env, 'DOWNLOAD_LINK_TTL_SECONDS', 3600, 1),
+    webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    stagePolicyFile: env.STAGE_POLICY_FILE || undefined,
+    webhookWorkerEnabled: flag(env, 'WEBHOOK_WORKER', true),
+  });
+}

@@ -1,0 +1,28 @@
+import knex, { Knex } from 'knex';
+import pg from 'pg';
+
+/**
+ * BIGINT (int8) arrives from `pg` as a string. Timestamps and sizes fit in a double, so they become numbers;
+ * a value past Number.MAX_SAFE_INTEGER (a metric step can be one) stays a string, which MLflow's client
+ * also accepts (mlflow-compat.md §1.4).
+ */
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
+  const parsed = Number(value);
+  return Number.isSafeInteger(parsed) ? parsed : value;
+});
+
+export type Db = Knex;
+export type Tx = Knex.Transaction;
+/** A knex handle or a transaction: services take either, so the caller decides the transaction boundary. */
+export type Queryable = Knex | Knex.Transaction;
+
+export function createDb(databaseUrl: string, poolMax = 10): Db {
+  return knex({
+    client: 'pg',
+    connection: { connectionString: databaseUrl, application_name: 'semreg' },
+    // Fail fast when PostgreSQL is down so the request gets 503 TEMPORARILY_UNAVAILABLE (which the MLflow
+    // client retries) instead of hanging past the client's 120 s timeout.
+    acquireConnectionTimeout: 5000,
+    pool: { min: 0, max: poolMax, idleTimeoutMillis: 10000 },
+  });
+}

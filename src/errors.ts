@@ -1,0 +1,71 @@
+/**
+ * The one error type of semreg. Throw it from anywhere; the error middleware turns it into
+ * `{"error_code", "message"}` with the HTTP status MLflow's reference server uses for that code
+ * (mlflow-compat.md §2.2).
+ */
+export type ErrorCode =
+  | 'INVALID_PARAMETER_VALUE'
+  | 'BAD_REQUEST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'ENDPOINT_NOT_FOUND'
+  | 'RESOURCE_CONFLICT'
+  | 'ALREADY_EXISTS'
+  | 'REQUEST_LIMIT_EXCEEDED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'INTERNAL_ERROR'
+  | 'INVALID_STATE'
+  | 'NOT_IMPLEMENTED'
+  | 'TEMPORARILY_UNAVAILABLE';
+
+const STATUS: Record<ErrorCode, number> = {
+  INVALID_PARAMETER_VALUE: 400,
+  BAD_REQUEST: 400,
+  RESOURCE_ALREADY_EXISTS: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  RESOURCE_CONFLICT: 409,
+  ALREADY_EXISTS: 409,
+  REQUEST_LIMIT_EXCEEDED: 429,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL_ERROR: 500,
+  INVALID_STATE: 500,
+  NOT_IMPLEMENTED: 501,
+  TEMPORARILY_UNAVAILABLE: 503,
+};
+
+export class MlflowError extends Error {
+  readonly errorCode: ErrorCode;
+  readonly status: number;
+
+  /**
+   * `status` overrides the table only where semreg's own API documents another status: 400 for
+   * `INVALID_STATE` policy refusals (a 500 would be retried by the client for minutes), 413 for
+   * oversized uploads, 507 for a full disk.
+   */
+  constructor(errorCode: ErrorCode, message: string, status?: number) {
+    super(message);
+    this.name = 'MlflowError';
+    this.errorCode = errorCode;
+    this.status = status ?? STATUS[errorCode];
+  }
+
+  toJSON(): { error_code: ErrorCode; message: string } {
+    return { error_code: this.errorCode, message: this.message };
+  }
+}
+
+export const invalidParameter = (message: string): MlflowError =>
+  new MlflowError('INVALID_PARAMETER_VALUE', message);
+
+export const notFound = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', message);
+
+export const alreadyExists = (message: string): MlflowError =>
+  new MlflowError('RESOURCE_ALREADY_EXISTS', message);
+
+export const missingParameter = (name: string): MlflowError =>
+  invalidParameter(`Missing value for required parameter '${name}'.`);

@@ -1,0 +1,62 @@
+import crypto from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { MlflowError } from '../../errors';
+import { translateDatabaseError } from '../../db/pg-errors';
+import type { Logger } from '../../log';
+
+/** Unknown route (or known path with an unsupported method): JSON 404 so the client's fallbacks fire (§1.5). */
+export function endpointNotFound(req: Request, _res: Response, next: NextFunction): void {
+  next(new MlflowError('ENDPOINT_NOT_FOUND', `No endpoint ${req.method} ${req.path.slice(0, 200)} exists.`));
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+function fromBodyParser(err: BodyParserError): MlflowError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new MlflowError('INVALID_PARAMETER_VALUE', 'The request body is larger than the server accepts.', 413);
+    case 'entity.parse.failed':
+      return new MlflowError('BAD_REQUEST', 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new MlflowError('BAD_REQUEST', 'The request body has an unsupported encoding.');
+    case 'request.aborted':
+      return new MlflowError('BAD_REQUEST', 'The request was aborted by the client.');
+    default:
+      return err.status && err.status >= 400 && err.status < 500 && err.expose
+        ? new MlflowError('BAD_REQUEST', 'The request could not be read.')
+        : undefined;
+  }
+}
+
+/**
+ * Every error becomes `{"error_code", "message"}`. Unexpected errors are logged with their stack and a
+ * request id, and the client sees only INTERNAL_ERROR with that id.
+ */
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const known =
+      err instanceof MlflowError
+        ? err
+        : (fromBodyParser(err as BodyParserError) ?? translateDatabaseError(err));
+    const error =
+      known ??
+      (() => {
+        const requestId = crypto.randomUUID();
+        log.error({ err, requestId, method: req.method, path: req.path }, 'unhandled error');
+        return new MlflowError('INTERNAL_ERROR', `Internal error (request id ${requestId}).`);
+      })();
+    if (known?.status === 503) log.warn({ path: req.path }, error.message);
+    if (res.headersSent) {
+      // A streamed response already started: the only honest signal left is to cut the connection.
+      res.destroy();
+      return;
+    }
+    if (error.errorCode === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Basic realm="semreg"');
+    res.status(error.status).type('application/json').send(JSON.stringify(error.toJSON()));
+  };
+}

@@ -1,0 +1,9 @@
+import type { Route } from '../route';
+import { registeredModelRoutes } from './registered-models';
+import { modelVersionRoutes } from './model-versions';
+
+/**
+ * Every MLflow REST route semreg serves, mounted under both `/api/2.0/mlflow` and `/ajax-api/2.0/mlflow`
+ * (the web UI's mirror runs the same validation and authorization). Diff it against MLflow's own table.
+ */
+export const mlflowRoutes: readonly Route[] = [...registeredModelRoutes, ...modelVersionRoutes];

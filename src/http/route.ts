@@ -1,0 +1,78 @@
+import type { Request, Response, Router } from 'express';
+import type { operations } from '../generated/openapi';
+import type { AppContext } from '../app-context';
+import { ValidatorRegistry } from './validation';
+
+/**
+ * One entry of an endpoint table: `{method, path, operationId, handler}`. The handler receives input that
+ * ajv has already validated against the operation's OpenAPI schema and returns the JSON object to send
+ * with status 200 (MLflow's client treats 201/204 as errors, mlflow-compat.md §1.4).
+ */
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+export type OperationId = keyof operations;
+
+type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+type BodyOf<Op extends OperationId> = operations[Op] extends { requestBody?: infer R } ? JsonBody<NonNullable<R>> : never;
+type QueryOf<Op extends OperationId> = operations[Op] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type PathOf<Op extends OperationId> = operations[Op] extends { parameters: { path?: infer P } } ? NonNullable<P> : never;
+export type InputOf<Op extends OperationId> = ([BodyOf<Op>] extends [never] ? unknown : BodyOf<Op>) &
+  ([QueryOf<Op>] extends [never] ? unknown : QueryOf<Op>) &
+  ([PathOf<Op>] extends [never] ? unknown : PathOf<Op>);
+export type OutputOf<Op extends OperationId> = operations[Op] extends {
+  responses: { 200: { content: { 'application/json': infer R } } };
+}
+  ? R
+  : Record<string, never>;
+
+export interface RouteContext<Input> {
+  input: Input;
+  app: AppContext;
+  req: Request;
+  res: Response;
+}
+
+export interface Route<Op extends OperationId = OperationId> {
+  method: HttpMethod;
+  path: string;
+  operationId: Op;
+  handler: (ctx: RouteContext<InputOf<Op>>) => Promise<OutputOf<Op>>;
+}
+
+export function defineRoute<Op extends OperationId>(
+  method: HttpMethod,
+  path: string,
+  operationId: Op,
+  handler: (ctx: RouteContext<InputOf<Op>>) => Promise<OutputOf<Op>>,
+): Route {
+  return { method, path, operationId, handler } as unknown as Route;
+}
+
+/** MLflow treats an absent field and a `null` one the same (mlflow-compat.md §1.3). */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, dropNulls(v)]),
+    );
+  }
+  return value;
+}
+
+/** Mounts every route of a table on `router`, validating input with the operation's schema first. */
+export function mountRoutes(router: Router, routes: readonly Route[], app: AppContext, validators: ValidatorRegistry): void {
+  for (const route of routes) {
+    const validator = validators.get(route.operationId);
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
+    router[method](route.path, async (req: Request, res: Response) => {
+      const query = { ...(req.query as Record<string, unknown>) };
+      validator.query(query);
+      const body = dropNulls(req.body ?? {}) as Record<string, unknown>;
+      validator.body(body);
+      const input = { ...query, ...body, ...req.params } as never;
+      const output = await route.handler({ input, app, req, res });
+      if (!res.headersSent) res.status(200).json(output ?? {});
+    });
+  }
+}

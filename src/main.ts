@@ -1,0 +1,56 @@
+import http from 'node:http';
+import { createApp } from './app';
+import type { AppContext } from './app-context';
+import { loadConfig } from './config';
+import { startEmbeddedPostgres, EmbeddedDatabase } from './db/embedded-postgres';
+import { ensureDatabase } from './db/ensure-database';
+import { createDb } from './db/knex';
+import { migrateToLatest } from './db/migrate';
+import { createLogger } from './log';
+
+/** Starts embedded PostgreSQL when DATABASE_URL is unset, migrates, listens; nothing else. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const log = createLogger(config.logLevel);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir, (message) => log.debug({ postgres: message }));
+    databaseUrl = await ensureDatabase(embedded.url, 'semreg');
+    log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL is up');
+  }
+
+  const db = createDb(databaseUrl);
+  await migrateToLatest(db);
+  const ctx: AppContext = { config, db, log };
+  const app = createApp(ctx);
+
+  const server = http.createServer(app);
+  // Slow-loris defence: headers must arrive quickly; bodies (multi-GiB uploads) may take an hour.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 3_600_000;
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.port, config.host, () => {
+    log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.destroy();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

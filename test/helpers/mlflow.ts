@@ -1,0 +1,34 @@
+import type { TestApp } from './test-app';
+
+/** The two prefixes every MLflow route answers on; tests run their cases under both. */
+export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'] as const;
+
+let counter = 0;
+/** A model name unique within the run, so tests never depend on each other's data. */
+export function uniqueName(prefix = 'model'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function createModel(t: TestApp, name = uniqueName()): Promise<string> {
+  await t.http.post('/api/2.0/mlflow/registered-models/create').send({ name }).expect(200);
+  return name;
+}
+
+export async function createVersion(
+  t: TestApp,
+  name: string,
+  tags: Record<string, string> = {},
+  source = 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts',
+): Promise<Record<string, any>> {
+  const res = await t.http
+    .post('/api/2.0/mlflow/model-versions/create')
+    .send({ name, source, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  if (res.status !== 200) throw new Error(`create version failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.model_version;
+}
+
+/** The value of tag `key` in an MLflow `[{key, value}]` list. */
+export function tagValue(tags: Array<{ key: string; value?: string }> | undefined, key: string): string | undefined {
+  return tags?.find((tag) => tag.key === key)?.value;
+}
