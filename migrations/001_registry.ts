@@ -76,6 +76,11 @@ export async function up(knex: Knex): Promise<void> {
       current_stage varchar(64) NOT NULL DEFAULT 'None',
       status varchar(32) NOT NULL DEFAULT 'READY',
       status_message text,
+      -- The CI job that produced the version (headers X-CI-*, tags ci.* or gitlab.CI_*), returned as ci.* tags.
+      ci_job_id varchar(256),
+      ci_job_url text,
+      ci_pipeline_id varchar(256),
+      ci_commit_sha varchar(64),
       creation_timestamp bigint NOT NULL,
       last_updated_timestamp bigint NOT NULL,
       CONSTRAINT model_versions_number_key UNIQUE (registered_model_id, version),
@@ -84,6 +89,7 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX model_versions_precedence_idx
       ON model_versions (registered_model_id, major DESC, minor DESC, patch DESC, prerelease_key DESC);
     CREATE INDEX model_versions_run_id_idx ON model_versions (run_id);
+    CREATE INDEX model_versions_ci_job_idx ON model_versions (ci_job_id);
     CREATE INDEX model_versions_updated_idx ON model_versions (last_updated_timestamp DESC);
 
     CREATE TABLE model_version_tags (
