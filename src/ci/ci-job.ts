@@ -48,14 +48,15 @@ function validate(field: Field, value: string, origin: string): string {
       if (!SHA_RULE.test(value)) throw invalidParameter(`Invalid CI commit sha in ${origin}: 7-64 hexadecimal characters.`);
       return value.toLowerCase();
     case 'jobUrl': {
-      // The URL is shown to people and may be rendered as a link: only http(s), never javascript: or data:.
+      // The URL is shown to people and may be rendered as a link: only http(s), never javascript: or data:,
+      // and only printable ASCII (a browser would percent-encode anything else anyway).
       let url: URL | undefined;
       try {
         url = value.length <= MAX_URL ? new URL(value) : undefined;
       } catch {
         url = undefined;
       }
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || /[\s\x00-\x1f]/.test(value)) {
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !/^[\x21-\x7e]+$/.test(value)) {
         throw invalidParameter(`Invalid CI job URL in ${origin}: an absolute http(s) URL of at most ${MAX_URL} characters.`);
       }
       return value;
