@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as registry from './001_registry';
+import * as tracking from './002_tracking';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -13,4 +14,5 @@ interface Migration {
 
 export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_registry', registry],
+  ['002_tracking', tracking],
 ];
