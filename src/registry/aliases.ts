@@ -1,0 +1,49 @@
+import type { Db, Queryable } from '../db/knex';
+import { invalidParameter } from '../errors';
+import { findRegisteredModel, lockRegisteredModel, touchRegisteredModel } from './registered-models';
+import { findModelVersion } from './model-versions';
+import { parseVersionNumber, validateAlias, validateModelName } from './validation';
+import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionToJson } from './views';
+
+/** Aliases: mutable named pointers to one version of a model (mlflow-compat.md §3.6). */
+
+export async function setRegisteredModelAlias(db: Db, name: string, alias: string, version: string | number): Promise<void> {
+  validateModelName(name);
+  validateAlias(alias);
+  const number = parseVersionNumber(version);
+  await db.transaction(async (trx) => {
+    const model = await lockRegisteredModel(trx, name);
+    await findModelVersion(trx, name, number);
+    await trx('registered_model_aliases')
+      .insert({ registered_model_id: model.id, alias, version: number })
+      .onConflict(['registered_model_id', 'alias'])
+      .merge();
+    await touchRegisteredModel(trx, model.id);
+  });
+}
+
+/** Deleting an alias that does not exist is a no-op, as in MLflow; the model itself must exist. */
+export async function deleteRegisteredModelAlias(db: Db, name: string, alias: string): Promise<void> {
+  validateModelName(name);
+  if (!alias) validateAlias(alias);
+  await db.transaction(async (trx) => {
+    const model = await lockRegisteredModel(trx, name);
+    const deleted = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias }).delete();
+    if (deleted > 0) await touchRegisteredModel(trx, model.id);
+  });
+}
+
+/** `latest` (any case) is the highest version number; an unknown alias is 400, as the reference server answers. */
+export async function getModelVersionByAlias(db: Queryable, name: string, alias: string): Promise<ModelVersionJson> {
+  validateModelName(name);
+  const model = await findRegisteredModel(db, name);
+  let row: ModelVersionRow | undefined;
+  if (alias.toLowerCase() === 'latest') {
+    row = await modelVersionQuery(db).where('mv.registered_model_id', model.id).orderBy('mv.version', 'desc').first();
+  } else {
+    const target = await db('registered_model_aliases').where({ registered_model_id: model.id, alias }).first('version');
+    if (target) row = await findModelVersion(db, name, target.version);
+  }
+  if (!row) throw invalidParameter(`Registered model alias ${alias.slice(0, 300)} not found.`);
+  return modelVersionToJson(db, row);
+}

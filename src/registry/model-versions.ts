@@ -1,0 +1,242 @@
+import type { Db, Queryable } from '../db/knex';
+import { isUniqueViolation } from '../db/pg-errors';
+import { alreadyExists, invalidParameter, notFound } from '../errors';
+import { CiJob, ciJobColumns } from '../ci/ci-job';
+import { lockRegisteredModel, Tag, touchRegisteredModel, validateTags } from './registered-models';
+import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
+import { resolveSource } from './source';
+import { requireStage, stageAllowsArchiving } from './stages';
+import { parseVersionNumber, validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
+import {
+  CI_TAG_COLUMNS,
+  CiTagKey,
+  ModelVersionJson,
+  ModelVersionRow,
+  modelVersionQuery,
+  modelVersionToJson,
+  SEMVER_TAG,
+} from './views';
+
+/** Model versions: creation with race-free numbering and a database-enforced semver (mlflow-compat.md §3.7, §4). */
+
+/** `gitlab.version` is accepted as an alias of `semver` so GitLab-style scripts work unchanged. */
+const SEMVER_TAG_ALIASES = [SEMVER_TAG, 'gitlab.version'];
+
+export async function findModelVersion(db: Queryable, name: string, version: number): Promise<ModelVersionRow> {
+  const row = await modelVersionQuery(db).where({ 'rm.name': name, 'mv.version': version }).first();
+  if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
+  return row as ModelVersionRow;
+}
+
+export async function getModelVersion(db: Queryable, name: string, version: string | number): Promise<ModelVersionJson> {
+  return modelVersionToJson(db, await findModelVersion(db, validateModelName(name), parseVersionNumber(version)));
+}
+
+/** What get-download-uri answers: the resolved storage location, or the source when it needed none. */
+export async function getModelVersionDownloadUri(db: Queryable, name: string, version: string | number): Promise<string> {
+  const row = await findModelVersion(db, validateModelName(name), parseVersionNumber(version));
+  return row.storage_location ?? row.source;
+}
+
+function requestedSemver(tags: Tag[]): SemverParts | undefined {
+  const values = [...new Set(tags.filter((tag) => SEMVER_TAG_ALIASES.includes(tag.key)).map((tag) => tag.value ?? ''))];
+  if (values.length > 1) {
+    throw invalidParameter(`Conflicting semantic versions in tags 'semver' and 'gitlab.version': ${values.join(', ')}.`);
+  }
+  return values.length === 1 ? parseSemver(values[0]) : undefined;
+}
+
+async function highestRelease(trx: Queryable, registeredModelId: number): Promise<SemverParts | undefined> {
+  return trx('model_versions')
+    .where({ registered_model_id: registeredModelId, prerelease: '' })
+    .orderBy([
+      { column: 'major', order: 'desc' },
+      { column: 'minor', order: 'desc' },
+      { column: 'patch', order: 'desc' },
+    ])
+    .first('major', 'minor', 'patch', 'prerelease', 'build');
+}
+
+async function versionWithSemver(db: Queryable, registeredModelId: number, semver: SemverParts): Promise<number | undefined> {
+  const row = await db('model_versions')
+    .where({ registered_model_id: registeredModelId, major: semver.major, minor: semver.minor, patch: semver.patch, prerelease: semver.prerelease })
+    .first('version');
+  return row?.version;
+}
+
+export interface CreateModelVersionInput {
+  name: string;
+  source: string;
+  run_id?: string;
+  tags?: Tag[];
+  run_link?: string;
+  description?: string;
+  model_id?: string;
+  userId?: string;
+  /** The CI job from X-CI-* headers and ci.* / gitlab.CI_* tags (see src/ci/ci-job.ts). */
+  ciJob?: CiJob;
+}
+
+export async function createModelVersion(db: Db, input: CreateModelVersionInput): Promise<ModelVersionJson> {
+  const name = validateModelName(input.name);
+  const tags = validateTags(input.tags);
+  const description = validateDescription(input.description);
+  const semver = requestedSemver(tags);
+  // semver and ci.* live in typed columns; every other tag is stored as sent.
+  const storedTags = tags.filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !(tag.key in CI_TAG_COLUMNS));
+  for (const tag of storedTags) {
+    if (tag.value === undefined) throw invalidParameter(`Model version tag '${tag.key}' needs a value.`);
+  }
+
+  try {
+    return await db.transaction(async (trx) => {
+      const model = await lockRegisteredModel(trx, name);
+      const resolved = await resolveSource(trx, input.source, getModelVersionDownloadUri);
+      // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
+      const [{ next_version: nextVersion }] = await trx('registered_models')
+        .where({ id: model.id })
+        .increment('next_version', 1)
+        .returning('next_version');
+      const version = nextVersion - 1;
+      const parts = semver ?? nextPatch(await highestRelease(trx, model.id));
+      const now = Date.now();
+      const [row] = await trx('model_versions')
+        .insert({
+          registered_model_id: model.id,
+          version,
+          major: parts.major,
+          minor: parts.minor,
+          patch: parts.patch,
+          prerelease: parts.prerelease,
+          build: parts.build,
+          source: resolved.source,
+          storage_location: resolved.storageLocation,
+          run_id: input.run_id || resolved.runId || null,
+          run_link: input.run_link ?? null,
+          logged_model_id: input.model_id ?? resolved.loggedModelId ?? null,
+          description: description ?? null,
+          user_id: input.userId ?? null,
+          ...ciJobColumns(input.ciJob ?? {}),
+          creation_timestamp: now,
+          last_updated_timestamp: now,
+        })
+        .returning('id');
+      if (storedTags.length > 0) {
+        await trx('model_version_tags').insert(storedTags.map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value })));
+      }
+      await touchRegisteredModel(trx, model.id, now);
+      return modelVersionToJson(trx, await findModelVersion(trx, name, version));
+    });
+  } catch (err) {
+    if (semver && isUniqueViolation(err, 'model_versions_semver_key')) {
+      const model = await db('registered_models').where({ name }).first('id');
+      const existing = model ? await versionWithSemver(db, model.id, semver) : undefined;
+      throw alreadyExists(
+        `Semantic version ${formatSemver(semver)} is already used by version ${existing ?? '?'} of registered model '${name}'.`,
+      );
+    }
+    throw err;
+  }
+}
+
+export async function updateModelVersion(db: Db, name: string, version: string | number, description: string | undefined): Promise<ModelVersionJson> {
+  const number = parseVersionNumber(version);
+  validateModelName(name);
+  validateDescription(description);
+  return db.transaction(async (trx) => {
+    const row = await findModelVersion(trx, name, number);
+    if (description !== undefined) {
+      await trx('model_versions').where({ id: row.id }).update({ description, last_updated_timestamp: Date.now() });
+    }
+    return modelVersionToJson(trx, await findModelVersion(trx, name, number));
+  });
+}
+
+/** Hidden for good: aliases pointing at it go with it, and its number is never handed out again. */
+export async function deleteModelVersion(db: Db, name: string, version: string | number): Promise<void> {
+  const number = parseVersionNumber(version);
+  validateModelName(name);
+  await db.transaction(async (trx) => {
+    const model = await lockRegisteredModel(trx, name);
+    const row = await findModelVersion(trx, name, number);
+    await trx('model_versions').where({ id: row.id }).delete();
+    await touchRegisteredModel(trx, model.id);
+  });
+}
+
+function refuseSemverTagChange(key: string): void {
+  if (SEMVER_TAG_ALIASES.includes(key)) {
+    throw invalidParameter(
+      `The '${key}' tag holds the version's semantic version, which is immutable; register a new version instead.`,
+    );
+  }
+}
+
+export async function setModelVersionTag(db: Db, name: string, version: string | number, key: string, value: string): Promise<void> {
+  const number = parseVersionNumber(version);
+  validateModelName(name);
+  validateTagKey(key);
+  validateTagValue(value, key);
+  refuseSemverTagChange(key);
+  await db.transaction(async (trx) => {
+    const row = await findModelVersion(trx, name, number);
+    const now = Date.now();
+    if (key in CI_TAG_COLUMNS) {
+      await trx('model_versions').where({ id: row.id }).update({ [CI_TAG_COLUMNS[key as CiTagKey]]: value });
+    } else {
+      await trx('model_version_tags').insert({ model_version_id: row.id, key, value }).onConflict(['model_version_id', 'key']).merge();
+    }
+    await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: now });
+  });
+}
+
+export async function deleteModelVersionTag(db: Db, name: string, version: string | number, key: string): Promise<void> {
+  const number = parseVersionNumber(version);
+  validateModelName(name);
+  validateTagKey(key);
+  refuseSemverTagChange(key);
+  await db.transaction(async (trx) => {
+    const row = await findModelVersion(trx, name, number);
+    if (key in CI_TAG_COLUMNS) {
+      await trx('model_versions').where({ id: row.id }).update({ [CI_TAG_COLUMNS[key as CiTagKey]]: null });
+    } else {
+      const deleted = await trx('model_version_tags').where({ model_version_id: row.id, key }).delete();
+      if (deleted === 0) throw notFound(`No tag with name: ${key} in model version (name=${name}, version=${number}).`);
+    }
+    await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: Date.now() });
+  });
+}
+
+export interface TransitionInput {
+  name: string;
+  version: string | number;
+  stage: string;
+  archive_existing_versions?: boolean;
+}
+
+/** MLflow's transition-stage: with archive_existing_versions, the other occupants of Staging/Production move to Archived. */
+export async function transitionModelVersionStage(db: Db, input: TransitionInput): Promise<ModelVersionJson> {
+  const number = parseVersionNumber(input.version);
+  const name = validateModelName(input.name);
+  const stage = requireStage(input.stage);
+  const archive = input.archive_existing_versions === true;
+  if (archive && !stageAllowsArchiving(stage)) {
+    throw invalidParameter(
+      `Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging, Production.`,
+    );
+  }
+  return db.transaction(async (trx) => {
+    const model = await lockRegisteredModel(trx, name);
+    const row = await findModelVersion(trx, name, number);
+    const now = Date.now();
+    if (archive) {
+      await trx('model_versions')
+        .where({ registered_model_id: model.id, current_stage: stage })
+        .whereNot({ id: row.id })
+        .update({ current_stage: 'Archived', last_updated_timestamp: now });
+    }
+    await trx('model_versions').where({ id: row.id }).update({ current_stage: stage, last_updated_timestamp: now });
+    await touchRegisteredModel(trx, model.id, now);
+    return modelVersionToJson(trx, await findModelVersion(trx, name, number));
+  });
+}

@@ -1,0 +1,141 @@
+import type { Db, Queryable } from '../db/knex';
+import { isUniqueViolation } from '../db/pg-errors';
+import { alreadyExists, notFound } from '../errors';
+import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
+import { RegisteredModelJson, RegisteredModelRow, registeredModelToJson } from './views';
+
+/** Registered models: create, read, rename, update, delete and tags (mlflow-compat.md §3.6). */
+export interface Tag {
+  key: string;
+  value?: string;
+}
+
+export function validateTags(tags: Tag[] | undefined): Tag[] {
+  return (tags ?? []).map((tag) => ({ key: validateTagKey(tag.key), value: validateTagValue(tag.value, tag.key) }));
+}
+
+export async function findRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelRow> {
+  const row = await db<RegisteredModelRow>('registered_models').where({ name }).first();
+  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  return row;
+}
+
+/** Locks the model row for the rest of the transaction (version allocation and stage moves queue on it). */
+export async function lockRegisteredModel(trx: Queryable, name: string): Promise<RegisteredModelRow> {
+  const row = await trx<RegisteredModelRow>('registered_models').where({ name }).forUpdate().first();
+  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  return row;
+}
+
+export async function touchRegisteredModel(trx: Queryable, id: number, now = Date.now()): Promise<void> {
+  await trx('registered_models').where({ id }).update({ last_updated_timestamp: now });
+}
+
+export interface CreateRegisteredModelInput {
+  name: string;
+  tags?: Tag[];
+  description?: string;
+  deployment_job_id?: string;
+  userId?: string;
+}
+
+export async function createRegisteredModel(db: Db, input: CreateRegisteredModelInput): Promise<RegisteredModelJson> {
+  const name = validateModelName(input.name);
+  const tags = validateTags(input.tags);
+  const description = validateDescription(input.description);
+  return db.transaction(async (trx) => {
+    const now = Date.now();
+    let row: RegisteredModelRow;
+    try {
+      [row] = await trx('registered_models')
+        .insert({
+          name,
+          description: description ?? null,
+          user_id: input.userId ?? null,
+          deployment_job_id: input.deployment_job_id ?? null,
+          creation_timestamp: now,
+          last_updated_timestamp: now,
+        })
+        .returning('*');
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
+      throw err;
+    }
+    if (tags.length > 0) {
+      await trx('registered_model_tags').insert(tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })));
+    }
+    return registeredModelToJson(trx, row);
+  });
+}
+
+export async function getRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelJson> {
+  return registeredModelToJson(db, await findRegisteredModel(db, validateModelName(name)));
+}
+
+export async function renameRegisteredModel(db: Db, name: string, newName: string): Promise<RegisteredModelJson> {
+  validateModelName(name);
+  validateModelName(newName, 'new_name');
+  return db.transaction(async (trx) => {
+    const row = await lockRegisteredModel(trx, name);
+    try {
+      const [renamed] = await trx('registered_models')
+        .where({ id: row.id })
+        .update({ name: newName, last_updated_timestamp: Date.now() })
+        .returning('*');
+      return registeredModelToJson(trx, renamed);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
+      throw err;
+    }
+  });
+}
+
+export async function updateRegisteredModel(
+  db: Db,
+  input: { name: string; description?: string; deployment_job_id?: string },
+): Promise<RegisteredModelJson> {
+  validateModelName(input.name);
+  const description = validateDescription(input.description);
+  return db.transaction(async (trx) => {
+    const row = await lockRegisteredModel(trx, input.name);
+    const changes: Partial<RegisteredModelRow> = { last_updated_timestamp: Date.now() };
+    if (description !== undefined) changes.description = description;
+    if (input.deployment_job_id !== undefined) changes.deployment_job_id = input.deployment_job_id;
+    const [updated] = await trx('registered_models').where({ id: row.id }).update(changes).returning('*');
+    return registeredModelToJson(trx, updated);
+  });
+}
+
+/** A hard delete with every version, tag and alias; a re-created model starts again at version 1 (MLflow). */
+export async function deleteRegisteredModel(db: Db, name: string): Promise<void> {
+  validateModelName(name);
+  await db.transaction(async (trx) => {
+    const row = await lockRegisteredModel(trx, name);
+    await trx('registered_models').where({ id: row.id }).delete();
+  });
+}
+
+export async function setRegisteredModelTag(db: Db, name: string, key: string, value: string | undefined): Promise<void> {
+  validateModelName(name);
+  validateTagKey(key);
+  validateTagValue(value, key);
+  await db.transaction(async (trx) => {
+    const row = await lockRegisteredModel(trx, name);
+    await trx('registered_model_tags')
+      .insert({ registered_model_id: row.id, key, value: value ?? null })
+      .onConflict(['registered_model_id', 'key'])
+      .merge();
+    await touchRegisteredModel(trx, row.id);
+  });
+}
+
+export async function deleteRegisteredModelTag(db: Db, name: string, key: string): Promise<void> {
+  validateModelName(name);
+  validateTagKey(key);
+  await db.transaction(async (trx) => {
+    const row = await lockRegisteredModel(trx, name);
+    const deleted = await trx('registered_model_tags').where({ registered_model_id: row.id, key }).delete();
+    if (deleted === 0) throw notFound(`No tag with name: ${key} in registered model ${name}.`);
+    await touchRegisteredModel(trx, row.id);
+  });
+}

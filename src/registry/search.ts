@@ -1,0 +1,44 @@
+import type { Queryable } from '../db/knex';
+import { orderByList } from '../search/filter';
+import { applyModelVersionFilter, applyModelVersionOrder } from '../search/model-versions';
+import { decodePageToken, paginate } from '../search/page-token';
+import { applyRegisteredModelFilter, applyRegisteredModelOrder } from '../search/registered-models';
+import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionsToJson, RegisteredModelJson, registeredModelsToJson } from './views';
+
+/** Registry searches: filter → SQL, offset pages with base64 tokens (mlflow-compat.md §3.6, §3.7, §6). */
+export interface SearchInput {
+  filter?: string;
+  max_results?: number;
+  order_by?: string | string[];
+  page_token?: string;
+}
+
+export async function searchRegisteredModels(
+  db: Queryable,
+  input: SearchInput,
+): Promise<{ registered_models: RegisteredModelJson[]; next_page_token?: string }> {
+  const maxResults = input.max_results ?? 100;
+  const offset = decodePageToken(input.page_token);
+  const query = db('registered_models as rm').select('rm.*');
+  applyRegisteredModelFilter(query, input.filter);
+  applyRegisteredModelOrder(query, orderByList(input.order_by));
+  const rows = await query.offset(offset).limit(maxResults + 1);
+  const page = paginate(rows, offset, maxResults);
+  const registered_models = await registeredModelsToJson(db, page.items);
+  return page.nextPageToken ? { registered_models, next_page_token: page.nextPageToken } : { registered_models };
+}
+
+export async function searchModelVersions(
+  db: Queryable,
+  input: SearchInput,
+): Promise<{ model_versions: ModelVersionJson[]; next_page_token?: string }> {
+  const maxResults = input.max_results ?? 10000;
+  const offset = decodePageToken(input.page_token);
+  const query = modelVersionQuery(db);
+  applyModelVersionFilter(query, input.filter);
+  applyModelVersionOrder(query, orderByList(input.order_by));
+  const rows: ModelVersionRow[] = await query.offset(offset).limit(maxResults + 1);
+  const page = paginate(rows, offset, maxResults);
+  const model_versions = await modelVersionsToJson(db, page.items);
+  return page.nextPageToken ? { model_versions, next_page_token: page.nextPageToken } : { model_versions };
+}

@@ -1,0 +1,81 @@
+import type { Queryable } from '../db/knex';
+import { invalidParameter, notFound } from '../errors';
+import { normaliseRelativePath } from '../storage/safe-path';
+import { findLoggedModelArtifactUri } from '../tracking/logged-models';
+import { findRunArtifactUri } from '../tracking/runs';
+import { parseVersionNumber, validateModelName } from './validation';
+
+/**
+ * Model-version `source` validation and resolution (mlflow-compat.md §3.7, §7). Only URIs that stay inside
+ * semreg are accepted: `mlflow-artifacts:/<path>` (no host), `models:/m-<id>`, `models:/<name>/<version>`
+ * and `runs:/<run_id>/<path>`. `file:` in every form, local paths and every other scheme are refused —
+ * on every code path, prompts included (skipping this for prompts caused two MLflow CVEs).
+ */
+export interface ResolvedSource {
+  /** The source as stored and returned (canonical form). */
+  source: string;
+  /** Where the files are: what get-download-uri returns. */
+  storageLocation: string;
+  /** Taken from a logged model's source run when the request has no run_id. */
+  runId?: string;
+  loggedModelId?: string;
+}
+
+const LOGGED_MODEL_ID_RE = /^m-[0-9a-f]{32}$/;
+const RUN_ID_RE = /^[a-zA-Z0-9][\w-]{0,255}$/;
+const MAX_SOURCE = 4000;
+
+function refuse(source: string, why: string): never {
+  throw invalidParameter(`Invalid model version source '${source.slice(0, 300)}': ${why}.`);
+}
+
+/** The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part. */
+function artifactPath(source: string, rest: string): string {
+  if (rest.startsWith('//')) refuse(source, "mlflow-artifacts URIs must not name a host: use 'mlflow-artifacts:/<path>'");
+  if (/[?#]/.test(rest)) refuse(source, "'?' and '#' are not allowed");
+  const path = normaliseRelativePath(rest.replace(/^\/+/, ''));
+  if (path === '') refuse(source, 'it names the artifact root itself');
+  return path;
+}
+
+type DownloadUriLookup = (db: Queryable, name: string, version: number) => Promise<string>;
+
+export async function resolveSource(db: Queryable, source: string, lookupDownloadUri: DownloadUriLookup): Promise<ResolvedSource> {
+  if (source.length > MAX_SOURCE) refuse(source, `it is longer than ${MAX_SOURCE} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(source)) refuse(source, 'control characters (NUL included) are not allowed');
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$/s.exec(source);
+  if (!scheme) refuse(source, 'local paths are not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI');
+  const [, rawScheme, rest] = scheme;
+
+  switch (rawScheme) {
+    case 'mlflow-artifacts': {
+      const location = `mlflow-artifacts:/${artifactPath(source, rest)}`;
+      return { source: location, storageLocation: location };
+    }
+    case 'models': {
+      if (!rest.startsWith('/') || rest.startsWith('//')) refuse(source, "expected 'models:/<model_id>' or 'models:/<name>/<version>'");
+      const parts = rest.slice(1).split('/');
+      if (parts.length === 1 && LOGGED_MODEL_ID_RE.test(parts[0])) {
+        const logged = await findLoggedModelArtifactUri(db, parts[0]);
+        if (!logged) throw notFound(`Logged model with id=${parts[0]} not found`);
+        return { source, storageLocation: logged.artifactUri, runId: logged.sourceRunId, loggedModelId: parts[0] };
+      }
+      if (parts.length === 2 && /^\d+$/.test(parts[1])) {
+        const name = validateModelName(parts[0]);
+        return { source, storageLocation: await lookupDownloadUri(db, name, parseVersionNumber(parts[1])) };
+      }
+      return refuse(source, "expected 'models:/m-<32 hex>' or 'models:/<name>/<integer version>'");
+    }
+    case 'runs': {
+      const match = /^\/([^/]+)(?:\/(.*))?$/s.exec(rest);
+      if (!match || !RUN_ID_RE.test(match[1])) refuse(source, "expected 'runs:/<run_id>/<path>'");
+      const path = normaliseRelativePath(match[2] ?? '');
+      if (/[?#]/.test(match[2] ?? '')) refuse(source, "'?' and '#' are not allowed");
+      const runUri = await findRunArtifactUri(db, match[1]);
+      if (!runUri) throw notFound(`Run with id=${match[1]} not found`);
+      return { source: `runs:/${match[1]}${path ? `/${path}` : ''}`, storageLocation: path ? `${runUri}/${path}` : runUri };
+    }
+    default:
+      return refuse(source, `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI`);
+  }
+}

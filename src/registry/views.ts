@@ -1,0 +1,196 @@
+import type { components } from '../generated/openapi';
+import type { Queryable } from '../db/knex';
+
+/**
+ * Rows of the registry tables and their MLflow JSON shapes. Tags and aliases are loaded in one query per
+ * page (never one per version), and every model version carries its immutable `semver` tag plus `ci.*`
+ * tags from the CI columns (mlflow-compat.md §4.4).
+ */
+export type ModelVersionJson = components['schemas']['ModelVersion'];
+export type RegisteredModelJson = components['schemas']['RegisteredModel'];
+
+export interface RegisteredModelRow {
+  id: number;
+  name: string;
+  description: string | null;
+  user_id: string | null;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  next_version: number;
+  deployment_job_id: string | null;
+}
+
+export interface ModelVersionRow {
+  id: number;
+  registered_model_id: number;
+  name: string;
+  version: number;
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease: string;
+  build: string;
+  semver: string;
+  source: string;
+  storage_location: string | null;
+  run_id: string | null;
+  run_link: string | null;
+  logged_model_id: string | null;
+  description: string | null;
+  user_id: string | null;
+  current_stage: string;
+  status: string;
+  status_message: string | null;
+  ci_job_id: string | null;
+  ci_job_url: string | null;
+  ci_pipeline_id: string | null;
+  ci_commit_sha: string | null;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+}
+
+/** The tags semreg keeps in typed columns rather than in `model_version_tags`. */
+export const CI_TAG_COLUMNS = {
+  'ci.job_id': 'ci_job_id',
+  'ci.job_url': 'ci_job_url',
+  'ci.pipeline_id': 'ci_pipeline_id',
+  'ci.commit_sha': 'ci_commit_sha',
+} as const;
+export type CiTagKey = keyof typeof CI_TAG_COLUMNS;
+export const SEMVER_TAG = 'semver';
+
+/** `model_versions` joined with its model's name: the select every version query starts from. */
+export function modelVersionQuery(db: Queryable) {
+  return db('model_versions as mv')
+    .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+    .select('mv.*', 'rm.name');
+}
+
+interface TagRow {
+  key: string;
+  value: string | null;
+  model_version_id?: number;
+  registered_model_id?: number;
+}
+
+interface AliasRow {
+  registered_model_id: number;
+  alias: string;
+  version: number;
+}
+
+type WithoutNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
+
+function keyValues(rows: TagRow[]) {
+  return rows.map((row) => (row.value === null ? { key: row.key } : { key: row.key, value: row.value }));
+}
+
+function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = groups.get(k);
+    if (list) list.push(row);
+    else groups.set(k, [row]);
+  }
+  return groups;
+}
+
+/** MLflow omits unset fields rather than sending null (mlflow-compat.md §1.4). */
+function compact<T extends object>(object: T): WithoutNulls<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined)) as WithoutNulls<T>;
+}
+
+export async function modelVersionsToJson(db: Queryable, rows: ModelVersionRow[]): Promise<ModelVersionJson[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.id);
+  const modelIds = [...new Set(rows.map((row) => row.registered_model_id))];
+  const [tags, aliases]: [TagRow[], AliasRow[]] = await Promise.all([
+    db('model_version_tags').whereIn('model_version_id', ids).orderBy('key').select('model_version_id', 'key', 'value'),
+    db('registered_model_aliases')
+      .whereIn('registered_model_id', modelIds)
+      .orderBy('alias')
+      .select('registered_model_id', 'version', 'alias'),
+  ]);
+  const tagsByVersion = groupBy(tags, (tag) => tag.model_version_id);
+  const aliasesByVersion = groupBy(aliases, (a) => `${a.registered_model_id}:${a.version}`);
+  return rows.map((row) => {
+    const virtualTags = [
+      { key: SEMVER_TAG, value: row.semver },
+      ...Object.entries(CI_TAG_COLUMNS)
+        .filter(([, column]) => row[column] !== null)
+        .map(([key, column]) => ({ key, value: row[column] as string })),
+    ];
+    return compact({
+      name: row.name,
+      version: String(row.version),
+      creation_timestamp: row.creation_timestamp,
+      last_updated_timestamp: row.last_updated_timestamp,
+      user_id: row.user_id,
+      current_stage: row.current_stage,
+      description: row.description,
+      source: row.source,
+      run_id: row.run_id,
+      status: row.status as ModelVersionJson['status'],
+      status_message: row.status_message,
+      tags: [...virtualTags, ...keyValues(tagsByVersion.get(row.id) ?? [])],
+      run_link: row.run_link,
+      aliases: (aliasesByVersion.get(`${row.registered_model_id}:${row.version}`) ?? []).map((a) => a.alias),
+      model_id: row.logged_model_id,
+    });
+  });
+}
+
+export async function modelVersionToJson(db: Queryable, row: ModelVersionRow): Promise<ModelVersionJson> {
+  return (await modelVersionsToJson(db, [row]))[0];
+}
+
+/** `latest_versions`: the highest version number in each stage, as MLflow reports it. */
+async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<ModelVersionRow[]> {
+  if (modelIds.length === 0) return [];
+  return modelVersionQuery(db)
+    .distinctOn('mv.registered_model_id', 'mv.current_stage')
+    .whereIn('mv.registered_model_id', modelIds)
+    .orderBy([
+      { column: 'mv.registered_model_id' },
+      { column: 'mv.current_stage' },
+      { column: 'mv.version', order: 'desc' },
+    ]);
+}
+
+export async function registeredModelsToJson(db: Queryable, rows: RegisteredModelRow[]): Promise<RegisteredModelJson[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.id);
+  const [tags, aliases, latestRows]: [TagRow[], AliasRow[], ModelVersionRow[]] = await Promise.all([
+    db('registered_model_tags').whereIn('registered_model_id', ids).orderBy('key').select('registered_model_id', 'key', 'value'),
+    db('registered_model_aliases').whereIn('registered_model_id', ids).orderBy('alias').select('registered_model_id', 'alias', 'version'),
+    latestVersionRows(db, ids),
+  ]);
+  const latest = await modelVersionsToJson(db, latestRows);
+  const latestByModel = groupBy(
+    latestRows.map((row, i) => ({ id: row.registered_model_id, json: latest[i] })),
+    (entry) => entry.id,
+  );
+  const tagsByModel = groupBy(tags, (tag) => tag.registered_model_id);
+  const aliasesByModel = groupBy(aliases, (a) => a.registered_model_id);
+  return rows.map((row) =>
+    compact({
+      name: row.name,
+      creation_timestamp: row.creation_timestamp,
+      last_updated_timestamp: row.last_updated_timestamp,
+      user_id: row.user_id,
+      description: row.description,
+      latest_versions: (latestByModel.get(row.id) ?? []).map((entry) => entry.json),
+      tags: keyValues(tagsByModel.get(row.id) ?? []),
+      aliases: (aliasesByModel.get(row.id) ?? []).map((a) => ({
+        alias: a.alias,
+        version: String(a.version),
+      })),
+      deployment_job_id: row.deployment_job_id,
+    }),
+  );
+}
+
+export async function registeredModelToJson(db: Queryable, row: RegisteredModelRow): Promise<RegisteredModelJson> {
+  return (await registeredModelsToJson(db, [row]))[0];
+}
