@@ -100,7 +100,7 @@ function parseIdentifier(s: Scanner): Identifier {
   const first = s.peek();
   if (first === '`' || first === '"') return { entity: undefined, key: s.quoted() };
   const start = s.pos;
-  while (s.pos < s.text.length && /[\w\-]/.test(s.text[s.pos])) s.pos++;
+  while (s.pos < s.text.length && /[\w-]/.test(s.text[s.pos])) s.pos++;
   const head = s.text.slice(start, s.pos);
   if (!head) s.fail('expected an identifier');
   if (s.peek() !== '.') return { entity: undefined, key: head };
