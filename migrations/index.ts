@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as registry from './001_registry';
 import * as tracking from './002_tracking';
+import * as tokens from './004_tokens';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -15,4 +16,5 @@ interface Migration {
 export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_registry', registry],
   ['002_tracking', tracking],
+  ['004_tokens', tokens],
 ];

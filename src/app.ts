@@ -4,9 +4,12 @@ import type { AppContext } from './app-context';
 import { healthRoutes } from './http/health';
 import { nonFiniteAsString } from './http/json';
 import { mlflowRoutes } from './http/mlflow';
+import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
+import { hostOriginGuard } from './http/middleware/host-origin';
 import { jsonBody } from './http/middleware/json-body';
 import { mountRoutes } from './http/route';
+import { tokenRoutes } from './http/tokens';
 import { ValidatorRegistry } from './http/validation';
 
 function strictRouter(): Router {
@@ -26,6 +29,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.set('query parser', 'simple');
 
   app.use(pinoHttp({ logger: ctx.log, quietReqLogger: true, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(hostOriginGuard(ctx));
+  app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
 
   const validators = new ValidatorRegistry();
@@ -34,6 +39,11 @@ export function createApp(ctx: AppContext): express.Express {
   mountRoutes(mlflow, mlflowRoutes, ctx, validators);
   app.use('/api/2.0/mlflow', mlflow);
   app.use('/ajax-api/2.0/mlflow', mlflow);
+
+  const tokensAndCi = strictRouter();
+  tokensAndCi.use(['/tokens', '/ci'], jsonBody);
+  mountRoutes(tokensAndCi, tokenRoutes, ctx, validators);
+  app.use('/api', tokensAndCi);
 
   app.use(endpointNotFound);
   app.use(errorHandler(ctx.log));

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { createApp } from './app';
+import { bootstrapAdminToken } from './auth/bootstrap-admin';
 import type { AppContext } from './app-context';
 import { loadConfig } from './config';
 import { startEmbeddedPostgres, EmbeddedDatabase } from './db/embedded-postgres';
@@ -21,8 +22,9 @@ async function main(): Promise<void> {
     log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL is up');
   }
 
-  const db = createDb(databaseUrl);
+  const db = createDb(databaseUrl, 10, log);
   await migrateToLatest(db);
+  await bootstrapAdminToken({ config, db, log });
   const ctx: AppContext = { config, db, log };
   const app = createApp(ctx);
 

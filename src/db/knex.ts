@@ -1,5 +1,6 @@
 import knex, { Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from '../log';
 
 /**
  * BIGINT (int8) arrives from `pg` as a string. Timestamps and sizes fit in a double, so they become numbers;
@@ -16,8 +17,16 @@ export type Tx = Knex.Transaction;
 /** A knex handle or a transaction: services take either, so the caller decides the transaction boundary. */
 export type Queryable = Knex | Knex.Transaction;
 
-export function createDb(databaseUrl: string, poolMax = 10): Db {
+/** `log` receives knex's own warnings (pool errors, deprecations) instead of console.log. */
+export function createDb(databaseUrl: string, poolMax = 10, log?: Logger): Db {
+  const quiet = () => undefined;
   return knex({
+    log: {
+      warn: (message: unknown) => (log ? log.warn({ knex: String(message) }) : quiet()),
+      error: (message: unknown) => (log ? log.error({ knex: String(message) }) : quiet()),
+      deprecate: (message: unknown) => (log ? log.debug({ knex: String(message) }) : quiet()),
+      debug: (message: unknown) => (log ? log.debug({ knex: String(message) }) : quiet()),
+    },
     client: 'pg',
     connection: { connectionString: databaseUrl, application_name: 'semreg' },
     // Fail fast when PostgreSQL is down so the request gets 503 TEMPORARILY_UNAVAILABLE (which the MLflow

@@ -1,6 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { operations } from '../generated/openapi';
 import type { AppContext } from '../app-context';
+import { authorizeRoute, RouteAccess } from './middleware/auth';
 import { ValidatorRegistry } from './validation';
 
 /**
@@ -36,6 +37,8 @@ export interface Route<Op extends OperationId = OperationId> {
   path: string;
   operationId: Op;
   handler: (ctx: RouteContext<InputOf<Op>>) => Promise<OutputOf<Op>>;
+  /** Authorization beyond the HTTP method: which input fields name the model, a stronger scope. */
+  access?: RouteAccess;
 }
 
 export function defineRoute<Op extends OperationId>(
@@ -71,6 +74,7 @@ export function mountRoutes(router: Router, routes: readonly Route[], app: AppCo
       const body = dropNulls(req.body ?? {}) as Record<string, unknown>;
       validator.body(body);
       const input = { ...query, ...body, ...req.params } as never;
+      authorizeRoute(req, app, route.access, input);
       const output = await route.handler({ input, app, req, res });
       if (!res.headersSent) res.status(200).json(output ?? {});
     });

@@ -48,3 +48,20 @@ describe('/health with the database down', () => {
     await t.ctx.db.destroy();
   });
 });
+
+describe('MLflow calls with the database down', () => {
+  it('answer 503 TEMPORARILY_UNAVAILABLE (which the MLflow client retries), never a bare 500', async () => {
+    const t = await createTestApp();
+    await t.db.destroy();
+    const { createDb } = await import('../../src/db/knex');
+    (t.ctx as { db: unknown }).db = createDb('postgres://x:y@127.0.0.1:1/none');
+    const { createApp } = await import('../../src/app');
+    const supertest = (await import('supertest')).default;
+    const res = await supertest(createApp(t.ctx))
+      .post('/api/2.0/mlflow/registered-models/create')
+      .send({ name: 'while-down' })
+      .expect(503);
+    expect(res.body.error_code).toBe('TEMPORARILY_UNAVAILABLE');
+    await t.ctx.db.destroy();
+  });
+});

@@ -1,0 +1,78 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { AppContext } from '../../app-context';
+import { AccessRequest, authorize, authorizeScope } from '../../auth/authorize';
+import { presentedSecret, unauthenticated } from '../../auth/credentials';
+import type { Principal } from '../../auth/principal';
+import { Scope, scopeForMethod, scopeIncludes } from '../../auth/scope';
+import { authenticateSecret } from '../../auth/tokens';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `authenticate` when AUTH=on; undefined when auth is off. */
+    principal?: Principal;
+  }
+}
+
+/**
+ * Mount points whose handlers name the model every write touches (MLflow endpoint-table routes declare
+ * `access.modelFields`, see `authorizeRoute`; package routes carry the model in the path). A model-restricted
+ * token's write to any other path is refused before routing, so a router that forgets to check cannot be
+ * used to get around the restriction (deny by default, mlflow-compat.md §7).
+ */
+const MODEL_CHECKING_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/packages/', '/api/v4/projects/'];
+
+/** The liveness probe stays open (as with MLflow's basic-auth server); everything else needs a token. */
+function isOpen(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && req.path === '/health';
+}
+
+/**
+ * App-wide, before any router: with AUTH=on every request except `/health` must present a valid token
+ * (unknown routes included, so 401 comes before 404, and path variants such as `/API/…`, `//…` or a
+ * trailing `/` cannot dodge it), and the token's scope must cover the HTTP method.
+ */
+export function authenticate(app: AppContext) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    if (!app.config.authEnabled || isOpen(req)) return next();
+    const secret = presentedSecret(req.headers);
+    if (secret === undefined) {
+      throw unauthenticated('Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.');
+    }
+    const principal = await authenticateSecret(app.db, secret);
+    if (!principal) throw unauthenticated('The token is not valid (unknown, expired or revoked).');
+    req.principal = principal;
+    const scope = scopeForMethod(req.method);
+    if (MODEL_CHECKING_PREFIXES.some((prefix) => req.path.startsWith(prefix))) authorizeScope(principal, scope);
+    else authorize(principal, { scope });
+    next();
+  };
+}
+
+/**
+ * For handlers: refuses the call unless the token may do it. A no-op when auth is off. Handlers that touch
+ * a model pass its name, so model-restricted tokens are checked against their patterns.
+ */
+export function requireAccess(req: Request, app: AppContext, request: AccessRequest): void {
+  if (!app.config.authEnabled) return;
+  if (!req.principal) throw unauthenticated('Authentication required.');
+  authorize(req.principal, request);
+}
+
+/** How an endpoint-table route is authorized beyond its HTTP method. */
+export interface RouteAccess {
+  /** A stronger scope than the method implies (e.g. admin for token management). */
+  scope?: Scope;
+  /** Input fields that carry registered-model names (e.g. `name`, `new_name`). */
+  modelFields?: readonly string[];
+}
+
+/** The hook `mountRoutes` runs after validation and before the handler. */
+export function authorizeRoute(req: Request, app: AppContext, access: RouteAccess | undefined, input: Record<string, unknown>): void {
+  if (!app.config.authEnabled) return;
+  const methodScope = scopeForMethod(req.method);
+  const scope = access?.scope && scopeIncludes(access.scope, methodScope) ? access.scope : methodScope;
+  const models = access?.modelFields
+    ?.map((field) => input[field])
+    .filter((value): value is string => typeof value === 'string');
+  requireAccess(req, app, { scope, models: models?.length ? models : undefined });
+}
