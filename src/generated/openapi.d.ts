@@ -310,6 +310,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Admin scope. Tokens that are not revoked, newest first; never their secrets. */
+        get: operations["listTokens"];
+        put?: never;
+        /** @description Admin scope. The plaintext token is in the answer once and never again. */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Admin scope. The token is refused from then on. */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ci/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every model version, package file and run the CI job produced (404 when none). */
+        get: operations["getCiJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/packages/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The model's versions in semver order (lowest first). */
+        get: operations["listPackageVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/packages/{model}/{selector}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                /** @description A semver; on GET also `latest` (highest release) or a URL-encoded range such as `%5E1.4`. */
+                selector: string;
+            };
+            cookie?: never;
+        };
+        get: operations["listPackageFiles"];
+        put?: never;
+        /** @description multipart/form-data with one or more parts named `file`; each part's filename is the file's path in the package (nested paths allowed). Streamed to disk, hashed, then committed all together. */
+        post: operations["uploadPackageFiles"];
+        /** @description Admin scope. Needs `?all=true`; deletes every file of the version and the model version. */
+        delete: operations["deletePackageVersion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/packages/{model}/{selector}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                selector: string;
+                /** @description The file path; may contain '/'. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The bytes, with `ETag` (the sha256), `Content-Length`, `Accept-Ranges`; 206 for a `Range`. */
+        get: operations["downloadPackageFile"];
+        /** @description The raw body is the file (any Content-Type). `X-Checksum-Sha256` (hex), `Content-MD5` (base64) or `Digest: sha-256=<base64>` are checked; a mismatch stores nothing. Same bytes again → 200, other bytes → 409 RESOURCE_ALREADY_EXISTS unless `?overwrite=true` with an admin token. */
+        put: operations["uploadPackageFile"];
+        post?: never;
+        /** @description Admin scope. Removes the file and records who removed it. */
+        delete: operations["deletePackageFile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v4/projects/{project_id}/packages/generic/{model}/{semver}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ignored. */
+                project_id: string;
+                model: string;
+                semver: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        get: operations["downloadGitlabGenericPackageFile"];
+        /** @description GitLab's generic-package upload, answered like GitLab. */
+        put: operations["uploadGitlabGenericPackageFile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ajax-api/2.0/mlflow/registered-models/create": {
         parameters: {
             query?: never;
@@ -671,6 +809,49 @@ export interface components {
             aliases?: string[];
             model_id?: string;
         };
+        SemregToken: {
+            id: string;
+            /** @enum {string} */
+            scope: "read" | "write" | "admin";
+            models: string[];
+            expires_at?: number;
+            created_at: number;
+            last_used_at?: number;
+            description?: string;
+        };
+        SemregCreatedToken: components["schemas"]["SemregToken"] & {
+            /** @description The secret; shown once. */
+            token: string;
+        };
+        SemregPackageFile: {
+            path: string;
+            size: number;
+            sha256: string;
+            created_at: number;
+            ci_job_id?: string;
+        };
+        SemregPackageVersionRef: {
+            name: string;
+            version: string;
+            semver: string;
+        };
+        SemregCiJob: {
+            job_id: string;
+            job_url?: string;
+            pipeline_id?: string;
+            commit_sha?: string;
+            model_versions: components["schemas"]["SemregPackageVersionRef"][];
+            files: {
+                model: string;
+                semver: string;
+                path: string;
+                sha256: string;
+            }[];
+            runs: {
+                run_id: string;
+                experiment_id: string;
+            }[];
+        };
     };
     responses: {
         /** @description An MLflow-style error. */
@@ -721,6 +902,18 @@ export interface components {
             content: {
                 "application/json": {
                     model_versions?: components["schemas"]["ModelVersion"][];
+                };
+            };
+        };
+        /** @description The stored file and its model version (201 first time, 200 for an identical re-upload). */
+        SemregPackageUploadResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    file: components["schemas"]["SemregPackageFile"];
+                    model_version: components["schemas"]["SemregPackageVersionRef"];
                 };
             };
         };
@@ -1188,6 +1381,360 @@ export interface operations {
                 content: {
                     "application/json": {
                         artifact_uri: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: {
+                max_results?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        tokens: components["schemas"]["SemregToken"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    scope: "read" | "write" | "admin";
+                    /** @description Registered-model name patterns (`*` any run of characters, `?` one); absent = all. */
+                    models?: string[];
+                    /** @description Epoch milliseconds or an ISO 8601 date-time; absent = never. */
+                    expires_at?: number | string;
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new token, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SemregCreatedToken"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getCiJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job and what it produced. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SemregCiJob"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listPackageVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model: string;
+                        versions: {
+                            version: string;
+                            semver: string;
+                            created_at: number;
+                            ci_job_id?: string;
+                            file_count: number;
+                        }[];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listPackageFiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                /** @description A semver; on GET also `latest` (highest release) or a URL-encoded range such as `%5E1.4`. */
+                selector: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version's files. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model: string;
+                        version: string;
+                        semver: string;
+                        files: components["schemas"]["SemregPackageFile"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadPackageFiles: {
+        parameters: {
+            query?: {
+                /** @description Admin scope; replaces changed files. */
+                overwrite?: boolean;
+            };
+            header?: never;
+            path: {
+                model: string;
+                /** @description A semver; on GET also `latest` (highest release) or a URL-encoded range such as `%5E1.4`. */
+                selector: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    file?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The stored files (200 when every file was already stored with the same bytes). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        files: components["schemas"]["SemregPackageFile"][];
+                        model_version: components["schemas"]["SemregPackageVersionRef"];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deletePackageVersion: {
+        parameters: {
+            query: {
+                all: boolean;
+            };
+            header?: never;
+            path: {
+                model: string;
+                /** @description A semver; on GET also `latest` (highest release) or a URL-encoded range such as `%5E1.4`. */
+                selector: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadPackageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                selector: string;
+                /** @description The file path; may contain '/'. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description A byte range of the file. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadPackageFile: {
+        parameters: {
+            query?: {
+                overwrite?: boolean;
+            };
+            header?: never;
+            path: {
+                model: string;
+                selector: string;
+                /** @description The file path; may contain '/'. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: components["responses"]["SemregPackageUploadResponse"];
+            201: components["responses"]["SemregPackageUploadResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deletePackageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+                selector: string;
+                /** @description The file path; may contain '/'. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadGitlabGenericPackageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ignored. */
+                project_id: string;
+                model: string;
+                semver: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadGitlabGenericPackageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Ignored. */
+                project_id: string;
+                model: string;
+                semver: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
                     };
                 };
             };
