@@ -1,3 +1,6 @@
+import supertest from 'supertest';
+import { createApp } from '../../src/app';
+import { createDb } from '../../src/db/knex';
 import { createTestApp, TestApp } from '../helpers/test-app';
 
 describe('probes', () => {
@@ -39,11 +42,8 @@ describe('/health with the database down', () => {
   it('answers 503', async () => {
     const t = await createTestApp();
     await t.db.destroy();
-    const { createDb } = await import('../../src/db/knex');
     // A pool pointed at a closed port stands in for a stopped server.
     (t.ctx as { db: unknown }).db = createDb('postgres://x:y@127.0.0.1:1/none');
-    const { createApp } = await import('../../src/app');
-    const supertest = (await import('supertest')).default;
     await supertest(createApp(t.ctx)).get('/health').expect(503);
     await t.ctx.db.destroy();
   });
@@ -53,10 +53,7 @@ describe('MLflow calls with the database down', () => {
   it('answer 503 TEMPORARILY_UNAVAILABLE (which the MLflow client retries), never a bare 500', async () => {
     const t = await createTestApp();
     await t.db.destroy();
-    const { createDb } = await import('../../src/db/knex');
     (t.ctx as { db: unknown }).db = createDb('postgres://x:y@127.0.0.1:1/none');
-    const { createApp } = await import('../../src/app');
-    const supertest = (await import('supertest')).default;
     const res = await supertest(createApp(t.ctx))
       .post('/api/2.0/mlflow/registered-models/create')
       .send({ name: 'while-down' })
