@@ -71,7 +71,9 @@ export function mountRoutes(router: Router, routes: readonly Route[], app: AppCo
     router[method](route.path, async (req: Request, res: Response) => {
       const query = { ...(req.query as Record<string, unknown>) };
       validator.query(query);
-      const body = dropNulls(req.body ?? {}) as Record<string, unknown>;
+      // DELETE RPCs carry JSON bodies; the same fields are also accepted from the query string (§1.3).
+      const sent = route.method === 'DELETE' ? { ...query, ...(req.body ?? {}) } : (req.body ?? {});
+      const body = dropNulls(sent) as Record<string, unknown>;
       validator.body(body);
       const input = { ...query, ...body, ...req.params } as never;
       authorizeRoute(req, app, route.access, input);

@@ -133,3 +133,16 @@ describe.each(MLFLOW_PREFIXES)('registered models under %s', (prefix) => {
     });
   });
 });
+
+describe('DELETE RPCs', () => {
+  it('also accept their fields from the query string', async () => {
+    const t = await createTestApp();
+    try {
+      const name = await createModel(t);
+      await t.http.delete('/api/2.0/mlflow/registered-models/delete').query({ name }).expect(200);
+      await t.http.get('/api/2.0/mlflow/registered-models/get').query({ name }).expect(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
