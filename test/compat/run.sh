@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs the MLflow client compatibility suite: the unmodified MLflow Python client from PyPI, installed into
+# cached virtualenvs, drives a real semreg server (embedded PostgreSQL) started by conftest.py.
+#
+#   bash test/compat/run.sh                  # MLflow 3.x: every module; then MLflow 2.x: registry modules
+#   bash test/compat/run.sh -k alias         # extra arguments → MLflow 3.x pass only, passed to pytest
+#   COMPAT_MLFLOW2=off bash test/compat/run.sh   # skip the 2.x pass
+#
+# Exits non-zero when any test fails or when a pass collects no test at all (pytest exit code 5).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+  echo "compat: need Python >= 3.10 as '$python' (set PYTHON=...)" >&2
+  exit 1
+fi
+if [ ! -x node_modules/.bin/tsx ]; then
+  echo "compat: node_modules/.bin/tsx is missing: run 'npm install' first" >&2
+  exit 1
+fi
+
+# ensure_venv DIR REQUIREMENTS: (re)creates DIR only when the requirements file or the Python version changed,
+# so repeated runs cost nothing and a changed pin always takes effect.
+ensure_venv() {
+  local dir="$1" requirements="$2" stamp want
+  stamp="$dir/.requirements.sha256"
+  want="$( (cat "$requirements"; "$python" --version) | sha256sum | cut -d' ' -f1)"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  echo "compat: installing $(basename "$requirements") into $dir" >&2
+  rm -rf "$dir"
+  "$python" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$want" >"$stamp"
+}
+
+run_pass() {
+  local venv="$1"
+  shift
+  "$venv/bin/python" -m pytest -c "$here/pytest.ini" --rootdir "$here" "$@"
+}
+
+ensure_venv .venv-compat "$here/requirements.txt"
+status=0
+if [ "$#" -gt 0 ]; then
+  run_pass .venv-compat "$@" || status=$?
+  exit "$status"
+fi
+
+run_pass .venv-compat "$here" || status=$?
+
+if [ "${COMPAT_MLFLOW2:-on}" != "off" ]; then
+  ensure_venv .venv-compat-2 "$here/requirements-mlflow2.txt"
+  # The 2.x client shares the registry wire protocol; tracking/logged-model flows differ and are 3.x only.
+  run_pass .venv-compat-2 -m "not mlflow3" "$here/test_registry.py" "$here/test_model_uri.py" || status=$?
+fi
+exit "$status"
