@@ -310,6 +310,512 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/experiments/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The server always allocates `mlflow-artifacts:/<experiment_id>`. A client `artifact_location` in that same form is ignored; any other value (file:, local paths, foreign URLs, dbfs:, runs:, fragments, ;params, ..) is refused with INVALID_PARAMETER_VALUE. */
+        post: operations["createExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getExperiment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/get-by-name": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getExperimentByName"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["searchExperimentsByGet"];
+        put?: never;
+        post: operations["searchExperiments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["updateExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Soft delete; the experiment's active runs are marked deleted with it. */
+        post: operations["deleteExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Restores the experiment and the runs that were deleted together with it. */
+        post: operations["restoreExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/set-experiment-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["setExperimentTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/experiments/delete-experiment-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteExperimentTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["createRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["updateRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["restoreRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["searchRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/set-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Upsert. The key `mlflow.runName` renames the run. */
+        post: operations["setRunTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/delete-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteRunTag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/log-metric": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logMetric"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/log-parameter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Params are write-once; the same value again is a no-op, a different one INVALID_PARAMETER_VALUE. */
+        post: operations["logParameter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/log-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description At most 1000 metrics, 100 params, 100 tags, 1000 entities in total and a 1,000,000-character body; all of it is written in one transaction. */
+        post: operations["logBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/log-inputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logInputs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/outputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Links logged models to the run (MLflow 3 `log_model` fails when this fails). */
+        post: operations["logOutputs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/runs/log-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description MLflow 2.x log_model; the model dict is appended to the run tag `mlflow.log-model.history`. */
+        post: operations["logModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/metrics/get-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getMetricHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/metrics/get-history-bulk-interval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getMetricHistoryBulkInterval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["createLoggedModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getLoggedModel"];
+        put?: never;
+        post?: never;
+        /** @description Soft delete. */
+        delete: operations["deleteLoggedModel"];
+        options?: never;
+        head?: never;
+        patch: operations["finalizeLoggedModel"];
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/{model_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["setLoggedModelTags"];
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["deleteLoggedModelTag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/{model_id}/params": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logLoggedModelParams"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Page tokens are bound to the experiment_ids, filter, datasets and order_by they were issued for. */
+        post: operations["searchLoggedModels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -441,6 +947,198 @@ export interface paths {
         get: operations["downloadGitlabGenericPackageFile"];
         /** @description GitLab's generic-package upload, answered like GitLab. */
         put: operations["uploadGitlabGenericPackageFile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listWebhooks"];
+        put?: never;
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/2.0/mlflow/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/at": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getModelStateAt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getStagePolicies"];
+        put: operations["putStagePolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["promoteModelVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["rollbackModelVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/models/{name}/download-uris": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getDownloadUris"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/downloads/{name}/{version}/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getSignedDownload"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -754,6 +1452,560 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ajax-api/2.0/mlflow/experiments/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The server always allocates `mlflow-artifacts:/<experiment_id>`. A client `artifact_location` in that same form is ignored; any other value (file:, local paths, foreign URLs, dbfs:, runs:, fragments, ;params, ..) is refused with INVALID_PARAMETER_VALUE. */
+        post: operations["createExperimentAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getExperimentAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/get-by-name": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getExperimentByNameAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["searchExperimentsByGetAjax"];
+        put?: never;
+        post: operations["searchExperimentsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["updateExperimentAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Soft delete; the experiment's active runs are marked deleted with it. */
+        post: operations["deleteExperimentAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Restores the experiment and the runs that were deleted together with it. */
+        post: operations["restoreExperimentAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/set-experiment-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["setExperimentTagAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/delete-experiment-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteExperimentTagAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["createRunAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getRunAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/update": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["updateRunAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteRunAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["restoreRunAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["searchRunsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/set-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Upsert. The key `mlflow.runName` renames the run. */
+        post: operations["setRunTagAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/delete-tag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["deleteRunTagAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/log-metric": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logMetricAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/log-parameter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Params are write-once; the same value again is a no-op, a different one INVALID_PARAMETER_VALUE. */
+        post: operations["logParameterAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/log-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description At most 1000 metrics, 100 params, 100 tags, 1000 entities in total and a 1,000,000-character body; all of it is written in one transaction. */
+        post: operations["logBatchAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/log-inputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logInputsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/outputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Links logged models to the run (MLflow 3 `log_model` fails when this fails). */
+        post: operations["logOutputsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/runs/log-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description MLflow 2.x log_model; the model dict is appended to the run tag `mlflow.log-model.history`. */
+        post: operations["logModelAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/metrics/get-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getMetricHistoryAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getMetricHistoryBulkIntervalAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["createLoggedModelAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getLoggedModelAjax"];
+        put?: never;
+        post?: never;
+        /** @description Soft delete. */
+        delete: operations["deleteLoggedModelAjax"];
+        options?: never;
+        head?: never;
+        patch: operations["finalizeLoggedModelAjax"];
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["setLoggedModelTagsAjax"];
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}/tags/{tag_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["deleteLoggedModelTagAjax"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}/params": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["logLoggedModelParamsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Page tokens are bound to the experiment_ids, filter, datasets and order_by they were issued for. */
+        post: operations["searchLoggedModelsAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["listWebhooksAjax"];
+        put?: never;
+        post: operations["createWebhookAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getWebhookAjax"];
+        put?: never;
+        post?: never;
+        delete: operations["deleteWebhookAjax"];
+        options?: never;
+        head?: never;
+        patch: operations["updateWebhookAjax"];
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/webhooks/{webhook_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["testWebhookAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -809,6 +2061,124 @@ export interface components {
             aliases?: string[];
             model_id?: string;
         };
+        /** @description ACTIVE_ONLY (1), DELETED_ONLY (2) or ALL (3); names or numbers. */
+        ViewType: ("ACTIVE_ONLY" | "DELETED_ONLY" | "ALL") | (1 | 2 | 3);
+        RunStatus: ("RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED") | (1 | 2 | 3 | 4 | 5);
+        LoggedModelStatus: ("LOGGED_MODEL_STATUS_UNSPECIFIED" | "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED") | (0 | 1 | 2 | 3);
+        Experiment: {
+            experiment_id: string;
+            name: string;
+            artifact_location: string;
+            /** @enum {string} */
+            lifecycle_stage: "active" | "deleted";
+            creation_time: number;
+            last_update_time: number;
+            tags?: components["schemas"]["KeyValue"][];
+        };
+        MetricInput: {
+            key: string;
+            value: components["schemas"]["Double"];
+            timestamp: components["schemas"]["Int64"];
+            step?: components["schemas"]["Int64"];
+            run_id?: string;
+            model_id?: string;
+            dataset_name?: string;
+            dataset_digest?: string;
+        };
+        Metric: {
+            key: string;
+            /** @description A double; NaN and ±∞ are sent as "NaN", "Infinity", "-Infinity". */
+            value: number | string;
+            timestamp: number | string;
+            /** @description Sent as a string past Number.MAX_SAFE_INTEGER. */
+            step: number | string;
+            run_id?: string;
+            model_id?: string;
+            dataset_name?: string;
+            dataset_digest?: string;
+        };
+        RunInfo: {
+            run_id: string;
+            run_uuid: string;
+            run_name: string;
+            experiment_id: string;
+            user_id?: string;
+            /** @enum {string} */
+            status: "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+            start_time: number;
+            end_time?: number;
+            artifact_uri: string;
+            /** @enum {string} */
+            lifecycle_stage: "active" | "deleted";
+        };
+        Dataset: {
+            name: string;
+            digest: string;
+            source_type: string;
+            source: string;
+            schema?: string;
+            profile?: string;
+        };
+        DatasetInput: {
+            tags?: components["schemas"]["KeyValue"][];
+            dataset: components["schemas"]["Dataset"];
+        };
+        ModelInput: {
+            model_id: string;
+        };
+        ModelOutput: {
+            model_id: string;
+            step?: components["schemas"]["Int64"];
+        };
+        Run: {
+            info: components["schemas"]["RunInfo"];
+            data: {
+                metrics?: components["schemas"]["Metric"][];
+                params?: components["schemas"]["KeyValue"][];
+                tags?: components["schemas"]["KeyValue"][];
+            };
+            inputs?: {
+                dataset_inputs?: components["schemas"]["DatasetInput"][];
+                model_inputs?: components["schemas"]["ModelInput"][];
+            };
+            outputs?: {
+                model_outputs?: {
+                    model_id: string;
+                    step: number | string;
+                }[];
+            };
+        };
+        LoggedModel: {
+            info: {
+                model_id: string;
+                experiment_id: string;
+                name: string;
+                creation_timestamp_ms: number;
+                last_updated_timestamp_ms: number;
+                artifact_uri: string;
+                /** @enum {string} */
+                status: "LOGGED_MODEL_PENDING" | "LOGGED_MODEL_READY" | "LOGGED_MODEL_UPLOAD_FAILED";
+                creator_id?: string;
+                model_type?: string;
+                source_run_id?: string;
+                status_message?: string;
+                tags?: components["schemas"]["KeyValue"][];
+            };
+            data: {
+                params?: components["schemas"]["KeyValue"][];
+                metrics?: components["schemas"]["Metric"][];
+            };
+        };
+        LoggedModelDatasetFilter: {
+            dataset_name: string;
+            dataset_digest?: string;
+        };
+        LoggedModelOrderBy: {
+            field_name: string;
+            ascending?: boolean;
+            dataset_name?: string;
+            dataset_digest?: string;
+        };
         SemregToken: {
             id: string;
             /** @enum {string} */
@@ -850,6 +2220,72 @@ export interface components {
             runs: {
                 run_id: string;
                 experiment_id: string;
+            }[];
+        };
+        WebhookEvent: {
+            /** @description REGISTERED_MODEL, MODEL_VERSION, MODEL_VERSION_TAG, MODEL_VERSION_ALIAS, MODEL_VERSION_STAGE, PACKAGE, PROMPT… */
+            entity: string;
+            /** @description CREATED, UPDATED, DELETED, SET, PUBLISHED */
+            action: string;
+        };
+        Webhook: {
+            webhook_id: string;
+            name: string;
+            description?: string;
+            url: string;
+            events: components["schemas"]["WebhookEvent"][];
+            /** @enum {string} */
+            status: "ACTIVE" | "DISABLED";
+            creation_timestamp: number;
+            last_updated_timestamp: number;
+        };
+        WebhookDelivery: {
+            id: string;
+            event: string;
+            event_id?: number | null;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed" | "dead";
+            attempts: number;
+            response_code?: number | null;
+            latency_ms?: number | null;
+            last_error?: string | null;
+            created_at?: number;
+            last_attempt_at?: number | null;
+            next_attempt_at?: number | null;
+            completed_at?: number | null;
+        };
+        LifecycleEvent: {
+            id: number;
+            type: string;
+            time: number;
+            actor?: string | null;
+            model: string;
+            version?: string | null;
+            semver?: string | null;
+            stage?: string | null;
+            alias?: string | null;
+            before?: {
+                [key: string]: unknown;
+            } | null;
+            after?: {
+                [key: string]: unknown;
+            } | null;
+            ci_job_id?: string | null;
+        };
+        StagePolicy: {
+            stages: {
+                name: string;
+                /** @description Most versions at once; absent → unlimited. */
+                capacity?: number | null;
+                archive_previous?: boolean;
+                required_tags?: {
+                    [key: string]: string;
+                };
+            }[];
+            /** @description Allowed moves; "*" matches any stage. An empty list allows every move. */
+            transitions: {
+                from: string;
+                to: string;
             }[];
         };
     };
@@ -905,6 +2341,51 @@ export interface components {
                 };
             };
         };
+        /** @description An experiment (deleted ones included). */
+        ExperimentResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    experiment: components["schemas"]["Experiment"];
+                };
+            };
+        };
+        /** @description One page of experiments. */
+        ExperimentsPageResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    experiments?: components["schemas"]["Experiment"][];
+                    next_page_token?: string;
+                };
+            };
+        };
+        /** @description A run. */
+        RunResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    run: components["schemas"]["Run"];
+                };
+            };
+        };
+        /** @description A logged model. */
+        LoggedModelResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    model: components["schemas"]["LoggedModel"];
+                };
+            };
+        };
         /** @description The stored file and its model version (201 first time, 200 for an identical re-upload). */
         SemregPackageUploadResponse: {
             headers: {
@@ -917,9 +2398,58 @@ export interface components {
                 };
             };
         };
+        /** @description One webhook (never its secret). */
+        WebhookResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    webhook: components["schemas"]["Webhook"];
+                };
+            };
+        };
+        /** @description No output. */
+        EmptyLifecycleResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        /** @description The promoted version, the previous holder and what was archived. */
+        PromotionResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    model_version: components["schemas"]["ModelVersion"];
+                    previous_version?: string | null;
+                    archived_versions: string[];
+                };
+            };
+        };
     };
     parameters: never;
-    requestBodies: never;
+    requestBodies: {
+        ExperimentIdBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                };
+            };
+        };
+        RunIdBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                };
+            };
+        };
+    };
     headers: never;
     pathItems: never;
 }
@@ -1387,6 +2917,742 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    createExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    artifact_location?: string;
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The new experiment's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        experiment_id: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getExperiment: {
+        parameters: {
+            query: {
+                experiment_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getExperimentByName: {
+        parameters: {
+            query: {
+                experiment_name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchExperimentsByGet: {
+        parameters: {
+            query?: {
+                max_results?: string;
+                page_token?: string;
+                filter?: string;
+                order_by?: string[];
+                view_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentsPageResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchExperiments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    max_results?: components["schemas"]["Int64"];
+                    page_token?: string;
+                    filter?: string;
+                    order_by?: string[];
+                    view_type?: components["schemas"]["ViewType"];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["ExperimentsPageResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    new_name?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ExperimentIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    restoreExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ExperimentIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setExperimentTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteExperimentTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id?: string;
+                    user_id?: string;
+                    run_name?: string;
+                    start_time?: components["schemas"]["Int64"];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["RunResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRun: {
+        parameters: {
+            query?: {
+                run_id?: string;
+                run_uuid?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RunResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    status?: components["schemas"]["RunStatus"];
+                    end_time?: components["schemas"]["Int64"];
+                    run_name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The updated run info. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run_info: components["schemas"]["RunInfo"];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RunIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    restoreRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RunIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                    filter?: string;
+                    run_view_type?: components["schemas"]["ViewType"];
+                    max_results?: components["schemas"]["Int64"];
+                    order_by?: string[];
+                    page_token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description One page of runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runs?: components["schemas"]["Run"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    setRunTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRunTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logMetric: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value: components["schemas"]["Double"];
+                    timestamp: components["schemas"]["Int64"];
+                    step?: components["schemas"]["Int64"];
+                    model_id?: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logParameter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    metrics?: components["schemas"]["MetricInput"][];
+                    params?: components["schemas"]["KeyValue"][];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logInputs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id: string;
+                    datasets?: components["schemas"]["DatasetInput"][];
+                    models?: components["schemas"]["ModelInput"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logOutputs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id: string;
+                    models?: components["schemas"]["ModelOutput"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    model_json: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetricHistory: {
+        parameters: {
+            query: {
+                run_id?: string;
+                run_uuid?: string;
+                metric_key: string;
+                max_results?: string;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of a metric's values, by timestamp, step, value. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetricHistoryBulkInterval: {
+        parameters: {
+            query: {
+                run_ids: string[];
+                metric_key: string;
+                start_step?: string;
+                end_step?: string;
+                max_results?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sampled values of one metric for up to 100 runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createLoggedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    name?: string;
+                    model_type?: string;
+                    source_run_id?: string;
+                    params?: components["schemas"]["KeyValue"][];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getLoggedModel: {
+        parameters: {
+            query?: {
+                allow_deleted?: boolean;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteLoggedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    finalizeLoggedModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    status: components["schemas"]["LoggedModelStatus"];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setLoggedModelTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteLoggedModelTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+                tag_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logLoggedModelParams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    params?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchLoggedModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                    filter?: string;
+                    datasets?: components["schemas"]["LoggedModelDatasetFilter"][];
+                    max_results?: components["schemas"]["Int64"];
+                    order_by?: components["schemas"]["LoggedModelOrderBy"][];
+                    page_token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description One page of logged models. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        models?: components["schemas"]["LoggedModel"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     listTokens: {
         parameters: {
             query?: {
@@ -1736,6 +4002,445 @@ export interface operations {
                     "application/json": {
                         message: string;
                     };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                max_results?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks?: components["schemas"]["Webhook"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    url: string;
+                    events: components["schemas"]["WebhookEvent"][];
+                    description?: string;
+                    secret?: string;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyLifecycleResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    webhook_id?: string;
+                    name?: string;
+                    url?: string;
+                    events?: components["schemas"]["WebhookEvent"][];
+                    description?: string;
+                    secret?: string;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    webhook_id?: string;
+                    event?: components["schemas"]["WebhookEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description The outcome of one test delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            success: boolean;
+                            response_status?: number;
+                            response_body?: string;
+                            error_message?: string;
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                status?: "pending" | "succeeded" | "failed" | "dead";
+                max_results?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery log, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: components["schemas"]["WebhookDelivery"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, queued again. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        delivery: components["schemas"]["WebhookDelivery"];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                model?: string;
+                /** @description One type or a comma-separated list. */
+                type?: string;
+                /** @description Epoch ms or ISO 8601 with a zone. */
+                since?: string;
+                /** @description Epoch ms or ISO 8601 with a zone. */
+                until?: string;
+                max_results?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: components["schemas"]["LifecycleEvent"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getModelStateAt: {
+        parameters: {
+            query: {
+                time: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Which version held each stage and alias at that instant. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        time: number;
+                        stages: {
+                            [key: string]: string | null;
+                        };
+                        stage_versions?: {
+                            [key: string]: string[];
+                        };
+                        aliases: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getStagePolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registry default and the per-model overrides. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        default: components["schemas"]["StagePolicy"];
+                        models: {
+                            [key: string]: components["schemas"]["StagePolicy"];
+                        };
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    putStagePolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StagePolicy"] & {
+                    /** @description Absent → the registry default. */
+                    model?: string;
+                    /** @description With model: drop the override. */
+                    reset?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        model?: string;
+                        policy: components["schemas"]["StagePolicy"];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    promoteModelVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    stage?: string;
+                    alias?: string;
+                    version?: string | number;
+                    semver?: string;
+                    range?: string;
+                    /** @description '' expects the target to be empty. */
+                    expected_current_version?: string | number;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["PromotionResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rollbackModelVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    stage?: string;
+                    alias?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["PromotionResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getDownloadUris: {
+        parameters: {
+            query?: {
+                version?: string;
+                semver?: string;
+                range?: string;
+                alias?: string;
+                stage?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {"<file path>": "<absolute signed URL>"} for every file of the version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getSignedDownload: {
+        parameters: {
+            query: {
+                expires: number;
+                signature: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+                version: string;
+                /** @description The file path (may contain slashes). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file bytes (no token needed; the signature is the credential). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
             default: components["responses"]["Error"];
@@ -2197,6 +4902,887 @@ export interface operations {
                 content: {
                     "application/json": {
                         artifact_uri: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createExperimentAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    artifact_location?: string;
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The new experiment's id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        experiment_id: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getExperimentAjax: {
+        parameters: {
+            query: {
+                experiment_id: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getExperimentByNameAjax: {
+        parameters: {
+            query: {
+                experiment_name: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchExperimentsByGetAjax: {
+        parameters: {
+            query?: {
+                max_results?: string;
+                page_token?: string;
+                filter?: string;
+                order_by?: string[];
+                view_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ExperimentsPageResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchExperimentsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    max_results?: components["schemas"]["Int64"];
+                    page_token?: string;
+                    filter?: string;
+                    order_by?: string[];
+                    view_type?: components["schemas"]["ViewType"];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["ExperimentsPageResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateExperimentAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    new_name?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteExperimentAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ExperimentIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    restoreExperimentAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ExperimentIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setExperimentTagAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteExperimentTagAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createRunAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id?: string;
+                    user_id?: string;
+                    run_name?: string;
+                    start_time?: components["schemas"]["Int64"];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["RunResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRunAjax: {
+        parameters: {
+            query?: {
+                run_id?: string;
+                run_uuid?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["RunResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateRunAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    status?: components["schemas"]["RunStatus"];
+                    end_time?: components["schemas"]["Int64"];
+                    run_name?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The updated run info. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        run_info: components["schemas"]["RunInfo"];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRunAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RunIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    restoreRunAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["RunIdBody"];
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchRunsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                    filter?: string;
+                    run_view_type?: components["schemas"]["ViewType"];
+                    max_results?: components["schemas"]["Int64"];
+                    order_by?: string[];
+                    page_token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description One page of runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runs?: components["schemas"]["Run"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    setRunTagAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRunTagAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logMetricAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value: components["schemas"]["Double"];
+                    timestamp: components["schemas"]["Int64"];
+                    step?: components["schemas"]["Int64"];
+                    model_id?: string;
+                    dataset_name?: string;
+                    dataset_digest?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logParameterAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    run_uuid?: string;
+                    key: string;
+                    value?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logBatchAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    metrics?: components["schemas"]["MetricInput"][];
+                    params?: components["schemas"]["KeyValue"][];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logInputsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id: string;
+                    datasets?: components["schemas"]["DatasetInput"][];
+                    models?: components["schemas"]["ModelInput"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logOutputsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id: string;
+                    models?: components["schemas"]["ModelOutput"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logModelAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    run_id?: string;
+                    model_json: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetricHistoryAjax: {
+        parameters: {
+            query: {
+                run_id?: string;
+                run_uuid?: string;
+                metric_key: string;
+                max_results?: string;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of a metric's values, by timestamp, step, value. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetricHistoryBulkIntervalAjax: {
+        parameters: {
+            query: {
+                run_ids: string[];
+                metric_key: string;
+                start_step?: string;
+                end_step?: string;
+                max_results?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sampled values of one metric for up to 100 runs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createLoggedModelAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_id: string;
+                    name?: string;
+                    model_type?: string;
+                    source_run_id?: string;
+                    params?: components["schemas"]["KeyValue"][];
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getLoggedModelAjax: {
+        parameters: {
+            query?: {
+                allow_deleted?: boolean;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteLoggedModelAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    finalizeLoggedModelAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    status: components["schemas"]["LoggedModelStatus"];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["LoggedModelResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setLoggedModelTagsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    tags?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteLoggedModelTagAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+                tag_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    logLoggedModelParamsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    model_id?: string;
+                    params?: components["schemas"]["KeyValue"][];
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchLoggedModelsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                    filter?: string;
+                    datasets?: components["schemas"]["LoggedModelDatasetFilter"][];
+                    max_results?: components["schemas"]["Int64"];
+                    order_by?: components["schemas"]["LoggedModelOrderBy"][];
+                    page_token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description One page of logged models. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        models?: components["schemas"]["LoggedModel"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhooksAjax: {
+        parameters: {
+            query?: {
+                max_results?: number;
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhooks?: components["schemas"]["Webhook"][];
+                        next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createWebhookAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    url: string;
+                    events: components["schemas"]["WebhookEvent"][];
+                    description?: string;
+                    secret?: string;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getWebhookAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteWebhookAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyLifecycleResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateWebhookAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    webhook_id?: string;
+                    name?: string;
+                    url?: string;
+                    events?: components["schemas"]["WebhookEvent"][];
+                    description?: string;
+                    secret?: string;
+                    status?: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["WebhookResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    testWebhookAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    webhook_id?: string;
+                    event?: components["schemas"]["WebhookEvent"];
+                };
+            };
+        };
+        responses: {
+            /** @description The outcome of one test delivery. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        result: {
+                            success: boolean;
+                            response_status?: number;
+                            response_body?: string;
+                            error_message?: string;
+                        };
                     };
                 };
             };

@@ -1,0 +1,65 @@
+import type { Knex } from 'knex';
+import { invalidParameter } from '../errors';
+import { Clause, parseFilter, parseOrderBy } from './filter';
+
+/**
+ * experiments/search (mlflow-compat.md §6.3): `name` with =, !=, LIKE, ILIKE; `creation_time` and
+ * `last_update_time` numerically; `tags.<k>` with =, !=, LIKE, ILIKE, IS [NOT] NULL. Order by name,
+ * experiment_id, creation_time, last_update_time; default creation_time DESC, experiment_id ASC.
+ */
+const ATTRIBUTE_ENTITIES = new Set([undefined, 'attribute', 'attributes', 'attr']);
+const TAG_ENTITIES = new Set(['tag', 'tags']);
+const STRING_OPS: Record<string, string> = { '=': '=', '!=': '<>', LIKE: 'LIKE', ILIKE: 'ILIKE' };
+const NUMERIC_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+const NUMERIC_ATTRIBUTES = new Set(['creation_time', 'last_update_time']);
+const ORDERABLE = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);
+
+function refuse(clause: Clause, why: string): never {
+  throw invalidParameter(`Invalid experiment filter clause '${clause.entity ? `${clause.entity}.` : ''}${clause.key} ${clause.comparator}': ${why}.`);
+}
+
+function stringOp(clause: Clause): string {
+  const op = STRING_OPS[clause.comparator];
+  if (!op || typeof clause.value !== 'string') refuse(clause, 'expected =, !=, LIKE or ILIKE with a quoted string');
+  return op;
+}
+
+function applyClause(qb: Knex.QueryBuilder, clause: Clause): void {
+  if (ATTRIBUTE_ENTITIES.has(clause.entity)) {
+    if (clause.key === 'name') return void qb.where('e.name', stringOp(clause), clause.value as string);
+    if (NUMERIC_ATTRIBUTES.has(clause.key)) {
+      const op = NUMERIC_OPS[clause.comparator];
+      if (!op || typeof clause.value !== 'number') refuse(clause, 'expected a numeric comparison (=, !=, <, <=, >, >=) with a number');
+      return void qb.where(`e.${clause.key}`, op, clause.value);
+    }
+    refuse(clause, "experiments can be filtered by 'name', 'creation_time', 'last_update_time' and 'tags.<key>'");
+  }
+  if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
+    const tagExists = (sub: Knex.QueryBuilder) =>
+      sub.select(sub.client.raw('1')).from('experiment_tags as t').whereRaw('t.experiment_id = e.experiment_id').where('t.key', clause.key);
+    if (clause.comparator === 'IS NULL') return void qb.whereNotExists(tagExists);
+    if (clause.comparator === 'IS NOT NULL') return void qb.whereExists(tagExists);
+    const op = stringOp(clause);
+    return void qb.whereExists((sub) => tagExists(sub).where('t.value', op, clause.value as string));
+  }
+  refuse(clause, `unknown entity '${clause.entity}'`);
+}
+
+export function applyExperimentFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {
+  for (const clause of parseFilter(filter)) applyClause(qb, clause);
+}
+
+export function applyExperimentOrder(qb: Knex.QueryBuilder, orderBy: string[]): void {
+  const seen = new Set<string>();
+  for (const entry of orderBy) {
+    const order = parseOrderBy(entry);
+    if (!ATTRIBUTE_ENTITIES.has(order.entity) || !ORDERABLE.has(order.key)) {
+      throw invalidParameter(`Invalid order_by clause '${entry}': experiments can be ordered by name, experiment_id, creation_time or last_update_time.`);
+    }
+    if (seen.has(order.key)) throw invalidParameter(`order_by contains '${order.key}' more than once.`);
+    seen.add(order.key);
+    qb.orderBy(`e.${order.key}`, order.ascending ? 'asc' : 'desc');
+  }
+  if (!orderBy.length) qb.orderBy('e.creation_time', 'desc');
+  if (!seen.has('experiment_id')) qb.orderBy('e.experiment_id', 'asc');
+}
