@@ -5,6 +5,7 @@ import { presentedSecret, unauthenticated } from '../../auth/credentials';
 import type { Principal } from '../../auth/principal';
 import { Scope, scopeForMethod, scopeIncludes } from '../../auth/scope';
 import { authenticateSecret } from '../../auth/tokens';
+import type { Route } from '../route';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -75,4 +76,12 @@ export function authorizeRoute(req: Request, app: AppContext, access: RouteAcces
     ?.map((field) => input[field])
     .filter((value): value is string => typeof value === 'string');
   requireAccess(req, app, { scope, models: models?.length ? models : undefined });
+}
+
+/**
+ * Declares which input fields of endpoint-table routes name the registered model they touch, e.g.
+ * `registeredModelRoutes.map(namingModelIn('name', 'new_name'))`; fields a route lacks are ignored.
+ */
+export function namingModelIn(...fields: string[]) {
+  return (route: Route): Route => ({ ...route, access: { ...route.access, modelFields: fields } });
 }
