@@ -1,0 +1,126 @@
+import { MLFLOW_PREFIXES, uniqueName } from '../../helpers/mlflow';
+import { createTestApp, TestApp } from '../../helpers/test-app';
+import { bearer, mintToken } from '../../helpers/tokens';
+
+describe('AUTH=on: scopes and model patterns', () => {
+  let t: TestApp;
+  let read: string;
+  let write: string;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({ AUTH: 'on' });
+    [read, write, admin] = await Promise.all([mintToken(t, 'read'), mintToken(t, 'write'), mintToken(t, 'admin')]);
+  });
+  afterAll(() => t.close());
+
+  const createModel = (prefix: string, token: string, name: string) =>
+    t.http.post(`${prefix}/registered-models/create`).set(bearer(token)).send({ name });
+
+  describe.each(MLFLOW_PREFIXES)('under %s', (prefix) => {
+    it('lets a read token read and refuses its writes with 403 PERMISSION_DENIED', async () => {
+      await t.http.get(`${prefix}/registered-models/search`).set(bearer(read)).expect(200);
+      const res = await createModel(prefix, read, uniqueName());
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error_code: 'PERMISSION_DENIED', message: expect.stringMatching(/scope 'write'/) });
+    });
+
+    it('lets write and admin tokens write', async () => {
+      await createModel(prefix, write, uniqueName()).expect(200);
+      await createModel(prefix, admin, uniqueName()).expect(200);
+    });
+  });
+
+  it('refuses token management to write tokens and allows it to admin tokens', async () => {
+    expect((await t.http.get('/api/tokens').set(bearer(write))).status).toBe(403);
+    expect((await t.http.post('/api/tokens').set(bearer(write)).send({ scope: 'admin' })).status).toBe(403);
+    await t.http.get('/api/tokens').set(bearer(admin)).expect(200);
+  });
+
+  describe('a write token restricted to churn-*', () => {
+    let churn: string;
+    let allowed: string;
+    let other: string;
+
+    beforeAll(async () => {
+      churn = await mintToken(t, 'write', { models: ['churn-*'] });
+      allowed = `churn-${uniqueName()}`;
+      other = uniqueName('fraud');
+      await createModel('/api/2.0/mlflow', admin, other).expect(200);
+    });
+
+    it.each(MLFLOW_PREFIXES)('creates and reads models matching the pattern (%s)', async (prefix) => {
+      const name = `churn-${uniqueName()}`;
+      await createModel(prefix, churn, name).expect(200);
+      await t.http.get(`${prefix}/registered-models/get`).query({ name }).set(bearer(churn)).expect(200);
+    });
+
+    it.each(MLFLOW_PREFIXES)('is refused other models on writes and named reads (%s)', async (prefix) => {
+      expect((await createModel(prefix, churn, uniqueName('fraud'))).status).toBe(403);
+      const get = await t.http.get(`${prefix}/registered-models/get`).query({ name: other }).set(bearer(churn));
+      expect(get.status).toBe(403);
+      expect(get.body.message).toContain(other);
+      const tag = await t.http
+        .post(`${prefix}/registered-models/set-tag`)
+        .set(bearer(churn))
+        .send({ name: other, key: 'k', value: 'v' });
+      expect(tag.status).toBe(403);
+    });
+
+    it('cannot rename a model it owns to a name outside its patterns', async () => {
+      await createModel('/api/2.0/mlflow', churn, allowed).expect(200);
+      const res = await t.http
+        .post('/api/2.0/mlflow/registered-models/rename')
+        .set(bearer(churn))
+        .send({ name: allowed, new_name: uniqueName('fraud') });
+      expect(res.status).toBe(403);
+    });
+
+    it('matches the whole name, not a prefix or substring', async () => {
+      expect((await createModel('/api/2.0/mlflow', churn, `x-churn-${uniqueName()}`)).status).toBe(403);
+      expect((await createModel('/api/2.0/mlflow', churn, 'churn')).status).toBe(403);
+    });
+
+    it('may still search (reads that name no model)', async () => {
+      await t.http.get('/api/2.0/mlflow/registered-models/search').set(bearer(churn)).expect(200);
+    });
+
+    it('is refused writes on routes that do not name a model (deny by default)', async () => {
+      const targets: Array<[string, string]> = [
+        ['put', '/api/2.0/mlflow-artifacts/artifacts/0/x.txt'],
+        ['delete', '/api/2.0/mlflow-artifacts/artifacts/0/x.txt'],
+        ['post', '/some/future/route'],
+        ['post', '/API/2.0/mlflow/registered-models/create'],
+      ];
+      for (const [method, path] of targets) {
+        const res = await (t.http as any)[method](path).set(bearer(churn)).send({ name: `churn-${uniqueName()}` });
+        expect({ path, status: res.status }).toEqual({ path, status: 403 });
+      }
+    });
+
+    it('may call a POST table route that names a matching model', async () => {
+      const res = await t.http
+        .post('/api/2.0/mlflow/registered-models/get-latest-versions')
+        .set(bearer(churn))
+        .send({ name: `churn-${uniqueName()}` });
+      expect(res.status).not.toBe(403);
+    });
+  });
+
+  it('a read token restricted to a pattern reads only matching models by name', async () => {
+    const name = `team-a-${uniqueName()}`;
+    const otherName = uniqueName('team-b');
+    await createModel('/api/2.0/mlflow', admin, name).expect(200);
+    await createModel('/api/2.0/mlflow', admin, otherName).expect(200);
+    const token = await mintToken(t, 'read', { models: ['team-a-*', 'exact?name'] });
+    await t.http.get('/api/2.0/mlflow/registered-models/get').query({ name }).set(bearer(token)).expect(200);
+    expect((await t.http.get('/api/2.0/mlflow/registered-models/get').query({ name: otherName }).set(bearer(token))).status).toBe(403);
+  });
+
+  it('refuses a revoked token from the moment it is revoked', async () => {
+    const created = await t.http.post('/api/tokens').set(bearer(admin)).send({ scope: 'read' }).expect(201);
+    await t.http.get('/version').set(bearer(created.body.token)).expect(200);
+    await t.http.delete(`/api/tokens/${created.body.id}`).set(bearer(admin)).expect(200);
+    expect((await t.http.get('/version').set(bearer(created.body.token))).status).toBe(401);
+  });
+});
