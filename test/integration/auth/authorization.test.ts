@@ -87,6 +87,8 @@ describe('AUTH=on: scopes and model patterns', () => {
 
     it('is refused writes on routes that do not name a model (deny by default)', async () => {
       const targets: Array<[string, string]> = [
+        ['post', '/api/2.0/mlflow/experiments/create'],
+        ['post', '/ajax-api/2.0/mlflow/runs/create'],
         ['put', '/api/2.0/mlflow-artifacts/artifacts/0/x.txt'],
         ['delete', '/api/2.0/mlflow-artifacts/artifacts/0/x.txt'],
         ['post', '/some/future/route'],
