@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as registry from './001_registry';
 import * as tracking from './002_tracking';
 import * as tokens from './004_tokens';
+import * as lifecycle from './007_lifecycle';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -17,4 +18,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_registry', registry],
   ['002_tracking', tracking],
   ['004_tokens', tokens],
+  ['007_lifecycle', lifecycle],
 ];

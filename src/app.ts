@@ -8,6 +8,8 @@ import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { jsonBody } from './http/middleware/json-body';
+import { lifecycleRoutes } from './http/lifecycle';
+import { eventContextMiddleware } from './lifecycle/event-context';
 import { mountRoutes } from './http/route';
 import { tokenRoutes } from './http/tokens';
 import { ValidatorRegistry } from './http/validation';
@@ -35,7 +37,7 @@ export function createApp(ctx: AppContext): express.Express {
 
   const validators = new ValidatorRegistry();
   const mlflow = strictRouter();
-  mlflow.use(jsonBody);
+  mlflow.use(jsonBody, eventContextMiddleware);
   mountRoutes(mlflow, mlflowRoutes, ctx, validators);
   app.use('/api/2.0/mlflow', mlflow);
   app.use('/ajax-api/2.0/mlflow', mlflow);
@@ -44,6 +46,11 @@ export function createApp(ctx: AppContext): express.Express {
   tokensAndCi.use(['/tokens', '/ci'], jsonBody);
   mountRoutes(tokensAndCi, tokenRoutes, ctx, validators);
   app.use('/api', tokensAndCi);
+
+  const lifecycle = strictRouter();
+  lifecycle.use(['/events', '/models', '/policies', '/webhooks'], jsonBody, eventContextMiddleware);
+  mountRoutes(lifecycle, lifecycleRoutes, ctx, validators);
+  app.use('/api', lifecycle);
 
   app.use(endpointNotFound);
   app.use(errorHandler(ctx.log));
