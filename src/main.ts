@@ -8,6 +8,8 @@ import { ensureDatabase } from './db/ensure-database';
 import { createDb } from './db/knex';
 import { migrateToLatest } from './db/migrate';
 import { createLogger } from './log';
+import { seedPoliciesFromFile } from './lifecycle/stage-policy';
+import { WebhookWorker } from './lifecycle/webhook-worker';
 
 /** Starts embedded PostgreSQL when DATABASE_URL is unset, migrates, listens; nothing else. */
 async function main(): Promise<void> {
@@ -25,8 +27,12 @@ async function main(): Promise<void> {
   const db = createDb(databaseUrl, 10, log);
   await migrateToLatest(db);
   await bootstrapAdminToken({ config, db, log });
+  if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
   const ctx: AppContext = { config, db, log };
   const app = createApp(ctx);
+  // State lives only in the outbox table, so any number of processes may run a worker side by side.
+  const webhookWorker = config.webhookWorkerEnabled ? new WebhookWorker(db, config, log) : undefined;
+  webhookWorker?.start();
 
   const server = http.createServer(app);
   // Slow-loris defence: headers must arrive quickly; bodies (multi-GiB uploads) may take an hour.
@@ -44,6 +50,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await webhookWorker?.stop();
     await db.destroy();
     await embedded?.stop();
     process.exit(0);
