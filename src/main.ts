@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { createApp } from './app';
+import { answerClientErrorsWithJson } from './http/client-errors';
 import { bootstrapAdminToken } from './auth/bootstrap-admin';
 import type { AppContext } from './app-context';
 import { loadConfig } from './config';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   server.headersTimeout = 20_000;
   server.requestTimeout = 3_600_000;
   server.keepAliveTimeout = 65_000;
+  answerClientErrorsWithJson(server);
   server.listen(config.port, config.host, () => {
     log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
   });

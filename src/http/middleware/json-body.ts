@@ -1,5 +1,6 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { MlflowError } from '../../errors';
+import { assertJsonDepth } from '../json-depth';
 
 /**
  * JSON bodies for the MLflow and semreg JSON endpoints. A body that is not declared as
@@ -38,6 +39,11 @@ export function jsonBody(req: Request, res: Response, next: NextFunction): void 
     if (req.body === undefined) req.body = {};
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
       return next(new MlflowError('BAD_REQUEST', 'The request body must be a JSON object.'));
+    }
+    try {
+      assertJsonDepth(req.body);
+    } catch (depthError) {
+      return next(depthError);
     }
     next();
   });
