@@ -1,4 +1,61 @@
+import crypto from 'node:crypto';
 import type { Queryable } from '../db/knex';
+import { invalidParameter, missingParameter, notFound } from '../errors';
+import { applyLoggedModelFilter, applyLoggedModelOrder, DatasetRef, LoggedModelOrder } from '../search/logged-models';
+import { decodePageToken, paginate } from '../search/page-token';
+import { requireActiveExperiment, type KeyValue } from './experiments';
+import { loggedModelMetrics } from './metrics';
+import { insertWriteOnceParams, normaliseParam, refuseDuplicateParamKeys } from './params';
+import { generateRunName } from './run-names';
+import type { MetricJson } from './run-view';
+import { nowMs, parseMaxResults } from './values';
+import { parseExperimentId, validateLength } from './validation';
+
+/**
+ * MLflow 3 logged models (mlflow-compat.md §3.5, §4.3): `log_model` creates one (PENDING), uploads its files
+ * under `mlflow-artifacts:/<exp>/models/<model_id>/artifacts`, finalizes it (READY) and registers
+ * `models:/<model_id>`. Deleting is a soft delete.
+ */
+type LoggedModelStatus = 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+
+interface LoggedModelRow {
+  model_id: string;
+  experiment_id: number | string;
+  name: string;
+  model_type: string | null;
+  source_run_id: string | null;
+  status: LoggedModelStatus;
+  status_message: string | null;
+  lifecycle_stage: 'active' | 'deleted';
+  creation_timestamp_ms: number;
+  last_updated_timestamp_ms: number;
+  artifact_uri: string;
+}
+
+export interface LoggedModelJson {
+  info: {
+    model_id: string;
+    experiment_id: string;
+    name: string;
+    creation_timestamp_ms: number;
+    last_updated_timestamp_ms: number;
+    artifact_uri: string;
+    status: LoggedModelStatus;
+    model_type?: string;
+    source_run_id?: string;
+    status_message?: string;
+    tags?: KeyValue[];
+  };
+  data: { params?: KeyValue[]; metrics?: MetricJson[] };
+}
+
+const COLUMNS = [
+  'model_id', 'experiment_id', 'name', 'model_type', 'source_run_id', 'status', 'status_message', 'lifecycle_stage',
+  'creation_timestamp_ms', 'last_updated_timestamp_ms', 'artifact_uri',
+];
+const MAX_TAG_KEY_LENGTH = 255;
+const MAX_TAG_VALUE_LENGTH = 100_000;
+const STATUS_BY_NUMBER: Record<number, string> = { 0: 'LOGGED_MODEL_STATUS_UNSPECIFIED', 1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED' };
 
 /**
  * Where a logged model's files live, for the registry: a model version created with
@@ -15,4 +72,179 @@ export async function findLoggedModelArtifactUri(
     .first();
   if (!row) return undefined;
   return { artifactUri: row.artifact_uri, ...(row.source_run_id ? { sourceRunId: row.source_run_id } : {}) };
+}
+
+/** MLflow's logged model name rule: non-empty, none of / : . % " ' (they break `models:/` URIs and paths). */
+function validateModelName(name: string | undefined): string {
+  if (name === undefined || name === '') return generateRunName();
+  if (/[/:.%"']/.test(name)) {
+    throw invalidParameter(`Invalid model name '${name}': names cannot contain any of ('/', ':', '.', '%', '"', "'").`);
+  }
+  return validateLength(name, 'name', 500);
+}
+
+function normaliseTags(tags: Array<{ key?: string; value?: string }> | undefined): Array<{ key: string; value: string }> {
+  const list = (tags ?? []).map((tag) => {
+    if (!tag.key) throw missingParameter('tags.key');
+    return {
+      key: validateLength(tag.key, 'tag key', MAX_TAG_KEY_LENGTH),
+      value: validateLength(tag.value ?? '', `tag '${tag.key}'`, MAX_TAG_VALUE_LENGTH),
+    };
+  });
+  return [...new Map(list.map((tag) => [tag.key, tag])).values()];
+}
+
+async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<LoggedModelJson[]> {
+  if (!rows.length) return [];
+  const ids = rows.map((row) => row.model_id);
+  const [tags, params, metrics] = await Promise.all([
+    db('logged_model_tags').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
+    db('logged_model_params').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
+    loggedModelMetrics(db, ids),
+  ]);
+  return rows.map((row) => {
+    const modelTags = tags.filter((t) => t.model_id === row.model_id).map((t) => ({ key: t.key, value: t.value ?? '' }));
+    const modelParams = params.filter((p) => p.model_id === row.model_id).map((p) => ({ key: p.key, value: p.value }));
+    const modelMetrics = metrics.get(row.model_id) ?? [];
+    return {
+      info: {
+        model_id: row.model_id,
+        experiment_id: String(row.experiment_id),
+        name: row.name,
+        creation_timestamp_ms: row.creation_timestamp_ms,
+        last_updated_timestamp_ms: row.last_updated_timestamp_ms,
+        artifact_uri: row.artifact_uri,
+        status: row.status,
+        ...(row.model_type !== null ? { model_type: row.model_type } : {}),
+        ...(row.source_run_id !== null ? { source_run_id: row.source_run_id } : {}),
+        ...(row.status_message !== null ? { status_message: row.status_message } : {}),
+        ...(modelTags.length ? { tags: modelTags } : {}),
+      },
+      data: {
+        ...(modelParams.length ? { params: modelParams } : {}),
+        ...(modelMetrics.length ? { metrics: modelMetrics } : {}),
+      },
+    };
+  });
+}
+
+async function requireLoggedModel(db: Queryable, modelId: string | undefined, options: { allowDeleted?: boolean } = {}): Promise<LoggedModelRow> {
+  if (!modelId) throw missingParameter('model_id');
+  const row = (await db('logged_models').select(COLUMNS).where({ model_id: modelId }).first()) as LoggedModelRow | undefined;
+  // Deleted models look missing unless asked for: MLflow answers RESOURCE_DOES_NOT_EXIST, which the client
+  // tolerates when it tags a model after registration.
+  if (!row || (row.lifecycle_stage === 'deleted' && !options.allowDeleted)) throw notFound(`Logged model with ID '${modelId}' not found.`);
+  return row;
+}
+
+export async function createLoggedModel(
+  db: Queryable,
+  input: {
+    experiment_id?: string;
+    name?: string;
+    model_type?: string;
+    source_run_id?: string;
+    params?: Array<{ key?: string; value?: string }>;
+    tags?: Array<{ key?: string; value?: string }>;
+  },
+): Promise<LoggedModelJson> {
+  const name = validateModelName(input.name);
+  const params = (input.params ?? []).map(normaliseParam);
+  refuseDuplicateParamKeys(params);
+  const tags = normaliseTags(input.tags);
+  if (input.source_run_id !== undefined && !/^[0-9a-zA-Z][\w-]{0,31}$/.test(input.source_run_id)) {
+    throw invalidParameter(`Invalid value '${input.source_run_id.slice(0, 100)}' for parameter 'source_run_id': not a run id.`);
+  }
+  const modelId = `m-${crypto.randomUUID().replace(/-/g, '')}`;
+  const now = nowMs();
+  await db.transaction(async (tx) => {
+    const experiment = await requireActiveExperiment(tx, input.experiment_id);
+    await tx('logged_models').insert({
+      model_id: modelId,
+      experiment_id: experiment.experiment_id,
+      name,
+      model_type: input.model_type ?? null,
+      source_run_id: input.source_run_id ?? null,
+      status: 'LOGGED_MODEL_PENDING',
+      creation_timestamp_ms: now,
+      last_updated_timestamp_ms: now,
+    });
+    if (tags.length) await tx('logged_model_tags').insert(tags.map((tag) => ({ model_id: modelId, ...tag })));
+    await insertWriteOnceParams(tx, { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: modelId }, params);
+  });
+  return getLoggedModel(db, modelId);
+}
+
+export async function getLoggedModel(db: Queryable, modelId: string | undefined, options: { allowDeleted?: boolean } = {}): Promise<LoggedModelJson> {
+  const row = await requireLoggedModel(db, modelId, options);
+  return (await modelsToJson(db, [row]))[0];
+}
+
+/** Finalize: the client sets READY after uploading the files, or UPLOAD_FAILED when the upload raised. */
+export async function finalizeLoggedModel(db: Queryable, modelId: string | undefined, status: unknown): Promise<LoggedModelJson> {
+  const name = typeof status === 'number' ? STATUS_BY_NUMBER[status] : status;
+  if (name !== 'LOGGED_MODEL_READY' && name !== 'LOGGED_MODEL_UPLOAD_FAILED') {
+    throw invalidParameter(`Invalid value ${JSON.stringify(status)} for parameter 'status': a logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+  }
+  const row = await requireLoggedModel(db, modelId);
+  await db('logged_models').where({ model_id: row.model_id }).update({ status: name, last_updated_timestamp_ms: nowMs() });
+  return getLoggedModel(db, row.model_id);
+}
+
+export async function deleteLoggedModel(db: Queryable, modelId: string | undefined): Promise<void> {
+  const row = await requireLoggedModel(db, modelId);
+  await db('logged_models').where({ model_id: row.model_id }).update({ lifecycle_stage: 'deleted', last_updated_timestamp_ms: nowMs() });
+}
+
+export async function setLoggedModelTags(db: Queryable, modelId: string | undefined, tags: Array<{ key?: string; value?: string }> | undefined): Promise<void> {
+  const normalised = normaliseTags(tags);
+  const row = await requireLoggedModel(db, modelId);
+  if (!normalised.length) return;
+  await db.transaction(async (tx) => {
+    await tx('logged_model_tags')
+      .insert(normalised.map((tag) => ({ model_id: row.model_id, ...tag })))
+      .onConflict(['model_id', 'key'])
+      .merge(['value']);
+    await tx('logged_models').where({ model_id: row.model_id }).update({ last_updated_timestamp_ms: nowMs() });
+  });
+}
+
+export async function deleteLoggedModelTag(db: Queryable, modelId: string | undefined, key: string | undefined): Promise<void> {
+  if (!key) throw missingParameter('tag_key');
+  const row = await requireLoggedModel(db, modelId);
+  const deleted = await db('logged_model_tags').where({ model_id: row.model_id, key }).delete();
+  if (!deleted) throw notFound(`No tag with key '${key}' found for logged model '${row.model_id}'.`);
+}
+
+/** More than 100 params arrive in batches of 100 after create; params are write-once as for runs. */
+export async function logLoggedModelParams(db: Queryable, modelId: string | undefined, params: Array<{ key?: string; value?: string }> | undefined): Promise<void> {
+  const normalised = (params ?? []).map(normaliseParam);
+  refuseDuplicateParamKeys(normalised);
+  await db.transaction(async (tx) => {
+    const row = await requireLoggedModel(tx, modelId);
+    await insertWriteOnceParams(tx, { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: row.model_id }, normalised);
+  });
+}
+
+/** logged-models/search; tokens are bound to the query they were issued for (§6.1 "Page tokens"). */
+export async function searchLoggedModels(
+  db: Queryable,
+  input: { experiment_ids?: string[]; filter?: string; datasets?: DatasetRef[]; max_results?: unknown; order_by?: LoggedModelOrder[]; page_token?: string },
+): Promise<{ models: LoggedModelJson[]; next_page_token?: string }> {
+  const experimentIds = (input.experiment_ids ?? []).map((id) => parseExperimentId(id, 'experiment_ids'));
+  if (!experimentIds.length) throw missingParameter('experiment_ids');
+  const maxResults = parseMaxResults(input.max_results, { fallback: 50, max: 1000 });
+  const datasets = input.datasets ?? [];
+  const binding = crypto
+    .createHash('sha256')
+    .update(JSON.stringify([experimentIds, input.filter ?? '', datasets, input.order_by ?? []]))
+    .digest('hex')
+    .slice(0, 32);
+  const offset = decodePageToken(input.page_token, binding);
+  const query = db('logged_models as lm').select(COLUMNS.map((c) => `lm.${c}`)).whereIn('lm.experiment_id', experimentIds).where('lm.lifecycle_stage', 'active');
+  applyLoggedModelFilter(query, input.filter, datasets);
+  applyLoggedModelOrder(query, input.order_by ?? []);
+  const rows = (await query.offset(offset).limit(maxResults + 1)) as LoggedModelRow[];
+  const page = paginate(rows, offset, maxResults, binding);
+  return { models: await modelsToJson(db, page.items), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
 }
