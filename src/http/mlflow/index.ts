@@ -5,6 +5,7 @@ import { modelVersionRoutes } from './model-versions';
 import { experimentRoutes } from './experiments';
 import { runRoutes } from './runs';
 import { metricRoutes } from './metrics';
+import { loggedModelRoutes } from './logged-models';
 import { webhookRoutes } from './webhooks';
 
 /**
@@ -19,6 +20,7 @@ export const mlflowRoutes: readonly Route[] = [...registeredModelRoutes.map(nami
   ...experimentRoutes,
   ...runRoutes,
   ...metricRoutes,
+  ...loggedModelRoutes,
   // Webhooks make the server send requests and hold signing secrets: admin tokens only.
   ...webhookRoutes.map((route) => ({ ...route, access: { ...route.access, scope: 'admin' as const } })),
 ];
