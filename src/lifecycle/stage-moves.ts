@@ -47,6 +47,19 @@ export async function moveToStage(trx: Queryable, move: StageMove): Promise<Stag
     : [];
   await trx('model_versions').where({ id: version.id }).update({ current_stage: plan.stage, last_updated_timestamp: now });
   await trx('registered_models').where({ id: model.id }).update({ last_updated_timestamp: now });
+  // The move itself first, then what it archived: replaying events up to the move's id then shows the
+  // stage as it was before (rollback relies on it).
+  await recordEvent(trx, {
+    type: 'stage.transitioned',
+    model: model.name,
+    registeredModelId: model.id,
+    version: version.version,
+    semver: version.semver,
+    stage: plan.stage,
+    before: { stage: version.current_stage },
+    after: { stage: plan.stage, archived_versions: plan.archive.map(String) },
+    time: now,
+  });
   for (const archived of archivedRows) {
     await recordEvent(trx, {
       type: 'stage.transitioned',
@@ -60,16 +73,5 @@ export async function moveToStage(trx: Queryable, move: StageMove): Promise<Stag
       time: now,
     });
   }
-  await recordEvent(trx, {
-    type: 'stage.transitioned',
-    model: model.name,
-    registeredModelId: model.id,
-    version: version.version,
-    semver: version.semver,
-    stage: plan.stage,
-    before: { stage: version.current_stage },
-    after: { stage: plan.stage, archived_versions: plan.archive.map(String) },
-    time: now,
-  });
   return { stage: plan.stage, fromStage: version.current_stage, archived: plan.archive };
 }
