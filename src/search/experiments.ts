@@ -58,7 +58,8 @@ export function applyExperimentOrder(qb: Knex.QueryBuilder, orderBy: string[]): 
     }
     if (seen.has(order.key)) throw invalidParameter(`order_by contains '${order.key}' more than once.`);
     seen.add(order.key);
-    qb.orderBy(`e.${order.key}`, order.ascending ? 'asc' : 'desc');
+    // Names sort by code point (COLLATE "C"), independent of the database locale.
+    qb.orderByRaw(`e.${order.key}${order.key === 'name' ? ' COLLATE "C"' : ''} ${order.ascending ? 'ASC' : 'DESC'}`);
   }
   if (!orderBy.length) qb.orderBy('e.creation_time', 'desc');
   if (!seen.has('experiment_id')) qb.orderBy('e.experiment_id', 'asc');

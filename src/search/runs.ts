@@ -159,15 +159,18 @@ export function applyRunOrder(qb: Knex.QueryBuilder, orderBy: string[]): void {
     if (entity === 'metric' || entity === 'param' || entity === 'tag') {
       const table = entity === 'metric' ? 'latest_metrics' : entity === 'param' ? 'params' : 'run_tags';
       qb.leftJoin(`${table} as ${alias}`, (join) => join.on(`${alias}.run_uuid`, 'r.run_uuid').andOn(`${alias}.key`, qb.client.raw('?', [order.key])));
+      // Strings sort by code point (COLLATE "C") so the order does not depend on the database's locale.
       const nanLast = entity === 'metric' ? `, (${alias}.value = 'NaN'::float8) ASC` : '';
-      qb.orderByRaw(`(${alias}.value IS NULL) ASC${nanLast}, ${alias}.value ${direction}`);
+      const collate = entity === 'metric' ? '' : ' COLLATE "C"';
+      qb.orderByRaw(`(${alias}.value IS NULL) ASC${nanLast}, ${alias}.value${collate} ${direction}`);
       return;
     }
     if (entity !== 'attribute') throw invalidParameter(`Invalid order_by clause '${entry}': runs cannot be ordered by datasets.`);
     const column = STRING_ATTRIBUTES[order.key] ?? NUMERIC_ATTRIBUTES[order.key];
     if (!column) throw invalidParameter(`Invalid order_by clause '${entry}': unknown attribute '${order.key}'.`);
     if (column === 'r.start_time') orderedByStartTime = true;
-    qb.orderByRaw(`${column} ${direction} NULLS LAST`);
+    const collate = STRING_ATTRIBUTES[order.key] ? ' COLLATE "C"' : '';
+    qb.orderByRaw(`${column}${collate} ${direction} NULLS LAST`);
   });
   if (!orderedByStartTime) qb.orderBy('r.start_time', 'desc');
   qb.orderBy('r.run_uuid', 'asc');
