@@ -23,7 +23,7 @@ describe('parseFilter', () => {
     ]);
   });
 
-  it.each([["name = 'a' OR name = 'b'"], ["name = 'unterminated"], ['name'], ["name == 'x'"], ["(name = 'x')"], ["name IN 'x'"]])(
+  it.each([["name = 'a' OR name = 'b'"], ["name = 'unterminated"], ['name'], ["name == 'x'"], ["(name = 'x')"], ["name IN 'x'"], ["metrics.m <> 1"]])(
     'rejects %s with INVALID_PARAMETER_VALUE',
     (filter) => {
       expect(() => parseFilter(filter)).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));

@@ -113,10 +113,12 @@ function parseIdentifier(s: Scanner): Identifier {
 
 function parseComparator(s: Scanner): Comparator {
   s.skipSpace();
-  for (const symbol of ['!=', '<>', '<=', '>=', '=', '<', '>']) {
+  // MLflow's comparator sets have no SQL '<>': the reference server refuses it, so clients never rely on it.
+  if (s.text.startsWith('<>', s.pos)) s.fail("'<>' is not a valid comparator (use '!=')");
+  for (const symbol of ['!=', '<=', '>=', '=', '<', '>']) {
     if (s.text.startsWith(symbol, s.pos)) {
       s.pos += symbol.length;
-      return (symbol === '<>' ? '!=' : symbol) as Comparator;
+      return symbol as Comparator;
     }
   }
   if (s.keyword('LIKE')) return 'LIKE';
