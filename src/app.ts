@@ -9,6 +9,7 @@ import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { jsonBody } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
+import { signedDownloadRouter } from './http/lifecycle/downloads';
 import { eventContextMiddleware } from './lifecycle/event-context';
 import { mountRoutes } from './http/route';
 import { tokenRoutes } from './http/tokens';
@@ -51,6 +52,7 @@ export function createApp(ctx: AppContext): express.Express {
   lifecycle.use(['/events', '/models', '/policies', '/webhooks'], jsonBody, eventContextMiddleware);
   mountRoutes(lifecycle, lifecycleRoutes, ctx, validators);
   app.use('/api', lifecycle);
+  app.use('/api', signedDownloadRouter(ctx));
 
   app.use(endpointNotFound);
   app.use(errorHandler(ctx.log));

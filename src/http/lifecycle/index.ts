@@ -1,5 +1,6 @@
 import { namingModelIn } from '../middleware/auth';
 import type { Route } from '../route';
+import { downloadRoutes } from './downloads';
 import { eventRoutes } from './events';
 import { policyRoutes } from './policies';
 import { promotionRoutes } from './promotion';
@@ -15,6 +16,7 @@ const admin = (route: Route): Route => ({ ...route, access: { ...route.access, s
 export const lifecycleRoutes: readonly Route[] = [
   ...eventRoutes,
   ...promotionRoutes.map(namingModelIn('name')),
+  ...downloadRoutes.map(namingModelIn('name')),
   ...policyRoutes.map(admin),
   ...webhookDeliveryRoutes.map(admin),
 ];
