@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
 import { Clause, parseFilter, parseOrderBy } from './filter';
+import { numericOperator, stringOperator, unsupported } from './sql';
 
 /**
  * experiments/search (mlflow-compat.md §6.3): `name` with =, !=, LIKE, ILIKE; `creation_time` and
@@ -9,40 +10,26 @@ import { Clause, parseFilter, parseOrderBy } from './filter';
  */
 const ATTRIBUTE_ENTITIES = new Set([undefined, 'attribute', 'attributes', 'attr']);
 const TAG_ENTITIES = new Set(['tag', 'tags']);
-const STRING_OPS: Record<string, string> = { '=': '=', '!=': '<>', LIKE: 'LIKE', ILIKE: 'ILIKE' };
-const NUMERIC_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
 const NUMERIC_ATTRIBUTES = new Set(['creation_time', 'last_update_time']);
 const ORDERABLE = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);
 
-function refuse(clause: Clause, why: string): never {
-  throw invalidParameter(`Invalid experiment filter clause '${clause.entity ? `${clause.entity}.` : ''}${clause.key} ${clause.comparator}': ${why}.`);
-}
-
-function stringOp(clause: Clause): string {
-  const op = STRING_OPS[clause.comparator];
-  if (!op || typeof clause.value !== 'string') refuse(clause, 'expected =, !=, LIKE or ILIKE with a quoted string');
-  return op;
-}
-
 function applyClause(qb: Knex.QueryBuilder, clause: Clause): void {
   if (ATTRIBUTE_ENTITIES.has(clause.entity)) {
-    if (clause.key === 'name') return void qb.where('e.name', stringOp(clause), clause.value as string);
+    if (clause.key === 'name') return void qb.where('e.name', stringOperator(clause), clause.value as string);
     if (NUMERIC_ATTRIBUTES.has(clause.key)) {
-      const op = NUMERIC_OPS[clause.comparator];
-      if (!op || typeof clause.value !== 'number') refuse(clause, 'expected a numeric comparison (=, !=, <, <=, >, >=) with a number');
-      return void qb.where(`e.${clause.key}`, op, clause.value);
+      return void qb.where(`e.${clause.key}`, numericOperator(clause), clause.value as number);
     }
-    refuse(clause, "experiments can be filtered by 'name', 'creation_time', 'last_update_time' and 'tags.<key>'");
+    unsupported(clause, "experiments can be filtered by 'name', 'creation_time', 'last_update_time' and 'tags.<key>'");
   }
   if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
     const tagExists = (sub: Knex.QueryBuilder) =>
       sub.select(sub.client.raw('1')).from('experiment_tags as t').whereRaw('t.experiment_id = e.experiment_id').where('t.key', clause.key);
     if (clause.comparator === 'IS NULL') return void qb.whereNotExists(tagExists);
     if (clause.comparator === 'IS NOT NULL') return void qb.whereExists(tagExists);
-    const op = stringOp(clause);
+    const op = stringOperator(clause);
     return void qb.whereExists((sub) => tagExists(sub).where('t.value', op, clause.value as string));
   }
-  refuse(clause, `unknown entity '${clause.entity}'`);
+  unsupported(clause, `unknown entity '${clause.entity}'`);
 }
 
 export function applyExperimentFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
 import { Clause, parseFilter } from './filter';
+import { numericOperator, stringOperator, unsupported } from './sql';
 
 /**
  * logged-models/search → SQL (mlflow-compat.md §3.5, §6.3). The outer query must alias logged_models as
@@ -32,18 +33,6 @@ const NUMERIC_ATTRIBUTES: Record<string, string> = {
   last_updated_timestamp: 'lm.last_updated_timestamp_ms',
   last_updated_time: 'lm.last_updated_timestamp_ms',
 };
-const STRING_OPS: Record<string, string> = { '=': '=', '!=': '<>', LIKE: 'LIKE', ILIKE: 'ILIKE' };
-const NUMERIC_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-
-function refuse(clause: Clause, why: string): never {
-  throw invalidParameter(`Invalid logged model filter clause '${clause.entity ? `${clause.entity}.` : ''}${clause.key} ${clause.comparator}': ${why}.`);
-}
-
-function stringOp(clause: Clause): string {
-  const op = STRING_OPS[clause.comparator];
-  if (!op || typeof clause.value !== 'string') refuse(clause, 'expected =, !=, LIKE or ILIKE with a quoted string');
-  return op;
-}
 
 /** `status = 'READY'` and `status = 'LOGGED_MODEL_READY'` mean the same thing. */
 function statusValue(value: string): string {
@@ -68,15 +57,13 @@ function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
     const convert = clause.key === 'status' ? statusValue : (v: string) => v;
     if (clause.comparator === 'IN') return void qb.whereIn(column, (clause.value as string[]).map(convert));
     if (clause.comparator === 'NOT IN') return void qb.whereNotIn(column, (clause.value as string[]).map(convert));
-    return void qb.where(column, stringOp(clause), convert(clause.value as string));
+    return void qb.where(column, stringOperator(clause), convert(clause.value as string));
   }
   const numeric = NUMERIC_ATTRIBUTES[clause.key];
   if (numeric) {
-    const op = NUMERIC_OPS[clause.comparator];
-    if (!op || typeof clause.value !== 'number') refuse(clause, 'expected =, !=, <, <=, >, >= with a number');
-    return void qb.where(numeric, op, clause.value);
+    return void qb.where(numeric, numericOperator(clause), clause.value as number);
   }
-  refuse(clause, `unknown attribute '${clause.key}'`);
+  unsupported(clause, `unknown attribute '${clause.key}'`);
 }
 
 export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | undefined, datasets: DatasetRef[]): void {
@@ -84,8 +71,7 @@ export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | u
     if (ATTRIBUTE_ENTITIES.has(clause.entity)) {
       attributeCondition(qb, clause);
     } else if (clause.entity === 'metrics' || clause.entity === 'metric') {
-      const op = NUMERIC_OPS[clause.comparator];
-      if (!op || typeof clause.value !== 'number') refuse(clause, 'expected =, !=, <, <=, >, >= with a number');
+      const op = numericOperator(clause);
       qb.whereExists((sub) => {
         sub.select(sub.client.raw('1')).from('metrics as m').whereRaw('m.model_id = lm.model_id').where('m.key', clause.key).where('m.value', op, clause.value as number);
         if (op !== '<>') sub.whereRaw(`m.value <> 'NaN'::float8`);
@@ -93,12 +79,12 @@ export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | u
       });
     } else if (['params', 'param', 'tags', 'tag'].includes(clause.entity as string)) {
       const table = clause.entity!.startsWith('param') ? 'logged_model_params' : 'logged_model_tags';
-      const op = stringOp(clause);
+      const op = stringOperator(clause);
       qb.whereExists((sub) =>
         sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.model_id = lm.model_id').where('kv.key', clause.key).where('kv.value', op, clause.value as string),
       );
     } else {
-      refuse(clause, `unknown entity '${clause.entity}'; use attributes, metrics, params or tags`);
+      unsupported(clause, `unknown entity '${clause.entity}'; use attributes, metrics, params or tags`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
 import { Clause, parseFilter, parseOrderBy } from './filter';
+import { numericOperator, stringOperator, unsupported, whereInList } from './sql';
 
 /**
  * runs/search → SQL (mlflow-compat.md §6.3). Entities and their aliases follow MLflow's SearchUtils:
@@ -33,8 +34,6 @@ const NUMERIC_ATTRIBUTES: Record<string, string> = {
   Created: 'r.start_time',
 };
 
-const STRING_OPS: Record<string, string> = { '=': '=', '!=': '<>', LIKE: 'LIKE', ILIKE: 'ILIKE' };
-const NUMERIC_OPS: Record<string, string> = { '=': '=', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
 const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 
 function entityOf(entity: string | undefined, text: string): Entity {
@@ -46,34 +45,9 @@ function entityOf(entity: string | undefined, text: string): Entity {
   return resolved;
 }
 
-function describe(clause: Clause): string {
-  return `${clause.entity ? `${clause.entity}.` : ''}${clause.key} ${clause.comparator}`;
-}
-
-function refuse(clause: Clause, why: string): never {
-  throw invalidParameter(`Invalid clause '${describe(clause)}' in the run filter: ${why}.`);
-}
-
-function stringOp(clause: Clause): string {
-  const op = STRING_OPS[clause.comparator];
-  if (!op || typeof clause.value !== 'string') refuse(clause, 'expected =, !=, LIKE or ILIKE with a quoted string');
-  return op;
-}
-
-function numericOp(clause: Clause): string {
-  const op = NUMERIC_OPS[clause.comparator];
-  if (!op || typeof clause.value !== 'number') refuse(clause, 'expected =, !=, <, <=, >, >= with a number');
-  return op;
-}
-
 function whereStringOrList(qb: Knex.QueryBuilder, column: string, clause: Clause): void {
-  if (clause.comparator === 'IN' || clause.comparator === 'NOT IN') {
-    const list = clause.value as string[];
-    if (clause.comparator === 'IN') qb.whereIn(column, list);
-    else qb.whereNotIn(column, list);
-    return;
-  }
-  qb.where(column, stringOp(clause), clause.value as string);
+  if (clause.comparator === 'IN' || clause.comparator === 'NOT IN') return whereInList(qb, column, clause);
+  qb.where(column, stringOperator(clause), clause.value as string);
 }
 
 function keyValueCondition(qb: Knex.QueryBuilder, table: 'params' | 'run_tags', clause: Clause): void {
@@ -81,12 +55,12 @@ function keyValueCondition(qb: Knex.QueryBuilder, table: 'params' | 'run_tags', 
     sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.run_uuid = r.run_uuid').where('kv.key', clause.key);
   if (clause.comparator === 'IS NULL') return void qb.whereNotExists(exists);
   if (clause.comparator === 'IS NOT NULL') return void qb.whereExists(exists);
-  const op = stringOp(clause);
+  const op = stringOperator(clause);
   qb.whereExists((sub) => exists(sub).where('kv.value', op, clause.value as string));
 }
 
 function metricCondition(qb: Knex.QueryBuilder, clause: Clause): void {
-  const op = numericOp(clause);
+  const op = numericOperator(clause);
   qb.whereExists((sub) => {
     sub.select(sub.client.raw('1')).from('latest_metrics as lm').whereRaw('lm.run_uuid = r.run_uuid').where('lm.key', clause.key);
     sub.where('lm.value', op, clause.value as number);
@@ -97,9 +71,9 @@ function metricCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 
 function datasetCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   if (!['name', 'digest', 'context'].includes(clause.key)) {
-    refuse(clause, "datasets can be filtered by 'name', 'digest' and 'context'");
+    unsupported(clause, "datasets can be filtered by 'name', 'digest' and 'context'");
   }
-  if (clause.value === null) refuse(clause, 'expected =, !=, LIKE, ILIKE, IN or NOT IN');
+  if (clause.value === null) unsupported(clause, 'expected =, !=, LIKE, ILIKE, IN or NOT IN');
   qb.whereExists((sub) => {
     sub.select(sub.client.raw('1')).from('run_dataset_inputs as di').join('datasets as d', 'd.id', 'di.dataset_id').whereRaw('di.run_uuid = r.run_uuid');
     if (clause.key === 'context') {
@@ -115,12 +89,12 @@ function datasetCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   const stringColumn = STRING_ATTRIBUTES[clause.key];
   if (stringColumn) {
-    if (clause.comparator === 'IS NULL' || clause.comparator === 'IS NOT NULL') refuse(clause, 'IS NULL applies to tags and params only');
+    if (clause.comparator === 'IS NULL' || clause.comparator === 'IS NOT NULL') unsupported(clause, 'IS NULL applies to tags and params only');
     return whereStringOrList(qb, stringColumn, clause);
   }
   const numericColumn = NUMERIC_ATTRIBUTES[clause.key];
-  if (numericColumn) return void qb.where(numericColumn, numericOp(clause), clause.value as number);
-  refuse(clause, `unknown attribute '${clause.key}'; valid attributes are ${[...Object.keys(STRING_ATTRIBUTES), ...Object.keys(NUMERIC_ATTRIBUTES)].join(', ')}`);
+  if (numericColumn) return void qb.where(numericColumn, numericOperator(clause), clause.value as number);
+  unsupported(clause, `unknown attribute '${clause.key}'; valid attributes are ${[...Object.keys(STRING_ATTRIBUTES), ...Object.keys(NUMERIC_ATTRIBUTES)].join(', ')}`);
 }
 
 export function applyRunFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {
