@@ -103,19 +103,18 @@ def test_log_register_and_load_sklearn_model(experiment_id, churn_data, name_fac
 
 
 def test_second_log_model_gets_version_2_and_next_patch(experiment_id, churn_data, name_factory):
-    from sklearn.tree import DecisionTreeClassifier
+    # LogisticRegression: skops (3.17's default format) refuses to load tree models without trusted types
+    from sklearn.linear_model import LogisticRegression
 
     X, y = churn_data
-    name = name_factory("tree")
-    for depth in (2, 3):
+    name = name_factory("logreg")
+    for c in (0.5, 2.0):
         with mlflow.start_run():
-            mlflow.sklearn.log_model(DecisionTreeClassifier(max_depth=depth).fit(X, y), name="m", registered_model_name=name)
+            mlflow.sklearn.log_model(LogisticRegression(C=c, max_iter=300).fit(X, y), name="m", registered_model_name=name)
     client = mlflow.MlflowClient()
-    assert [(mv.version, semver(mv)) for mv in client.search_model_versions(f"name = '{name}'", order_by=["version_number ASC"])] == [
-        ("1", "1.0.0"),
-        ("2", "1.0.1"),
-    ]
-    assert mlflow.sklearn.load_model(f"models:/{name}/1.0.1").get_params()["max_depth"] == 3
+    found = client.search_model_versions(f"name = '{name}'", order_by=["version_number ASC"])
+    assert [(mv.version, semver(mv)) for mv in found] == [("1", "1.0.0"), ("2", "1.0.1")]
+    assert mlflow.sklearn.load_model(f"models:/{name}/1.0.1").get_params()["C"] == 2.0
 
 
 def test_register_model_from_runs_uri(experiment_id, churn_data, name_factory):
