@@ -258,3 +258,38 @@ describe('MLflow metrics, params and log-batch', () => {
     });
   });
 });
+
+describe('concurrent writers', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('lets exactly one of ten racing different param values win', async () => {
+    const exp = await createExperiment(t);
+    const run = await createRun(t, exp);
+    const id = run.info.run_id;
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: `v${i}` })),
+    );
+    const winners = results.filter((res) => res.status === 200);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((res) => res.status === 400)).toHaveLength(9);
+    const stored = (await getRun(t, id)).data.params[0].value;
+    const winnerIndex = results.indexOf(winners[0]);
+    expect(stored).toBe(`v${winnerIndex}`);
+  });
+
+  it('keeps the latest metric correct when batches race', async () => {
+    const exp = await createExperiment(t);
+    const run = await createRun(t, exp);
+    const id = run.info.run_id;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        t.http.post(`${API}/runs/log-batch`).send({ run_id: id, metrics: [{ key: 'm', value: i, timestamp: 100 - i, step: i }] }).expect(200),
+      ),
+    );
+    expect((await getRun(t, id)).data.metrics).toEqual([{ key: 'm', value: 9, timestamp: 91, step: 9 }]);
+  });
+});
