@@ -10,6 +10,8 @@ import time
 
 import pytest
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
+from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
 from support import MLFLOW_MAJOR, artifact_source, client_error, fake_run_id, rest_error, semver
 
 
@@ -592,3 +594,67 @@ def test_deleting_a_version_removes_its_aliases(client, unique_name):
     assert client.get_registered_model(unique_name).aliases == {}
     with rest_error("INVALID_PARAMETER_VALUE"):
         client.get_model_version_by_alias(unique_name, "champion")
+
+
+# ---------------------------------------------------------------- client flows built on the endpoints above
+
+
+def test_prompt_tagged_models_are_hidden_from_model_search(client, name_factory):
+    model, prompt = name_factory("model"), name_factory("prompt")
+    client.create_registered_model(model)
+    client.create_registered_model(prompt)
+    # the client refuses to create a model with the prompt tag, but not to tag one afterwards
+    client.set_registered_model_tag(prompt, "mlflow.prompt.is_prompt", "true")
+    prefix = model.rsplit("-", 2)[0]
+    assert _names(client.search_registered_models(f"name LIKE '{prefix}-%'")) == [model]
+    asked = client.search_registered_models(f"name = '{prompt}' AND tags.`mlflow.prompt.is_prompt` = 'true'")
+    assert _names(asked) == [prompt]
+
+
+def test_register_model_on_existing_model_adds_a_version(unique_name):
+    import mlflow
+
+    first = mlflow.register_model(artifact_source(), unique_name)
+    # registered-models/create answers RESOURCE_ALREADY_EXISTS, which the client tolerates (§2.3)
+    second = mlflow.register_model(artifact_source(), unique_name)
+    assert [(first.version, semver(first)), (second.version, semver(second))] == [("1", "1.0.0"), ("2", "1.0.1")]
+
+
+def test_fluent_searches_follow_page_tokens(client, unique_name):
+    import mlflow
+
+    make_versions(client, unique_name, None, None, None)
+    found = mlflow.search_model_versions(filter_string=f"name = '{unique_name}'", order_by=["version_number ASC"])
+    assert _versions(found) == ["1", "2", "3"]
+    models = mlflow.search_registered_models(filter_string=f"name = '{unique_name}'")
+    assert _names(models) == [unique_name]
+
+
+def test_concurrent_creates_from_threads_get_distinct_numbers_and_semvers(client, unique_name):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client.create_registered_model(unique_name)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = list(pool.map(lambda _: client.create_model_version(unique_name, artifact_source()), range(40)))
+    assert sorted(int(mv.version) for mv in created) == list(range(1, 41))
+    assert len({semver(mv) for mv in created}) == 40
+    listed = client.search_model_versions(f"name = '{unique_name}'")
+    assert sorted(int(mv.version) for mv in listed) == list(range(1, 41))
+
+
+def test_model_version_tag_value_limit(client, unique_name):
+    make_versions(client, unique_name, None)
+    client.set_model_version_tag(unique_name, "1", "long", "x" * 100_000)
+    assert len(client.get_model_version(unique_name, "1").tags["long"]) == 100_000
+    with pytest.raises(MlflowException) as info:
+        client.set_model_version_tag(unique_name, "1", "too-long", "x" * 100_001)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_latest_versions_after_deleting_the_newest(client, unique_name):
+    make_versions(client, unique_name, None, None)
+    client.delete_model_version(unique_name, "2")
+    assert [mv.version for mv in client.get_registered_model(unique_name).latest_versions] == ["1"]
+    assert ModelsArtifactRepository.get_underlying_uri(f"models:/{unique_name}/latest") == client.get_model_version_download_uri(
+        unique_name, "1"
+    )
