@@ -10,6 +10,12 @@ export interface EventContext {
   /** Token id of the caller, when authentication identified one. */
   actor?: string;
   ciJobId?: string;
+  /**
+   * Epoch ms to stamp events with instead of now: `semreg import-gto` replays git-tag history with its
+   * original timestamps (header `X-Semreg-Replay-Time`). Backdating history is an admin's act, so the
+   * header counts only for admin tokens (or with AUTH off).
+   */
+  replayTime?: number;
 }
 
 const storage = new AsyncLocalStorage<EventContext>();
@@ -27,9 +33,18 @@ export function withEventContext<T>(context: EventContext, fn: () => T): T {
 const CI_JOB_ID = /^[\x21-\x7e]{1,256}$/;
 
 
+export const REPLAY_TIME_HEADER = 'x-semreg-replay-time';
+
+function replayTimeOf(req: Request): number | undefined {
+  const raw = req.headers[REPLAY_TIME_HEADER];
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) return undefined;
+  if (req.principal && req.principal.scope !== 'admin') return undefined;
+  return Number(raw);
+}
+
 /** The auth middleware (AUTH=on) has set `req.principal` by the time this runs. */
 export function eventContextMiddleware(req: Request, _res: Response, next: NextFunction): void {
   const header = req.headers['x-ci-job-id'];
   const ciJobId = typeof header === 'string' && CI_JOB_ID.test(header) ? header : undefined;
-  storage.run({ actor: req.principal?.tokenId, ciJobId }, () => next());
+  storage.run({ actor: req.principal?.tokenId, ciJobId, replayTime: replayTimeOf(req) }, () => next());
 }

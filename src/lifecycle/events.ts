@@ -104,7 +104,7 @@ export async function recordEvent(trx: Queryable, input: EventInput): Promise<Ev
   const [row] = await trx<EventRow>('events')
     .insert({
       type: input.type,
-      time: input.time ?? Date.now(),
+      time: context.replayTime ?? input.time ?? Date.now(),
       actor: input.actor ?? context.actor ?? null,
       model: input.model,
       registered_model_id: input.registeredModelId ?? null,
