@@ -2,9 +2,10 @@ import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
 import { Clause, parseFilter, parseOrderBy } from './filter';
 import { numericOperator, stringOperator, unsupported } from './sql';
+import { parseExperimentId } from '../tracking/validation';
 
 /**
- * experiments/search (mlflow-compat.md §6.3): `name` with =, !=, LIKE, ILIKE; `creation_time` and
+ * experiments/search (mlflow-compat.md §6.3): `name` with =, !=, LIKE, ILIKE; `experiment_id` with =, !=, IN, NOT IN; `creation_time` and
  * `last_update_time` numerically; `tags.<k>` with =, !=, LIKE, ILIKE, IS [NOT] NULL. Order by name,
  * experiment_id, creation_time, last_update_time; default creation_time DESC, experiment_id ASC.
  */
@@ -13,13 +14,22 @@ const TAG_ENTITIES = new Set(['tag', 'tags']);
 const NUMERIC_ATTRIBUTES = new Set(['creation_time', 'last_update_time']);
 const ORDERABLE = new Set(['name', 'experiment_id', 'creation_time', 'last_update_time']);
 
+/** MLflow lists `experiment_id` among its searchable keys, with = / != and IN / NOT IN lists of id strings. */
+function experimentIdCondition(qb: Knex.QueryBuilder, clause: Clause): void {
+  const ids = (Array.isArray(clause.value) ? clause.value : [String(clause.value)]).map((id) => parseExperimentId(id, 'experiment_id'));
+  if (clause.comparator === 'IN' || clause.comparator === '=') return void qb.whereIn('e.experiment_id', ids);
+  if (clause.comparator === 'NOT IN' || clause.comparator === '!=') return void qb.whereNotIn('e.experiment_id', ids);
+  unsupported(clause, 'experiment_id takes =, !=, IN or NOT IN');
+}
+
 function applyClause(qb: Knex.QueryBuilder, clause: Clause): void {
   if (ATTRIBUTE_ENTITIES.has(clause.entity)) {
     if (clause.key === 'name') return void qb.where('e.name', stringOperator(clause), clause.value as string);
+    if (clause.key === 'experiment_id') return experimentIdCondition(qb, clause);
     if (NUMERIC_ATTRIBUTES.has(clause.key)) {
       return void qb.where(`e.${clause.key}`, numericOperator(clause), clause.value as number);
     }
-    unsupported(clause, "experiments can be filtered by 'name', 'creation_time', 'last_update_time' and 'tags.<key>'");
+    unsupported(clause, "experiments can be filtered by 'name', 'experiment_id', 'creation_time', 'last_update_time' and 'tags.<key>'");
   }
   if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
     const tagExists = (sub: Knex.QueryBuilder) =>

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
 import { Clause, parseFilter } from './filter';
-import { numericOperator, stringOperator, unsupported } from './sql';
+import { numericOperator, stringOperator, unsupported, whereInList } from './sql';
 
 /**
  * logged-models/search → SQL (mlflow-compat.md §3.5, §6.3). The outer query must alias logged_models as
@@ -67,7 +67,15 @@ function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 }
 
 export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | undefined, datasets: DatasetRef[]): void {
-  for (const clause of parseFilter(filter)) {
+  const clauses = parseFilter(filter);
+  // Datasets without a metric clause still narrow the result to models with metrics on those datasets (MLflow).
+  if (datasets.length && !clauses.some((clause) => clause.entity === 'metrics' || clause.entity === 'metric')) {
+    qb.whereExists((sub) => {
+      sub.select(sub.client.raw('1')).from('metrics as m').whereRaw('m.model_id = lm.model_id');
+      restrictToDatasets(sub, datasets);
+    });
+  }
+  for (const clause of clauses) {
     if (ATTRIBUTE_ENTITIES.has(clause.entity)) {
       attributeCondition(qb, clause);
     } else if (clause.entity === 'metrics' || clause.entity === 'metric') {
@@ -79,10 +87,11 @@ export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | u
       });
     } else if (['params', 'param', 'tags', 'tag'].includes(clause.entity as string)) {
       const table = clause.entity!.startsWith('param') ? 'logged_model_params' : 'logged_model_tags';
-      const op = stringOperator(clause);
-      qb.whereExists((sub) =>
-        sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.model_id = lm.model_id').where('kv.key', clause.key).where('kv.value', op, clause.value as string),
-      );
+      qb.whereExists((sub) => {
+        sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.model_id = lm.model_id').where('kv.key', clause.key);
+        if (clause.comparator === 'IN' || clause.comparator === 'NOT IN') whereInList(sub, 'kv.value', clause);
+        else sub.where('kv.value', stringOperator(clause), clause.value as string);
+      });
     } else {
       unsupported(clause, `unknown entity '${clause.entity}'; use attributes, metrics, params or tags`);
     }

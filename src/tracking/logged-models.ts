@@ -54,6 +54,7 @@ const COLUMNS = [
   'creation_timestamp_ms', 'last_updated_timestamp_ms', 'artifact_uri',
 ];
 const MAX_TAG_KEY_LENGTH = 255;
+const MAX_LOGGED_MODELS_PAGE = 1000;
 const MAX_TAG_VALUE_LENGTH = 100_000;
 const STATUS_BY_NUMBER: Record<number, string> = { 0: 'LOGGED_MODEL_STATUS_UNSPECIFIED', 1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED' };
 
@@ -233,7 +234,10 @@ export async function searchLoggedModels(
 ): Promise<{ models: LoggedModelJson[]; next_page_token?: string }> {
   const experimentIds = (input.experiment_ids ?? []).map((id) => parseExperimentId(id, 'experiment_ids'));
   if (!experimentIds.length) throw missingParameter('experiment_ids');
-  const maxResults = parseMaxResults(input.max_results, { fallback: 50, max: 1000 });
+  // MLflow's store defaults to 100 and has no cap; semreg serves at most 1000 per page and hands out a token
+  // for the rest, which every client caller follows.
+  const requested = parseMaxResults(input.max_results, { fallback: 100, max: Number.MAX_SAFE_INTEGER });
+  const maxResults = Math.min(requested, MAX_LOGGED_MODELS_PAGE);
   const datasets = input.datasets ?? [];
   const binding = crypto
     .createHash('sha256')

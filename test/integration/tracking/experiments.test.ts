@@ -167,6 +167,16 @@ describe('MLflow experiments API', () => {
       expect(tagged.body.experiments).toHaveLength(2);
     });
 
+    it('filters by experiment_id with = and IN', async () => {
+      const one = await t.http.post(`${API}/experiments/search`).send({ filter: `experiment_id = '${ids[1]}'` }).expect(200);
+      expect(one.body.experiments.map((e: any) => e.experiment_id)).toEqual([ids[1]]);
+      const list = await t.http
+        .post(`${API}/experiments/search`)
+        .send({ filter: `experiment_id IN ('${ids[0]}', '${ids[2]}')`, view_type: 'ALL', order_by: ['experiment_id'] })
+        .expect(200);
+      expect(list.body.experiments.map((e: any) => e.experiment_id)).toEqual([ids[0], ids[2]]);
+    });
+
     it('pages with next_page_token, also by GET with repeated order_by', async () => {
       const first = await t.http
         .get(`${API}/experiments/search`)

@@ -190,9 +190,16 @@ describe('MLflow 3 logged models', () => {
       expect(names(bySource)).toHaveLength(3);
     });
 
-    it('restricts metric filters to the requested datasets', async () => {
+    it('restricts metric filters to the requested datasets, and keeps only models with metrics on them', async () => {
       expect(names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'eval' }] }))).toHaveLength(3);
       expect(names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'other' }] }))).toEqual([]);
+      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'd' }] }))).toHaveLength(3);
+      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'other' }] }))).toEqual([]);
+    });
+
+    it('filters params with IN and accepts a max_results above the page size', async () => {
+      expect(names(await search({ filter: "params.kind IN ('pytorch', 'jax')" }))).toEqual(['third']);
+      expect(names(await search({ filter: "params.kind NOT IN ('pytorch')", max_results: 5000 }))).toEqual(['second', 'first']);
     });
 
     it('orders by object entries, metrics included', async () => {
@@ -225,7 +232,8 @@ describe('MLflow 3 logged models', () => {
       [{ filter: "metrics.acc = 'a'" }, /with a number/],
       [{ order_by: [{ field_name: 'nope' }] }, /field_name/],
       [{ order_by: ['name'] }, /order_by/],
-      [{ max_results: 1001 }, /max_results/],
+      [{ max_results: 0 }, /max_results/],
+      [{ datasets: [{ dataset_digest: 'd' }] }, /dataset_name/],
     ])('refuses %j with 400', async (body, message) => {
       const res = await t.http.post(`${API}/logged-models/search`).send({ experiment_ids: [sexp], ...body }).expect(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
