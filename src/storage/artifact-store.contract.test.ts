@@ -1,0 +1,237 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import type { ArtifactStore } from './artifact-store';
+import { LocalDiskStore } from './local-disk-store';
+
+/**
+ * The behaviour every ArtifactStore must have. Each implementation registers a factory here; an S3-backed
+ * one will join the table and must pass the same cases.
+ */
+interface Harness {
+  store: ArtifactStore;
+  /** Number of temporary (unfinished) uploads still lying around. */
+  temporaryFileCount(): number;
+  close(): void;
+}
+
+const implementations: Array<[string, () => Promise<Harness>]> = [
+  [
+    'LocalDiskStore',
+    async () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-store-'));
+      const store = await LocalDiskStore.open(root);
+      return {
+        store,
+        temporaryFileCount: () =>
+          fs.readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length,
+        close: () => fs.rmSync(root, { recursive: true, force: true }),
+      };
+    },
+  ],
+];
+
+const sha256 = (data: Buffer | string): string => crypto.createHash('sha256').update(data).digest('hex');
+const MAX = 1024 * 1024;
+
+/** A body that sends `first`, then fails (a disconnect seen from the store's side). */
+function failingBody(first: Buffer): Readable {
+  const body = new PassThrough();
+  body.write(first);
+  setTimeout(() => body.destroy(new Error('connection reset')), 10);
+  return body;
+}
+
+describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => {
+  let h: Harness;
+  let store: ArtifactStore;
+
+  beforeEach(async () => {
+    h = await create();
+    store = h.store;
+  });
+  afterEach(() => h.close());
+
+  const put = (key: string, data: string | Buffer) => store.put(key, Readable.from([Buffer.from(data)]), { maxBytes: MAX });
+  const read = async (key: string) => text((await store.get(key)).stream);
+
+  it('stores a stream and reports its size and sha256', async () => {
+    const data = crypto.randomBytes(300_000);
+    const result = await store.put('1/run/artifacts/model.pkl', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), {
+      maxBytes: MAX,
+    });
+    expect(result).toEqual({ size: 300_000, sha256: sha256(data) });
+    const got = await store.get('1/run/artifacts/model.pkl');
+    expect(got.size).toBe(300_000);
+    const chunks: Buffer[] = [];
+    for await (const chunk of got.stream) chunks.push(chunk as Buffer);
+    expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
+  it('stores an empty file', async () => {
+    expect(await put('a/empty.txt', '')).toEqual({ size: 0, sha256: sha256('') });
+    expect(await read('a/empty.txt')).toBe('');
+  });
+
+  it('overwrites an existing file', async () => {
+    await put('a/f.txt', 'old');
+    await put('a/f.txt', 'new content');
+    expect(await read('a/f.txt')).toBe('new content');
+    expect((await store.stat('a/f.txt'))?.size).toBe(11);
+  });
+
+  it('serves an inclusive byte range', async () => {
+    await put('r.bin', '0123456789');
+    const got = await store.get('r.bin', { range: { start: 2, end: 5 } });
+    expect(got.size).toBe(10);
+    expect(await text(got.stream)).toBe('2345');
+  });
+
+  it('refuses a range past the end with 416', async () => {
+    await put('r.bin', '0123456789');
+    await expect(store.get('r.bin', { range: { start: 5, end: 10 } })).rejects.toMatchObject({ status: 416 });
+  });
+
+  it('answers 404 for a missing file and for a directory', async () => {
+    await put('d/f.txt', 'x');
+    await expect(store.get('missing.txt')).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+    await expect(store.get('d')).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+  });
+
+  it('stats files, directories, the root and missing keys', async () => {
+    await put('d/f.txt', 'abc');
+    expect(await store.stat('d/f.txt')).toMatchObject({ size: 3, isDir: false });
+    expect(await store.stat('d')).toMatchObject({ isDir: true });
+    expect(await store.stat('')).toMatchObject({ isDir: true });
+    expect(await store.stat('nope')).toBeUndefined();
+    expect(await store.stat('d/f.txt/below')).toBeUndefined();
+  });
+
+  it('lists direct children by basename, sorted, and [] for a missing path or a file', async () => {
+    await put('exp/run/b.txt', 'bb');
+    await put('exp/run/a.txt', 'a');
+    await put('exp/run/sub/deep.txt', 'deep');
+    expect(await store.list('exp/run')).toEqual([
+      { name: 'a.txt', isDir: false, size: 1 },
+      { name: 'b.txt', isDir: false, size: 2 },
+      { name: 'sub', isDir: true },
+    ]);
+    expect(await store.list('exp/run/a.txt')).toEqual([]);
+    expect(await store.list('exp/none')).toEqual([]);
+    expect(await store.list('')).toEqual([{ name: 'exp', isDir: true }]);
+  });
+
+  it('deletes a file, a whole tree, and ignores a missing key', async () => {
+    await put('t/a.txt', 'a');
+    await put('t/sub/b.txt', 'b');
+    await store.delete('t/a.txt');
+    expect(await store.stat('t/a.txt')).toBeUndefined();
+    await store.delete('t');
+    expect(await store.stat('t/sub/b.txt')).toBeUndefined();
+    await expect(store.delete('t')).resolves.toBeUndefined();
+  });
+
+  it('refuses to delete the root', async () => {
+    await expect(store.delete('')).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('stops at maxBytes with 413 and keeps the previous content', async () => {
+    await put('big.bin', 'previous');
+    const body = Readable.from([Buffer.alloc(600), Buffer.alloc(600)]);
+    await expect(store.put('big.bin', body, { maxBytes: 1000 })).rejects.toMatchObject({ status: 413 });
+    expect(await read('big.bin')).toBe('previous');
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
+  it('refuses a body whose sha256 differs from the expected one', async () => {
+    const body = Readable.from([Buffer.from('abc')]);
+    await expect(store.put('s.txt', body, { maxBytes: MAX, expectedSha256: sha256('xyz') })).rejects.toMatchObject({
+      errorCode: 'INVALID_PARAMETER_VALUE',
+    });
+    expect(await store.stat('s.txt')).toBeUndefined();
+    await expect(
+      store.put('s.txt', Readable.from([Buffer.from('abc')]), { maxBytes: MAX, expectedSha256: sha256('abc').toUpperCase() }),
+    ).resolves.toMatchObject({ size: 3 });
+  });
+
+  it('leaves nothing behind when the body fails mid-way', async () => {
+    await expect(store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX })).rejects.toBeDefined();
+    expect(await store.stat('broken.bin')).toBeUndefined();
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
+  it('leaves nothing behind when the upload is aborted through its signal', async () => {
+    const body = new PassThrough();
+    body.write(Buffer.alloc(5000));
+    const controller = new AbortController();
+    const pending = store.put('aborted.bin', body, { maxBytes: MAX, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await expect(pending).rejects.toMatchObject({ errorCode: 'BAD_REQUEST' });
+    expect(await store.stat('aborted.bin')).toBeUndefined();
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
+  it.each([['../x'], ['%2e%2e/x'], ['/etc/passwd'], ['a\\b'], ['.tmp/x'], ['.tmp']])('refuses key %j with 400', async (key) => {
+    await expect(put(key, 'x')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE', status: 400 });
+    await expect(store.get(key)).rejects.toMatchObject({ status: 400 });
+    await expect(store.list(key)).rejects.toMatchObject({ status: 400 });
+    await expect(store.delete(key)).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('refuses to write through a file or over a directory', async () => {
+    await put('f.txt', 'x');
+    await put('dir/inner.txt', 'y');
+    await expect(put('f.txt/child', 'z')).rejects.toMatchObject({ status: 400 });
+    await expect(put('dir', 'z')).rejects.toMatchObject({ status: 400 });
+    expect(await read('dir/inner.txt')).toBe('y');
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+});
+
+describe('LocalDiskStore specifics', () => {
+  let base: string;
+  let root: string;
+  const canary = () => path.join(base, 'outside', 'canary.txt');
+
+  beforeEach(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-store-'));
+    root = path.join(base, 'artifacts');
+    fs.mkdirSync(path.join(base, 'outside'));
+    fs.writeFileSync(canary(), 'canary');
+  });
+  afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('refuses every operation through a symlink that points out of the root', async () => {
+    const store = await LocalDiskStore.open(root);
+    fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'link'));
+    const put = store.put('link/canary.txt', Readable.from([Buffer.from('owned')]), { maxBytes: MAX });
+    await expect(put).rejects.toMatchObject({ status: 400 });
+    await expect(store.get('link/canary.txt')).rejects.toMatchObject({ status: 400 });
+    await expect(store.list('link')).rejects.toMatchObject({ status: 400 });
+    await expect(store.delete('link/canary.txt')).rejects.toMatchObject({ status: 400 });
+    expect(await store.list('')).toEqual([]);
+    expect(fs.readFileSync(canary(), 'utf8')).toBe('canary');
+  });
+
+  it('cleans temporary files of dead processes at start-up and keeps those of live ones', async () => {
+    const first = await LocalDiskStore.open(root);
+    const tmp = path.join(root, '.tmp');
+    const dead = path.join(tmp, `999999999_deadbeef_${os.hostname()}`);
+    fs.mkdirSync(dead);
+    fs.writeFileSync(path.join(dead, 'x.part'), 'partial');
+    fs.writeFileSync(path.join(tmp, 'stray.part'), 'partial');
+    const live = fs.readdirSync(tmp).find((name) => name.startsWith(`${process.pid}_`))!;
+    fs.writeFileSync(path.join(tmp, live, 'y.part'), 'in flight');
+
+    const second = await LocalDiskStore.open(root);
+    await second.cleanTemporaryFiles();
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(path.join(tmp, 'stray.part'))).toBe(false);
+    expect(fs.existsSync(path.join(tmp, live, 'y.part'))).toBe(true);
+    expect(first).toBeDefined();
+  });
+});

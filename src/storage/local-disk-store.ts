@@ -1,0 +1,224 @@
+import crypto from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MlflowError, notFound } from '../errors';
+import type { ArtifactStore, ByteRange, GetResult, ListedEntry, PutOptions, PutResult, StoredEntry } from './artifact-store';
+import { assertInsideRealRoot, normaliseRelativePath, resolveSafePath } from './safe-path';
+
+/**
+ * The local-disk ArtifactStore under `config.artifactRoot`. Uploads stream into `<root>/.tmp/<instance>/`
+ * while being counted and hashed, are fsynced, and only then renamed into place (rename is atomic on one
+ * file system), so a crash or a disconnect never leaves half a file where a reader can see it.
+ */
+const TEMP_DIR = '.tmp';
+/** Temporary files of another host (shared volume) are only removed once they are surely abandoned. */
+const FOREIGN_TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
+
+type ErrnoError = NodeJS.ErrnoException;
+const errno = (err: unknown): string | undefined => (err as ErrnoError)?.code;
+
+function invalid(key: string, rule: string): MlflowError {
+  return new MlflowError('INVALID_PARAMETER_VALUE', `Invalid path ${JSON.stringify(key)}: ${rule}.`);
+}
+
+/** File system failures a client can cause or must be told about, as MlflowErrors; anything else is a bug. */
+function translateFsError(err: unknown, key: string): unknown {
+  if (err instanceof MlflowError) return err;
+  switch (errno(err)) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      // 507 Insufficient Storage: not retried by the MLflow client (a full disk does not clear in 4 minutes).
+      return new MlflowError('RESOURCE_EXHAUSTED', 'The artifact storage is full; nothing was stored.', 507);
+    case 'ENOTDIR':
+    case 'EEXIST':
+      return invalid(key, 'a parent of this path is a file');
+    case 'EISDIR':
+    case 'ENOTEMPTY':
+      return invalid(key, 'it is a directory');
+    case 'ENAMETOOLONG':
+      return invalid(key, 'it is too long');
+    case 'ABORT_ERR':
+    case 'ECONNRESET':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      return new MlflowError('BAD_REQUEST', 'The upload was interrupted before it was complete; nothing was stored.');
+    default:
+      return err;
+  }
+}
+
+function tooLarge(maxBytes: number): MlflowError {
+  return new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errno(err) === 'EPERM';
+  }
+}
+
+export class LocalDiskStore implements ArtifactStore {
+  /** `<pid>_<random>_<hostname>`: tells at start-up whose temporary files are abandoned. */
+  private readonly instanceId = `${process.pid}_${crypto.randomBytes(4).toString('hex')}_${os.hostname()}`;
+
+  private constructor(
+    private readonly root: string,
+    private readonly tempDir: string,
+  ) {}
+
+  /** Creates the root (so its real path can anchor the symlink checks) and this process's temp folder. */
+  static async open(root: string): Promise<LocalDiskStore> {
+    await fs.mkdir(root, { recursive: true });
+    const realRoot = await fs.realpath(root);
+    const store = new LocalDiskStore(realRoot, path.join(realRoot, TEMP_DIR));
+    await fs.mkdir(path.join(store.tempDir, store.instanceId), { recursive: true });
+    return store;
+  }
+
+  /** Guarded absolute path of a key; the temp area is not addressable. */
+  private async locate(key: string): Promise<string> {
+    const clean = normaliseRelativePath(key);
+    if (clean === TEMP_DIR || clean.startsWith(`${TEMP_DIR}/`)) throw invalid(key, `'${TEMP_DIR}' is reserved`);
+    const target = resolveSafePath(this.root, clean);
+    await assertInsideRealRoot(this.root, target);
+    return target;
+  }
+
+  async put(key: string, body: Readable, options: PutOptions): Promise<PutResult> {
+    const target = await this.locate(key);
+    if (target === this.root) throw invalid(key, 'a file needs a name');
+    const existing = await fs.stat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw invalid(key, 'it is a directory');
+
+    const temp = path.join(this.tempDir, this.instanceId, `${crypto.randomUUID()}.part`);
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > options.maxBytes) return callback(tooLarge(options.maxBytes));
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await fs.mkdir(path.dirname(temp), { recursive: true });
+      // `flush` fsyncs before close: the bytes are on disk before the rename makes them visible.
+      const file = createWriteStream(temp, { flags: 'wx', mode: 0o644, flush: true });
+      await pipeline(body, meter, file, { signal: options.signal });
+      const sha256 = hash.digest('hex');
+      if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
+        throw new MlflowError('INVALID_PARAMETER_VALUE', `The body's sha256 is ${sha256}, not ${options.expectedSha256}.`);
+      }
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
+      await assertInsideRealRoot(this.root, target);
+      await fs.rename(temp, target);
+      await fsyncDirectory(path.dirname(target));
+      return { size, sha256 };
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw translateFsError(err, key);
+    }
+  }
+
+  async get(key: string, options: { readonly range?: ByteRange } = {}): Promise<GetResult> {
+    const target = await this.locate(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(target, 'r');
+    } catch (err) {
+      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw notFound(`No artifact at path '${key}'.`);
+      throw translateFsError(err, key);
+    }
+    const stats = await handle.stat();
+    const range = options.range;
+    if (!stats.isFile() || (range && (range.start > range.end || range.end >= stats.size))) {
+      await handle.close();
+      if (!stats.isFile()) throw notFound(`No artifact at path '${key}' (it is a directory).`);
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `The range is outside the file's ${stats.size} bytes.`, 416);
+    }
+    const stream = handle.createReadStream({ start: range?.start, end: range?.end });
+    return { stream, size: stats.size };
+  }
+
+  async stat(key: string): Promise<StoredEntry | undefined> {
+    const target = await this.locate(key);
+    try {
+      const stats = await fs.stat(target);
+      if (!stats.isFile() && !stats.isDirectory()) return undefined;
+      return { size: stats.isFile() ? stats.size : 0, isDir: stats.isDirectory(), mtime: stats.mtime };
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+      throw translateFsError(err, key);
+    }
+  }
+
+  async list(prefix: string): Promise<ListedEntry[]> {
+    const dir = await this.locate(prefix);
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return [];
+      throw translateFsError(err, prefix);
+    }
+    const listed: ListedEntry[] = [];
+    for (const entry of entries) {
+      if (dir === this.root && entry.name === TEMP_DIR) continue;
+      // Symlinks and other special files are never created by the store: someone planted them, skip them.
+      if (entry.isDirectory()) listed.push({ name: entry.name, isDir: true });
+      if (entry.isFile()) {
+        const stats = await fs.stat(path.join(dir, entry.name)).catch(() => undefined);
+        if (stats) listed.push({ name: entry.name, isDir: false, size: stats.size });
+      }
+    }
+    return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    const target = await this.locate(key);
+    if (target === this.root) throw invalid(key, 'the storage root cannot be deleted');
+    try {
+      await fs.rm(target, { recursive: true, force: true });
+    } catch (err) {
+      throw translateFsError(err, key);
+    }
+  }
+
+  /**
+   * Removes temporary files of crashed processes: those of this host whose process is gone, and those of
+   * other hosts (a shared volume) untouched for a day. Live processes' uploads are left alone, so several
+   * semreg processes can share one artifact root.
+   */
+  async cleanTemporaryFiles(): Promise<void> {
+    const host = os.hostname();
+    const entries = await fs.readdir(this.tempDir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.name === this.instanceId) continue;
+      const full = path.join(this.tempDir, entry.name);
+      const [pid, , ...hostParts] = entry.name.split('_');
+      const owner = hostParts.join('_');
+      const stats = await fs.stat(full).catch(() => undefined);
+      const abandoned =
+        !entry.isDirectory() ||
+        (owner === host ? !isProcessAlive(Number(pid)) : Date.now() - (stats?.mtimeMs ?? 0) > FOREIGN_TEMP_MAX_AGE_MS);
+      if (abandoned) await fs.rm(full, { recursive: true, force: true });
+    }
+  }
+}
