@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as registry from './001_registry';
 import * as tracking from './002_tracking';
+import * as storedFiles from './003_stored_files';
 import * as tokens from './004_tokens';
 import * as lifecycle from './007_lifecycle';
 
@@ -17,6 +18,7 @@ interface Migration {
 export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['001_registry', registry],
   ['002_tracking', tracking],
+  ['003_stored_files', storedFiles],
   ['004_tokens', tokens],
   ['007_lifecycle', lifecycle],
 ];
