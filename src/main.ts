@@ -9,6 +9,7 @@ import { ensureDatabase } from './db/ensure-database';
 import { createDb } from './db/knex';
 import { migrateToLatest } from './db/migrate';
 import { createLogger } from './log';
+import { LocalDiskStore } from './storage/local-disk-store';
 import { seedPoliciesFromFile } from './lifecycle/stage-policy';
 import { WebhookWorker } from './lifecycle/webhook-worker';
 
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   await bootstrapAdminToken({ config, db, log });
   if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
-  const ctx: AppContext = { config, db, log };
+  const storage = await LocalDiskStore.open(config.artifactRoot);
+  await storage.cleanTemporaryFiles();
+  const ctx: AppContext = { config, db, log, storage };
   const app = createApp(ctx);
   // State lives only in the outbox table, so any number of processes may run a worker side by side.
   const webhookWorker = config.webhookWorkerEnabled ? new WebhookWorker(db, config, log) : undefined;

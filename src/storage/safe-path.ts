@@ -16,7 +16,6 @@ const MAX_PATH_BYTES = 4096;
 
 // C0 controls, DEL and C1 controls. Rejected rather than stripped: stripping a tab is exactly what turns
 // `%2%0952e` into `%252e` and then into `.` (the MLflow bypass), and no artifact name needs them.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 const DRIVE_LETTER = /^[A-Za-z]:/;

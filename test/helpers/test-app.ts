@@ -11,6 +11,7 @@ import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb, Db } from '../../src/db/knex';
 import { migrateToLatest } from '../../src/db/migrate';
 import { createLogger } from '../../src/log';
+import { LocalDiskStore } from '../../src/storage/local-disk-store';
 
 export interface TestApp {
   app: Express;
@@ -36,7 +37,8 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', WEBHOOK_WORKER: 'off', ...env });
   const db = createDb(databaseUrl, 20);
   await migrateToLatest(db);
-  const ctx: AppContext = { config, db, log: createLogger(config.logLevel) };
+  const storage = await LocalDiskStore.open(config.artifactRoot);
+  const ctx: AppContext = { config, db, log: createLogger(config.logLevel), storage };
   const app = createApp(ctx);
   return {
     app,

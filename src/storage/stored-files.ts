@@ -1,0 +1,92 @@
+import type { Readable } from 'node:stream';
+import type { AppContext } from '../app-context';
+import type { Queryable } from '../db/knex';
+import type { PutOptions } from './artifact-store';
+import { normaliseRelativePath } from './safe-path';
+
+/**
+ * Storing a file = streaming it into the ArtifactStore, then recording its size and sha256 in
+ * `stored_files` (issue 4). Every writer (artifact proxy, package registry) goes through here, so the table
+ * describes every stored byte. Order: bytes first, row second — a crash in between leaves a file without a
+ * row (harmless, overwritten by the retry), never a row promising bytes that are not there.
+ */
+export interface StoredFile {
+  readonly key: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly contentType: string | null;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+}
+
+export interface StoreFileOptions extends PutOptions {
+  /** The uploader's declared content type, kept for information only (downloads guess their own). */
+  readonly contentType?: string;
+}
+
+type StorageContext = Pick<AppContext, 'db' | 'storage'>;
+
+interface StoredFileRow {
+  key: string;
+  size: number;
+  sha256: string;
+  content_type: string | null;
+  created_at: number;
+}
+
+const fromRow = (row: StoredFileRow): StoredFile => ({
+  key: row.key,
+  size: Number(row.size),
+  sha256: row.sha256,
+  contentType: row.content_type,
+  createdAt: Number(row.created_at),
+});
+
+/** LIKE pattern for "everything below `key`/", with LIKE's wildcards in the key taken literally. */
+const belowPattern = (key: string): string => `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+
+/** Upserts the row of a file that is already in place (an overwrite replaces size, hash and time). */
+export async function recordStoredFile(db: Queryable, file: StoredFile): Promise<void> {
+  await db('stored_files')
+    .insert({ key: file.key, size: file.size, sha256: file.sha256, content_type: file.contentType, created_at: file.createdAt })
+    .onConflict('key')
+    .merge();
+}
+
+/**
+ * Streams `body` to `key` and records it. If the row cannot be written (database down), the new bytes are
+ * removed again so the store and the table do not disagree, and the error propagates (503 for the client,
+ * which retries).
+ */
+export async function storeFile(ctx: StorageContext, key: string, body: Readable, options: StoreFileOptions): Promise<StoredFile> {
+  const clean = normaliseRelativePath(key);
+  const { size, sha256 } = await ctx.storage.put(clean, body, options);
+  const file: StoredFile = { key: clean, size, sha256, contentType: options.contentType ?? null, createdAt: Date.now() };
+  try {
+    await recordStoredFile(ctx.db, file);
+  } catch (err) {
+    await ctx.storage.delete(clean).catch(() => undefined);
+    throw err;
+  }
+  return file;
+}
+
+export async function findStoredFile(db: Queryable, key: string): Promise<StoredFile | undefined> {
+  const row = await db<StoredFileRow>('stored_files').where({ key: normaliseRelativePath(key) }).first();
+  return row ? fromRow(row) : undefined;
+}
+
+/**
+ * Deletes a file or a whole tree with its rows. The rows go in a transaction that commits only after the
+ * bytes are gone, so a failed delete leaves both in place.
+ */
+export async function deleteStoredTree(ctx: StorageContext, key: string): Promise<void> {
+  const clean = normaliseRelativePath(key);
+  await ctx.db.transaction(async (tx) => {
+    await tx('stored_files')
+      .where({ key: clean })
+      .orWhereRaw(`key LIKE ? ESCAPE '\\'`, [belowPattern(clean)])
+      .delete();
+    await ctx.storage.delete(clean);
+  });
+}
