@@ -95,6 +95,16 @@ function normaliseTags(tags: Array<{ key?: string; value?: string }> | undefined
   return [...new Map(list.map((tag) => [tag.key, tag])).values()];
 }
 
+function groupByModel(rows: Array<{ model_id: string; key: string; value: string }>): Map<string, KeyValue[]> {
+  const groups = new Map<string, KeyValue[]>();
+  for (const { model_id: modelId, key, value } of rows) {
+    const list = groups.get(modelId) ?? [];
+    list.push({ key, value });
+    groups.set(modelId, list);
+  }
+  return groups;
+}
+
 async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<LoggedModelJson[]> {
   if (!rows.length) return [];
   const ids = rows.map((row) => row.model_id);
@@ -103,9 +113,11 @@ async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<Logg
     db('logged_model_params').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
     loggedModelMetrics(db, ids),
   ]);
+  const tagsByModel = groupByModel(tags.map((t) => ({ model_id: t.model_id, key: t.key, value: t.value ?? '' })));
+  const paramsByModel = groupByModel(params.map((p) => ({ model_id: p.model_id, key: p.key, value: p.value })));
   return rows.map((row) => {
-    const modelTags = tags.filter((t) => t.model_id === row.model_id).map((t) => ({ key: t.key, value: t.value ?? '' }));
-    const modelParams = params.filter((p) => p.model_id === row.model_id).map((p) => ({ key: p.key, value: p.value }));
+    const modelTags = tagsByModel.get(row.model_id) ?? [];
+    const modelParams = paramsByModel.get(row.model_id) ?? [];
     const modelMetrics = metrics.get(row.model_id) ?? [];
     return {
       info: {
