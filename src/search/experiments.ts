@@ -16,9 +16,12 @@ const ORDERABLE = new Set(['name', 'experiment_id', 'creation_time', 'last_updat
 
 /** MLflow lists `experiment_id` among its searchable keys, with = / != and IN / NOT IN lists of id strings. */
 function experimentIdCondition(qb: Knex.QueryBuilder, clause: Clause): void {
-  const ids = (Array.isArray(clause.value) ? clause.value : [String(clause.value)]).map((id) => parseExperimentId(id, 'experiment_id'));
+  const ids = (Array.isArray(clause.value) ? clause.value : [String(clause.value)]).map((id) =>
+    parseExperimentId(id, 'experiment_id'),
+  );
   if (clause.comparator === 'IN' || clause.comparator === '=') return void qb.whereIn('e.experiment_id', ids);
-  if (clause.comparator === 'NOT IN' || clause.comparator === '!=') return void qb.whereNotIn('e.experiment_id', ids);
+  if (clause.comparator === 'NOT IN' || clause.comparator === '!=')
+    return void qb.whereNotIn('e.experiment_id', ids);
   unsupported(clause, 'experiment_id takes =, !=, IN or NOT IN');
 }
 
@@ -29,11 +32,18 @@ function applyClause(qb: Knex.QueryBuilder, clause: Clause): void {
     if (NUMERIC_ATTRIBUTES.has(clause.key)) {
       return void qb.where(`e.${clause.key}`, numericOperator(clause), clause.value as number);
     }
-    unsupported(clause, "experiments can be filtered by 'name', 'experiment_id', 'creation_time', 'last_update_time' and 'tags.<key>'");
+    unsupported(
+      clause,
+      "experiments can be filtered by 'name', 'experiment_id', 'creation_time', 'last_update_time' and 'tags.<key>'",
+    );
   }
   if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
     const tagExists = (sub: Knex.QueryBuilder) =>
-      sub.select(sub.client.raw('1')).from('experiment_tags as t').whereRaw('t.experiment_id = e.experiment_id').where('t.key', clause.key);
+      sub
+        .select(sub.client.raw('1'))
+        .from('experiment_tags as t')
+        .whereRaw('t.experiment_id = e.experiment_id')
+        .where('t.key', clause.key);
     if (clause.comparator === 'IS NULL') return void qb.whereNotExists(tagExists);
     if (clause.comparator === 'IS NOT NULL') return void qb.whereExists(tagExists);
     const op = stringOperator(clause);
@@ -51,12 +61,16 @@ export function applyExperimentOrder(qb: Knex.QueryBuilder, orderBy: string[]): 
   for (const entry of orderBy) {
     const order = parseOrderBy(entry);
     if (!ATTRIBUTE_ENTITIES.has(order.entity) || !ORDERABLE.has(order.key)) {
-      throw invalidParameter(`Invalid order_by clause '${entry}': experiments can be ordered by name, experiment_id, creation_time or last_update_time.`);
+      throw invalidParameter(
+        `Invalid order_by clause '${entry}': experiments can be ordered by name, experiment_id, creation_time or last_update_time.`,
+      );
     }
     if (seen.has(order.key)) throw invalidParameter(`order_by contains '${order.key}' more than once.`);
     seen.add(order.key);
     // Names sort by code point (COLLATE "C"), independent of the database locale.
-    qb.orderByRaw(`e.${order.key}${order.key === 'name' ? ' COLLATE "C"' : ''} ${order.ascending ? 'ASC' : 'DESC'}`);
+    qb.orderByRaw(
+      `e.${order.key}${order.key === 'name' ? ' COLLATE "C"' : ''} ${order.ascending ? 'ASC' : 'DESC'}`,
+    );
   }
   if (!orderBy.length) qb.orderBy('e.creation_time', 'desc');
   if (!seen.has('experiment_id')) qb.orderBy('e.experiment_id', 'asc');

@@ -56,7 +56,8 @@ function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   if (column) {
     const convert = clause.key === 'status' ? statusValue : (v: string) => v;
     if (clause.comparator === 'IN') return void qb.whereIn(column, (clause.value as string[]).map(convert));
-    if (clause.comparator === 'NOT IN') return void qb.whereNotIn(column, (clause.value as string[]).map(convert));
+    if (clause.comparator === 'NOT IN')
+      return void qb.whereNotIn(column, (clause.value as string[]).map(convert));
     return void qb.where(column, stringOperator(clause), convert(clause.value as string));
   }
   const numeric = NUMERIC_ATTRIBUTES[clause.key];
@@ -66,10 +67,17 @@ function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   unsupported(clause, `unknown attribute '${clause.key}'`);
 }
 
-export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | undefined, datasets: DatasetRef[]): void {
+export function applyLoggedModelFilter(
+  qb: Knex.QueryBuilder,
+  filter: string | undefined,
+  datasets: DatasetRef[],
+): void {
   const clauses = parseFilter(filter);
   // Datasets without a metric clause still narrow the result to models with metrics on those datasets (MLflow).
-  if (datasets.length && !clauses.some((clause) => clause.entity === 'metrics' || clause.entity === 'metric')) {
+  if (
+    datasets.length &&
+    !clauses.some((clause) => clause.entity === 'metrics' || clause.entity === 'metric')
+  ) {
     qb.whereExists((sub) => {
       sub.select(sub.client.raw('1')).from('metrics as m').whereRaw('m.model_id = lm.model_id');
       restrictToDatasets(sub, datasets);
@@ -81,15 +89,25 @@ export function applyLoggedModelFilter(qb: Knex.QueryBuilder, filter: string | u
     } else if (clause.entity === 'metrics' || clause.entity === 'metric') {
       const op = numericOperator(clause);
       qb.whereExists((sub) => {
-        sub.select(sub.client.raw('1')).from('metrics as m').whereRaw('m.model_id = lm.model_id').where('m.key', clause.key).where('m.value', op, clause.value as number);
+        sub
+          .select(sub.client.raw('1'))
+          .from('metrics as m')
+          .whereRaw('m.model_id = lm.model_id')
+          .where('m.key', clause.key)
+          .where('m.value', op, clause.value as number);
         if (op !== '<>') sub.whereRaw(`m.value <> 'NaN'::float8`);
         restrictToDatasets(sub, datasets);
       });
     } else if (['params', 'param', 'tags', 'tag'].includes(clause.entity as string)) {
       const table = clause.entity!.startsWith('param') ? 'logged_model_params' : 'logged_model_tags';
       qb.whereExists((sub) => {
-        sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.model_id = lm.model_id').where('kv.key', clause.key);
-        if (clause.comparator === 'IN' || clause.comparator === 'NOT IN') whereInList(sub, 'kv.value', clause);
+        sub
+          .select(sub.client.raw('1'))
+          .from(`${table} as kv`)
+          .whereRaw('kv.model_id = lm.model_id')
+          .where('kv.key', clause.key);
+        if (clause.comparator === 'IN' || clause.comparator === 'NOT IN')
+          whereInList(sub, 'kv.value', clause);
         else sub.where('kv.value', stringOperator(clause), clause.value as string);
       });
     } else {
@@ -106,14 +124,19 @@ export function applyLoggedModelOrder(qb: Knex.QueryBuilder, orderBy: LoggedMode
     const direction = entry.ascending === false ? 'DESC' : 'ASC';
     if (field.startsWith('metrics.')) {
       const key = field.slice('metrics.'.length);
-      const dataset: DatasetRef[] = entry.dataset_name ? [{ dataset_name: entry.dataset_name, dataset_digest: entry.dataset_digest }] : [];
+      const dataset: DatasetRef[] = entry.dataset_name
+        ? [{ dataset_name: entry.dataset_name, dataset_digest: entry.dataset_digest }]
+        : [];
       const latest = qb.client
         .queryBuilder()
         .select('m.value')
         .from('metrics as m')
         .whereRaw('m.model_id = lm.model_id')
         .where('m.key', key)
-        .orderBy([{ column: 'm.step', order: 'desc' }, { column: 'm.timestamp', order: 'desc' }])
+        .orderBy([
+          { column: 'm.step', order: 'desc' },
+          { column: 'm.timestamp', order: 'desc' },
+        ])
         .limit(1);
       restrictToDatasets(latest, dataset);
       const { sql, bindings } = latest.toSQL();

@@ -10,11 +10,20 @@ import { numericOperator, stringOperator, unsupported, whereInList } from './sql
 type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset';
 
 const ENTITY_ALIASES: Record<string, Entity> = {
-  metric: 'metric', metrics: 'metric',
-  param: 'param', params: 'param', parameter: 'param', parameters: 'param',
-  tag: 'tag', tags: 'tag',
-  attribute: 'attribute', attributes: 'attribute', attr: 'attribute', run: 'attribute',
-  dataset: 'dataset', datasets: 'dataset',
+  metric: 'metric',
+  metrics: 'metric',
+  param: 'param',
+  params: 'param',
+  parameter: 'param',
+  parameters: 'param',
+  tag: 'tag',
+  tags: 'tag',
+  attribute: 'attribute',
+  attributes: 'attribute',
+  attr: 'attribute',
+  run: 'attribute',
+  dataset: 'dataset',
+  datasets: 'dataset',
 };
 
 const STRING_ATTRIBUTES: Record<string, string> = {
@@ -40,7 +49,9 @@ function entityOf(entity: string | undefined, text: string): Entity {
   if (entity === undefined) return 'attribute';
   const resolved = ENTITY_ALIASES[entity];
   if (!resolved) {
-    throw invalidParameter(`Invalid entity type '${entity}' in '${text}'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset'].`);
+    throw invalidParameter(
+      `Invalid entity type '${entity}' in '${text}'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset'].`,
+    );
   }
   return resolved;
 }
@@ -52,7 +63,11 @@ function whereStringOrList(qb: Knex.QueryBuilder, column: string, clause: Clause
 
 function keyValueCondition(qb: Knex.QueryBuilder, table: 'params' | 'run_tags', clause: Clause): void {
   const exists = (sub: Knex.QueryBuilder) =>
-    sub.select(sub.client.raw('1')).from(`${table} as kv`).whereRaw('kv.run_uuid = r.run_uuid').where('kv.key', clause.key);
+    sub
+      .select(sub.client.raw('1'))
+      .from(`${table} as kv`)
+      .whereRaw('kv.run_uuid = r.run_uuid')
+      .where('kv.key', clause.key);
   if (clause.comparator === 'IS NULL') return void qb.whereNotExists(exists);
   if (clause.comparator === 'IS NOT NULL') return void qb.whereExists(exists);
   const op = stringOperator(clause);
@@ -62,7 +77,11 @@ function keyValueCondition(qb: Knex.QueryBuilder, table: 'params' | 'run_tags', 
 function metricCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   const op = numericOperator(clause);
   qb.whereExists((sub) => {
-    sub.select(sub.client.raw('1')).from('latest_metrics as lm').whereRaw('lm.run_uuid = r.run_uuid').where('lm.key', clause.key);
+    sub
+      .select(sub.client.raw('1'))
+      .from('latest_metrics as lm')
+      .whereRaw('lm.run_uuid = r.run_uuid')
+      .where('lm.key', clause.key);
     sub.where('lm.value', op, clause.value as number);
     // PostgreSQL orders NaN above every number; in IEEE terms NaN compares false, which is what users expect.
     if (op !== '<>') sub.whereRaw(`lm.value <> 'NaN'::float8`);
@@ -75,9 +94,15 @@ function datasetCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   }
   if (clause.value === null) unsupported(clause, 'expected =, !=, LIKE, ILIKE, IN or NOT IN');
   qb.whereExists((sub) => {
-    sub.select(sub.client.raw('1')).from('run_dataset_inputs as di').join('datasets as d', 'd.id', 'di.dataset_id').whereRaw('di.run_uuid = r.run_uuid');
+    sub
+      .select(sub.client.raw('1'))
+      .from('run_dataset_inputs as di')
+      .join('datasets as d', 'd.id', 'di.dataset_id')
+      .whereRaw('di.run_uuid = r.run_uuid');
     if (clause.key === 'context') {
-      sub.join('run_dataset_input_tags as dt', (join) => join.on('dt.run_uuid', 'di.run_uuid').andOn('dt.dataset_id', 'di.dataset_id'));
+      sub.join('run_dataset_input_tags as dt', (join) =>
+        join.on('dt.run_uuid', 'di.run_uuid').andOn('dt.dataset_id', 'di.dataset_id'),
+      );
       sub.where('dt.key', DATASET_CONTEXT_TAG);
       whereStringOrList(sub, 'dt.value', clause);
     } else {
@@ -89,12 +114,16 @@ function datasetCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 function attributeCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   const stringColumn = STRING_ATTRIBUTES[clause.key];
   if (stringColumn) {
-    if (clause.comparator === 'IS NULL' || clause.comparator === 'IS NOT NULL') unsupported(clause, 'IS NULL applies to tags and params only');
+    if (clause.comparator === 'IS NULL' || clause.comparator === 'IS NOT NULL')
+      unsupported(clause, 'IS NULL applies to tags and params only');
     return whereStringOrList(qb, stringColumn, clause);
   }
   const numericColumn = NUMERIC_ATTRIBUTES[clause.key];
   if (numericColumn) return void qb.where(numericColumn, numericOperator(clause), clause.value as number);
-  unsupported(clause, `unknown attribute '${clause.key}'; valid attributes are ${[...Object.keys(STRING_ATTRIBUTES), ...Object.keys(NUMERIC_ATTRIBUTES)].join(', ')}`);
+  unsupported(
+    clause,
+    `unknown attribute '${clause.key}'; valid attributes are ${[...Object.keys(STRING_ATTRIBUTES), ...Object.keys(NUMERIC_ATTRIBUTES)].join(', ')}`,
+  );
 }
 
 export function applyRunFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {
@@ -132,16 +161,20 @@ export function applyRunOrder(qb: Knex.QueryBuilder, orderBy: string[]): void {
     const alias = `ob${index}`;
     if (entity === 'metric' || entity === 'param' || entity === 'tag') {
       const table = entity === 'metric' ? 'latest_metrics' : entity === 'param' ? 'params' : 'run_tags';
-      qb.leftJoin(`${table} as ${alias}`, (join) => join.on(`${alias}.run_uuid`, 'r.run_uuid').andOn(`${alias}.key`, qb.client.raw('?', [order.key])));
+      qb.leftJoin(`${table} as ${alias}`, (join) =>
+        join.on(`${alias}.run_uuid`, 'r.run_uuid').andOn(`${alias}.key`, qb.client.raw('?', [order.key])),
+      );
       // Strings sort by code point (COLLATE "C") so the order does not depend on the database's locale.
       const nanLast = entity === 'metric' ? `, (${alias}.value = 'NaN'::float8) ASC` : '';
       const collate = entity === 'metric' ? '' : ' COLLATE "C"';
       qb.orderByRaw(`(${alias}.value IS NULL) ASC${nanLast}, ${alias}.value${collate} ${direction}`);
       return;
     }
-    if (entity !== 'attribute') throw invalidParameter(`Invalid order_by clause '${entry}': runs cannot be ordered by datasets.`);
+    if (entity !== 'attribute')
+      throw invalidParameter(`Invalid order_by clause '${entry}': runs cannot be ordered by datasets.`);
     const column = STRING_ATTRIBUTES[order.key] ?? NUMERIC_ATTRIBUTES[order.key];
-    if (!column) throw invalidParameter(`Invalid order_by clause '${entry}': unknown attribute '${order.key}'.`);
+    if (!column)
+      throw invalidParameter(`Invalid order_by clause '${entry}': unknown attribute '${order.key}'.`);
     if (column === 'r.start_time') orderedByStartTime = true;
     const collate = STRING_ATTRIBUTES[order.key] ? ' COLLATE "C"' : '';
     qb.orderByRaw(`${column}${collate} ${direction} NULLS LAST`);

@@ -36,5 +36,6 @@ export function checkClientArtifactLocation(location: string | undefined): void 
   if (decoded.includes('?')) refuse("queries ('?') are not allowed");
   if (decoded.includes('\\')) refuse('backslashes are not allowed');
   if (decoded.split('/').some((segment) => segment === '..')) refuse("'..' segments are not allowed");
-  if (!/^mlflow-artifacts:\/(?!\/)/.test(decoded)) refuse('only server-managed mlflow-artifacts:/ locations are accepted');
+  if (!/^mlflow-artifacts:\/(?!\/)/.test(decoded))
+    refuse('only server-managed mlflow-artifacts:/ locations are accepted');
 }

@@ -48,7 +48,10 @@ function validateName(name: string | undefined, field: string): string {
 
 function validateTag(tag: KeyValue): KeyValue {
   validateKey(tag.key, 'tag');
-  return { key: tag.key, value: validateLength(tag.value ?? '', `tag '${tag.key}'`, MAX_EXPERIMENT_TAG_VALUE_LENGTH) };
+  return {
+    key: tag.key,
+    value: validateLength(tag.value ?? '', `tag '${tag.key}'`, MAX_EXPERIMENT_TAG_VALUE_LENGTH),
+  };
 }
 
 /** Later tags win over earlier ones with the same key, as in MLflow's set-tag semantics. */
@@ -72,7 +75,9 @@ export async function createExperiment(
         .returning('experiment_id');
     } catch (err) {
       if (isUniqueViolation(err, EXPERIMENT_NAME_UNIQUE)) {
-        throw alreadyExists(`Experiment(name=${name}) already exists. Error: experiment names are unique, deleted experiments included.`);
+        throw alreadyExists(
+          `Experiment(name=${name}) already exists. Error: experiment names are unique, deleted experiments included.`,
+        );
       }
       throw err;
     }
@@ -84,7 +89,10 @@ export async function createExperiment(
 async function loadTags(db: Queryable, ids: Array<number | string>): Promise<Map<string, KeyValue[]>> {
   const byId = new Map<string, KeyValue[]>();
   if (!ids.length) return byId;
-  const rows = await db('experiment_tags').select('experiment_id', 'key', 'value').whereIn('experiment_id', ids).orderBy('key');
+  const rows = await db('experiment_tags')
+    .select('experiment_id', 'key', 'value')
+    .whereIn('experiment_id', ids)
+    .orderBy('key');
   for (const row of rows) {
     const list = byId.get(String(row.experiment_id)) ?? [];
     list.push({ key: row.key, value: row.value ?? '' });
@@ -95,7 +103,10 @@ async function loadTags(db: Queryable, ids: Array<number | string>): Promise<Map
 
 /** Turns rows into MLflow `Experiment` messages, loading every row's tags in one query. */
 export async function experimentsToJson(db: Queryable, rows: ExperimentRow[]): Promise<ExperimentJson[]> {
-  const tags = await loadTags(db, rows.map((row) => row.experiment_id));
+  const tags = await loadTags(
+    db,
+    rows.map((row) => row.experiment_id),
+  );
   return rows.map((row) => {
     const experimentTags = tags.get(String(row.experiment_id));
     return {
@@ -110,10 +121,21 @@ export async function experimentsToJson(db: Queryable, rows: ExperimentRow[]): P
   });
 }
 
-export const EXPERIMENT_COLUMNS = ['experiment_id', 'name', 'artifact_location', 'lifecycle_stage', 'creation_time', 'last_update_time'];
+export const EXPERIMENT_COLUMNS = [
+  'experiment_id',
+  'name',
+  'artifact_location',
+  'lifecycle_stage',
+  'creation_time',
+  'last_update_time',
+];
 
 /** The experiment row, deleted or not; 404 RESOURCE_DOES_NOT_EXIST when there is none. */
-export async function requireExperiment(db: Queryable, experimentId: string | undefined, options: { forUpdate?: boolean } = {}): Promise<ExperimentRow> {
+export async function requireExperiment(
+  db: Queryable,
+  experimentId: string | undefined,
+  options: { forUpdate?: boolean } = {},
+): Promise<ExperimentRow> {
   const id = parseExperimentId(experimentId);
   const query = db('experiments').select(EXPERIMENT_COLUMNS).where({ experiment_id: id }).first();
   if (options.forUpdate) query.forUpdate();
@@ -123,15 +145,23 @@ export async function requireExperiment(db: Queryable, experimentId: string | un
 }
 
 /** Runs and logged models may only be created in active experiments (ref server: INVALID_PARAMETER_VALUE). */
-export async function requireActiveExperiment(db: Queryable, experimentId: string | undefined): Promise<ExperimentRow> {
+export async function requireActiveExperiment(
+  db: Queryable,
+  experimentId: string | undefined,
+): Promise<ExperimentRow> {
   const row = await requireExperiment(db, experimentId);
   if (row.lifecycle_stage !== 'active') {
-    throw invalidParameter(`The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    throw invalidParameter(
+      `The experiment ${row.experiment_id} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+    );
   }
   return row;
 }
 
-export async function getExperiment(db: Queryable, experimentId: string | undefined): Promise<ExperimentJson> {
+export async function getExperiment(
+  db: Queryable,
+  experimentId: string | undefined,
+): Promise<ExperimentJson> {
   const row = await requireExperiment(db, experimentId);
   return (await experimentsToJson(db, [row]))[0];
 }
@@ -139,12 +169,17 @@ export async function getExperiment(db: Queryable, experimentId: string | undefi
 /** get-by-name returns deleted experiments too; 404 RESOURCE_DOES_NOT_EXIST is what makes set_experiment create one. */
 export async function getExperimentByName(db: Queryable, name: string | undefined): Promise<ExperimentJson> {
   if (name === undefined || name === '') throw missingParameter('experiment_name');
-  const row = (await db('experiments').select(EXPERIMENT_COLUMNS).where({ name }).first()) as ExperimentRow | undefined;
+  const row = (await db('experiments').select(EXPERIMENT_COLUMNS).where({ name }).first()) as
+    ExperimentRow | undefined;
   if (!row) throw notFound(`Could not find experiment with name '${name}'`);
   return (await experimentsToJson(db, [row]))[0];
 }
 
-export async function renameExperiment(db: Queryable, experimentId: string | undefined, newName: string | undefined): Promise<void> {
+export async function renameExperiment(
+  db: Queryable,
+  experimentId: string | undefined,
+  newName: string | undefined,
+): Promise<void> {
   const name = validateName(newName, 'new_name');
   await db.transaction(async (tx) => {
     const row = await requireExperiment(tx, experimentId, { forUpdate: true });
@@ -152,9 +187,12 @@ export async function renameExperiment(db: Queryable, experimentId: string | und
       throw invalidParameter(`Cannot rename a non-active experiment (id=${row.experiment_id}).`);
     }
     try {
-      await tx('experiments').where({ experiment_id: row.experiment_id }).update({ name, last_update_time: nowMs() });
+      await tx('experiments')
+        .where({ experiment_id: row.experiment_id })
+        .update({ name, last_update_time: nowMs() });
     } catch (err) {
-      if (isUniqueViolation(err, EXPERIMENT_NAME_UNIQUE)) throw alreadyExists(`Experiment(name=${name}) already exists.`);
+      if (isUniqueViolation(err, EXPERIMENT_NAME_UNIQUE))
+        throw alreadyExists(`Experiment(name=${name}) already exists.`);
       throw err;
     }
   });
@@ -166,7 +204,9 @@ export async function deleteExperiment(db: Queryable, experimentId: string | und
     const row = await requireExperiment(tx, experimentId, { forUpdate: true });
     if (row.lifecycle_stage === 'deleted') return;
     const now = nowMs();
-    await tx('experiments').where({ experiment_id: row.experiment_id }).update({ lifecycle_stage: 'deleted', last_update_time: now });
+    await tx('experiments')
+      .where({ experiment_id: row.experiment_id })
+      .update({ lifecycle_stage: 'deleted', last_update_time: now });
     await tx('runs')
       .where({ experiment_id: row.experiment_id, lifecycle_stage: 'active' })
       .update({ lifecycle_stage: 'deleted', deleted_time: now, deleted_with_experiment: true });
@@ -177,20 +217,33 @@ export async function restoreExperiment(db: Queryable, experimentId: string | un
   await db.transaction(async (tx) => {
     const row = await requireExperiment(tx, experimentId, { forUpdate: true });
     if (row.lifecycle_stage === 'active') return;
-    await tx('experiments').where({ experiment_id: row.experiment_id }).update({ lifecycle_stage: 'active', last_update_time: nowMs() });
+    await tx('experiments')
+      .where({ experiment_id: row.experiment_id })
+      .update({ lifecycle_stage: 'active', last_update_time: nowMs() });
     await tx('runs')
       .where({ experiment_id: row.experiment_id, deleted_with_experiment: true })
       .update({ lifecycle_stage: 'active', deleted_time: null, deleted_with_experiment: false });
   });
 }
 
-export async function setExperimentTag(db: Queryable, experimentId: string | undefined, tag: KeyValue): Promise<void> {
+export async function setExperimentTag(
+  db: Queryable,
+  experimentId: string | undefined,
+  tag: KeyValue,
+): Promise<void> {
   const { key, value } = validateTag(tag);
   const row = await requireActiveExperiment(db, experimentId);
-  await db('experiment_tags').insert({ experiment_id: row.experiment_id, key, value }).onConflict(['experiment_id', 'key']).merge(['value']);
+  await db('experiment_tags')
+    .insert({ experiment_id: row.experiment_id, key, value })
+    .onConflict(['experiment_id', 'key'])
+    .merge(['value']);
 }
 
-export async function deleteExperimentTag(db: Queryable, experimentId: string | undefined, key: string | undefined): Promise<void> {
+export async function deleteExperimentTag(
+  db: Queryable,
+  experimentId: string | undefined,
+  key: string | undefined,
+): Promise<void> {
   if (!key) throw missingParameter('key');
   const row = await requireActiveExperiment(db, experimentId);
   const deleted = await db('experiment_tags').where({ experiment_id: row.experiment_id, key }).delete();
@@ -200,12 +253,20 @@ export async function deleteExperimentTag(db: Queryable, experimentId: string | 
 /** experiments/search: one page, ordered and filtered per mlflow-compat.md §6.3. */
 export async function searchExperiments(
   db: Queryable,
-  input: { filter?: string; order_by?: string[]; view_type?: unknown; max_results?: unknown; page_token?: string },
+  input: {
+    filter?: string;
+    order_by?: string[];
+    view_type?: unknown;
+    max_results?: unknown;
+    page_token?: string;
+  },
 ): Promise<{ experiments: ExperimentJson[]; next_page_token?: string }> {
   const maxResults = parseMaxResults(input.max_results, { fallback: 1000, max: 50000 });
   const stages = lifecycleStages(parseViewType(input.view_type, 'view_type'));
   const offset = decodePageToken(input.page_token);
-  const query = db('experiments as e').select(EXPERIMENT_COLUMNS.map((c) => `e.${c}`)).whereIn('e.lifecycle_stage', stages);
+  const query = db('experiments as e')
+    .select(EXPERIMENT_COLUMNS.map((c) => `e.${c}`))
+    .whereIn('e.lifecycle_stage', stages);
   applyExperimentFilter(query, input.filter);
   applyExperimentOrder(query, input.order_by ?? []);
   const rows = (await query.offset(offset).limit(maxResults + 1)) as ExperimentRow[];

@@ -1,7 +1,12 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/knex';
 import { invalidParameter, missingParameter, notFound } from '../errors';
-import { applyLoggedModelFilter, applyLoggedModelOrder, DatasetRef, LoggedModelOrder } from '../search/logged-models';
+import {
+  applyLoggedModelFilter,
+  applyLoggedModelOrder,
+  DatasetRef,
+  LoggedModelOrder,
+} from '../search/logged-models';
 import { decodePageToken, paginate } from '../search/page-token';
 import { requireActiveExperiment, type KeyValue } from './experiments';
 import { loggedModelMetrics } from './metrics';
@@ -50,13 +55,27 @@ export interface LoggedModelJson {
 }
 
 const COLUMNS = [
-  'model_id', 'experiment_id', 'name', 'model_type', 'source_run_id', 'status', 'status_message', 'lifecycle_stage',
-  'creation_timestamp_ms', 'last_updated_timestamp_ms', 'artifact_uri',
+  'model_id',
+  'experiment_id',
+  'name',
+  'model_type',
+  'source_run_id',
+  'status',
+  'status_message',
+  'lifecycle_stage',
+  'creation_timestamp_ms',
+  'last_updated_timestamp_ms',
+  'artifact_uri',
 ];
 const MAX_TAG_KEY_LENGTH = 255;
 const MAX_LOGGED_MODELS_PAGE = 1000;
 const MAX_TAG_VALUE_LENGTH = 100_000;
-const STATUS_BY_NUMBER: Record<number, string> = { 0: 'LOGGED_MODEL_STATUS_UNSPECIFIED', 1: 'LOGGED_MODEL_PENDING', 2: 'LOGGED_MODEL_READY', 3: 'LOGGED_MODEL_UPLOAD_FAILED' };
+const STATUS_BY_NUMBER: Record<number, string> = {
+  0: 'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  1: 'LOGGED_MODEL_PENDING',
+  2: 'LOGGED_MODEL_READY',
+  3: 'LOGGED_MODEL_UPLOAD_FAILED',
+};
 
 /**
  * Where a logged model's files live, for the registry: a model version created with
@@ -79,12 +98,16 @@ export async function findLoggedModelArtifactUri(
 function validateModelName(name: string | undefined): string {
   if (name === undefined || name === '') return generateRunName();
   if (/[/:.%"']/.test(name)) {
-    throw invalidParameter(`Invalid model name '${name}': names cannot contain any of ('/', ':', '.', '%', '"', "'").`);
+    throw invalidParameter(
+      `Invalid model name '${name}': names cannot contain any of ('/', ':', '.', '%', '"', "'").`,
+    );
   }
   return validateLength(name, 'name', 500);
 }
 
-function normaliseTags(tags: Array<{ key?: string; value?: string }> | undefined): Array<{ key: string; value: string }> {
+function normaliseTags(
+  tags: Array<{ key?: string; value?: string }> | undefined,
+): Array<{ key: string; value: string }> {
   const list = (tags ?? []).map((tag) => {
     if (!tag.key) throw missingParameter('tags.key');
     return {
@@ -95,7 +118,9 @@ function normaliseTags(tags: Array<{ key?: string; value?: string }> | undefined
   return [...new Map(list.map((tag) => [tag.key, tag])).values()];
 }
 
-function groupByModel(rows: Array<{ model_id: string; key: string; value: string }>): Map<string, KeyValue[]> {
+function groupByModel(
+  rows: Array<{ model_id: string; key: string; value: string }>,
+): Map<string, KeyValue[]> {
   const groups = new Map<string, KeyValue[]>();
   for (const { model_id: modelId, key, value } of rows) {
     const list = groups.get(modelId) ?? [];
@@ -113,8 +138,12 @@ async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<Logg
     db('logged_model_params').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
     loggedModelMetrics(db, ids),
   ]);
-  const tagsByModel = groupByModel(tags.map((t) => ({ model_id: t.model_id, key: t.key, value: t.value ?? '' })));
-  const paramsByModel = groupByModel(params.map((p) => ({ model_id: p.model_id, key: p.key, value: p.value })));
+  const tagsByModel = groupByModel(
+    tags.map((t) => ({ model_id: t.model_id, key: t.key, value: t.value ?? '' })),
+  );
+  const paramsByModel = groupByModel(
+    params.map((p) => ({ model_id: p.model_id, key: p.key, value: p.value })),
+  );
   return rows.map((row) => {
     const modelTags = tagsByModel.get(row.model_id) ?? [];
     const modelParams = paramsByModel.get(row.model_id) ?? [];
@@ -141,12 +170,18 @@ async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<Logg
   });
 }
 
-async function requireLoggedModel(db: Queryable, modelId: string | undefined, options: { allowDeleted?: boolean } = {}): Promise<LoggedModelRow> {
+async function requireLoggedModel(
+  db: Queryable,
+  modelId: string | undefined,
+  options: { allowDeleted?: boolean } = {},
+): Promise<LoggedModelRow> {
   if (!modelId) throw missingParameter('model_id');
-  const row = (await db('logged_models').select(COLUMNS).where({ model_id: modelId }).first()) as LoggedModelRow | undefined;
+  const row = (await db('logged_models').select(COLUMNS).where({ model_id: modelId }).first()) as
+    LoggedModelRow | undefined;
   // Deleted models look missing unless asked for: MLflow answers RESOURCE_DOES_NOT_EXIST, which the client
   // tolerates when it tags a model after registration.
-  if (!row || (row.lifecycle_stage === 'deleted' && !options.allowDeleted)) throw notFound(`Logged model with ID '${modelId}' not found.`);
+  if (!row || (row.lifecycle_stage === 'deleted' && !options.allowDeleted))
+    throw notFound(`Logged model with ID '${modelId}' not found.`);
   return row;
 }
 
@@ -166,7 +201,9 @@ export async function createLoggedModel(
   refuseDuplicateParamKeys(params);
   const tags = normaliseTags(input.tags);
   if (input.source_run_id !== undefined && !/^[0-9a-zA-Z][\w-]{0,31}$/.test(input.source_run_id)) {
-    throw invalidParameter(`Invalid value '${input.source_run_id.slice(0, 100)}' for parameter 'source_run_id': not a run id.`);
+    throw invalidParameter(
+      `Invalid value '${input.source_run_id.slice(0, 100)}' for parameter 'source_run_id': not a run id.`,
+    );
   }
   const modelId = `m-${crypto.randomUUID().replace(/-/g, '')}`;
   const now = nowMs();
@@ -183,33 +220,55 @@ export async function createLoggedModel(
       last_updated_timestamp_ms: now,
     });
     if (tags.length) await tx('logged_model_tags').insert(tags.map((tag) => ({ model_id: modelId, ...tag })));
-    await insertWriteOnceParams(tx, { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: modelId }, params);
+    await insertWriteOnceParams(
+      tx,
+      { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: modelId },
+      params,
+    );
   });
   return getLoggedModel(db, modelId);
 }
 
-export async function getLoggedModel(db: Queryable, modelId: string | undefined, options: { allowDeleted?: boolean } = {}): Promise<LoggedModelJson> {
+export async function getLoggedModel(
+  db: Queryable,
+  modelId: string | undefined,
+  options: { allowDeleted?: boolean } = {},
+): Promise<LoggedModelJson> {
   const row = await requireLoggedModel(db, modelId, options);
   return (await modelsToJson(db, [row]))[0];
 }
 
 /** Finalize: the client sets READY after uploading the files, or UPLOAD_FAILED when the upload raised. */
-export async function finalizeLoggedModel(db: Queryable, modelId: string | undefined, status: unknown): Promise<LoggedModelJson> {
+export async function finalizeLoggedModel(
+  db: Queryable,
+  modelId: string | undefined,
+  status: unknown,
+): Promise<LoggedModelJson> {
   const name = typeof status === 'number' ? STATUS_BY_NUMBER[status] : status;
   if (name !== 'LOGGED_MODEL_READY' && name !== 'LOGGED_MODEL_UPLOAD_FAILED') {
-    throw invalidParameter(`Invalid value ${JSON.stringify(status)} for parameter 'status': a logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(status)} for parameter 'status': a logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`,
+    );
   }
   const row = await requireLoggedModel(db, modelId);
-  await db('logged_models').where({ model_id: row.model_id }).update({ status: name, last_updated_timestamp_ms: nowMs() });
+  await db('logged_models')
+    .where({ model_id: row.model_id })
+    .update({ status: name, last_updated_timestamp_ms: nowMs() });
   return getLoggedModel(db, row.model_id);
 }
 
 export async function deleteLoggedModel(db: Queryable, modelId: string | undefined): Promise<void> {
   const row = await requireLoggedModel(db, modelId);
-  await db('logged_models').where({ model_id: row.model_id }).update({ lifecycle_stage: 'deleted', last_updated_timestamp_ms: nowMs() });
+  await db('logged_models')
+    .where({ model_id: row.model_id })
+    .update({ lifecycle_stage: 'deleted', last_updated_timestamp_ms: nowMs() });
 }
 
-export async function setLoggedModelTags(db: Queryable, modelId: string | undefined, tags: Array<{ key?: string; value?: string }> | undefined): Promise<void> {
+export async function setLoggedModelTags(
+  db: Queryable,
+  modelId: string | undefined,
+  tags: Array<{ key?: string; value?: string }> | undefined,
+): Promise<void> {
   const normalised = normaliseTags(tags);
   const row = await requireLoggedModel(db, modelId);
   if (!normalised.length) return;
@@ -218,11 +277,17 @@ export async function setLoggedModelTags(db: Queryable, modelId: string | undefi
       .insert(normalised.map((tag) => ({ model_id: row.model_id, ...tag })))
       .onConflict(['model_id', 'key'])
       .merge(['value']);
-    await tx('logged_models').where({ model_id: row.model_id }).update({ last_updated_timestamp_ms: nowMs() });
+    await tx('logged_models')
+      .where({ model_id: row.model_id })
+      .update({ last_updated_timestamp_ms: nowMs() });
   });
 }
 
-export async function deleteLoggedModelTag(db: Queryable, modelId: string | undefined, key: string | undefined): Promise<void> {
+export async function deleteLoggedModelTag(
+  db: Queryable,
+  modelId: string | undefined,
+  key: string | undefined,
+): Promise<void> {
   if (!key) throw missingParameter('tag_key');
   const row = await requireLoggedModel(db, modelId);
   const deleted = await db('logged_model_tags').where({ model_id: row.model_id, key }).delete();
@@ -230,19 +295,34 @@ export async function deleteLoggedModelTag(db: Queryable, modelId: string | unde
 }
 
 /** More than 100 params arrive in batches of 100 after create; params are write-once as for runs. */
-export async function logLoggedModelParams(db: Queryable, modelId: string | undefined, params: Array<{ key?: string; value?: string }> | undefined): Promise<void> {
+export async function logLoggedModelParams(
+  db: Queryable,
+  modelId: string | undefined,
+  params: Array<{ key?: string; value?: string }> | undefined,
+): Promise<void> {
   const normalised = (params ?? []).map(normaliseParam);
   refuseDuplicateParamKeys(normalised);
   await db.transaction(async (tx) => {
     const row = await requireLoggedModel(tx, modelId);
-    await insertWriteOnceParams(tx, { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: row.model_id }, normalised);
+    await insertWriteOnceParams(
+      tx,
+      { table: 'logged_model_params', ownerColumn: 'model_id', ownerId: row.model_id },
+      normalised,
+    );
   });
 }
 
 /** logged-models/search; tokens are bound to the query they were issued for (§6.1 "Page tokens"). */
 export async function searchLoggedModels(
   db: Queryable,
-  input: { experiment_ids?: string[]; filter?: string; datasets?: DatasetRef[]; max_results?: unknown; order_by?: LoggedModelOrder[]; page_token?: string },
+  input: {
+    experiment_ids?: string[];
+    filter?: string;
+    datasets?: DatasetRef[];
+    max_results?: unknown;
+    order_by?: LoggedModelOrder[];
+    page_token?: string;
+  },
 ): Promise<{ models: LoggedModelJson[]; next_page_token?: string }> {
   const experimentIds = (input.experiment_ids ?? []).map((id) => parseExperimentId(id, 'experiment_ids'));
   if (!experimentIds.length) throw missingParameter('experiment_ids');
@@ -257,10 +337,16 @@ export async function searchLoggedModels(
     .digest('hex')
     .slice(0, 32);
   const offset = decodePageToken(input.page_token, binding);
-  const query = db('logged_models as lm').select(COLUMNS.map((c) => `lm.${c}`)).whereIn('lm.experiment_id', experimentIds).where('lm.lifecycle_stage', 'active');
+  const query = db('logged_models as lm')
+    .select(COLUMNS.map((c) => `lm.${c}`))
+    .whereIn('lm.experiment_id', experimentIds)
+    .where('lm.lifecycle_stage', 'active');
   applyLoggedModelFilter(query, input.filter, datasets);
   applyLoggedModelOrder(query, input.order_by ?? []);
   const rows = (await query.offset(offset).limit(maxResults + 1)) as LoggedModelRow[];
   const page = paginate(rows, offset, maxResults, binding);
-  return { models: await modelsToJson(db, page.items), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  return {
+    models: await modelsToJson(db, page.items),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+  };
 }

@@ -32,8 +32,10 @@ export interface MetricRow {
 
 export function normaliseMetric(metric: MetricInput): MetricRow {
   const key = validateKey(metric.key, 'metric');
-  if (metric.value === undefined) throw invalidParameter(`Missing value for required parameter 'value' (metric '${key}').`);
-  if (metric.timestamp === undefined) throw invalidParameter(`Missing value for required parameter 'timestamp' (metric '${key}').`);
+  if (metric.value === undefined)
+    throw invalidParameter(`Missing value for required parameter 'value' (metric '${key}').`);
+  if (metric.timestamp === undefined)
+    throw invalidParameter(`Missing value for required parameter 'timestamp' (metric '${key}').`);
   return {
     key,
     value: parseDouble(metric.value, 'value'),
@@ -41,18 +43,25 @@ export function normaliseMetric(metric: MetricInput): MetricRow {
     step: optionalInt64(metric.step, 'step', 0),
     model_id: metric.model_id || null,
     dataset_name: metric.dataset_name ? validateLength(metric.dataset_name, 'dataset_name', 500) : null,
-    dataset_digest: metric.dataset_digest ? validateLength(metric.dataset_digest, 'dataset_digest', 36) : null,
+    dataset_digest: metric.dataset_digest
+      ? validateLength(metric.dataset_digest, 'dataset_digest', 36)
+      : null,
   };
 }
 
 /** NaN counts as the largest value, as PostgreSQL orders it, so JS and SQL agree on "latest". */
 function compareValues(a: number, b: number): number {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) === Number.isNaN(b) ? 0 : Number.isNaN(a) ? 1 : -1;
+  if (Number.isNaN(a) || Number.isNaN(b))
+    return Number.isNaN(a) === Number.isNaN(b) ? 0 : Number.isNaN(a) ? 1 : -1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isLater(a: MetricRow, b: MetricRow): boolean {
-  return (compareInt64(a.step, b.step) || compareInt64(a.timestamp, b.timestamp) || compareValues(a.value, b.value)) > 0;
+  return (
+    (compareInt64(a.step, b.step) ||
+      compareInt64(a.timestamp, b.timestamp) ||
+      compareValues(a.value, b.value)) > 0
+  );
 }
 
 /** Appends metric values and updates the latest value per key; call it inside the request's transaction. */
@@ -69,10 +78,20 @@ export async function insertMetrics(db: Queryable, runId: string, metrics: Metri
   }
   // Row comparison keeps the later of the stored and the new value (step, then timestamp, then value).
   await db('latest_metrics')
-    .insert([...latest.values()].map((m) => ({ run_uuid: runId, key: m.key, value: m.value, timestamp: m.timestamp, step: m.step })))
+    .insert(
+      [...latest.values()].map((m) => ({
+        run_uuid: runId,
+        key: m.key,
+        value: m.value,
+        timestamp: m.timestamp,
+        step: m.step,
+      })),
+    )
     .onConflict(['run_uuid', 'key'])
     .merge(['value', 'timestamp', 'step'])
-    .whereRaw('(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)');
+    .whereRaw(
+      '(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)',
+    );
 }
 
 function metricToJson(row: MetricRow & { run_uuid?: string }, withRunId: boolean): MetricJson {
@@ -102,7 +121,9 @@ export async function getMetricHistory(
   if (input.max_results !== undefined && input.max_results !== '') {
     const n = Number(input.max_results);
     if (!/^\d+$/.test(input.max_results) || !Number.isSafeInteger(n) || n < 1) {
-      throw invalidParameter(`Invalid value '${input.max_results}' for parameter 'max_results': expected a positive integer.`);
+      throw invalidParameter(
+        `Invalid value '${input.max_results}' for parameter 'max_results': expected a positive integer.`,
+      );
     }
     maxResults = Math.min(n, HISTORY_PAGE_LIMIT);
   }
@@ -122,7 +143,10 @@ export async function getMetricHistory(
 }
 
 /** Values of `key` logged with a logged model (LoggedModel.data.metrics). */
-export async function loggedModelMetrics(db: Queryable, modelIds: string[]): Promise<Map<string, MetricJson[]>> {
+export async function loggedModelMetrics(
+  db: Queryable,
+  modelIds: string[],
+): Promise<Map<string, MetricJson[]>> {
   const byModel = new Map<string, MetricJson[]>();
   if (!modelIds.length) return byModel;
   const rows = await db('metrics')
@@ -155,17 +179,26 @@ function sampleSteps(steps: Int64[], maxResults: number): Int64[] {
 
 export async function getMetricHistoryBulkInterval(
   db: Queryable,
-  input: { run_ids?: string[]; metric_key?: string; start_step?: string; end_step?: string; max_results?: string },
+  input: {
+    run_ids?: string[];
+    metric_key?: string;
+    start_step?: string;
+    end_step?: string;
+    max_results?: string;
+  },
 ): Promise<{ metrics: MetricJson[] }> {
   const runIds = [...new Set(input.run_ids ?? [])];
   if (!runIds.length) throw invalidParameter("Missing value for required parameter 'run_ids'.");
   if (runIds.length > MAX_BULK_RUNS) {
-    throw invalidParameter(`GetMetricHistoryBulkInterval request must specify at most ${MAX_BULK_RUNS} run_ids. Received ${runIds.length} run_ids.`);
+    throw invalidParameter(
+      `GetMetricHistoryBulkInterval request must specify at most ${MAX_BULK_RUNS} run_ids. Received ${runIds.length} run_ids.`,
+    );
   }
   if (!input.metric_key) throw invalidParameter("Missing value for required parameter 'metric_key'.");
   const hasStart = input.start_step !== undefined && input.start_step !== '';
   const hasEnd = input.end_step !== undefined && input.end_step !== '';
-  if (hasStart !== hasEnd) throw invalidParameter('If either start step or end step are specified, both must be specified.');
+  if (hasStart !== hasEnd)
+    throw invalidParameter('If either start step or end step are specified, both must be specified.');
   const start = hasStart ? parseInt64(input.start_step, 'start_step') : undefined;
   const end = hasEnd ? parseInt64(input.end_step, 'end_step') : undefined;
   if (start !== undefined && end !== undefined && compareInt64(start, end) > 0) {
@@ -175,7 +208,9 @@ export async function getMetricHistoryBulkInterval(
   if (input.max_results !== undefined && input.max_results !== '') {
     maxResults = Number(input.max_results);
     if (!/^\d+$/.test(input.max_results) || maxResults < 1 || maxResults > MAX_BULK_RESULTS) {
-      throw invalidParameter(`max_results must be between 1 and ${MAX_BULK_RESULTS}, got '${input.max_results}'.`);
+      throw invalidParameter(
+        `max_results must be between 1 and ${MAX_BULK_RESULTS}, got '${input.max_results}'.`,
+      );
     }
   }
   const inRange = (qb: ReturnType<Queryable>) => {
@@ -183,10 +218,23 @@ export async function getMetricHistoryBulkInterval(
     if (start !== undefined && end !== undefined) qb.whereBetween('step', [start, end]);
     return qb;
   };
-  const steps = (await inRange(db('metrics').distinct('step')).orderBy('step')).map((row: { step: Int64 }) => row.step);
+  const steps = (await inRange(db('metrics').distinct('step')).orderBy('step')).map(
+    (row: { step: Int64 }) => row.step,
+  );
   const sampled = sampleSteps(steps, maxResults);
   if (!sampled.length) return { metrics: [] };
-  const rows = await inRange(db('metrics').select('run_uuid', 'key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest'))
+  const rows = await inRange(
+    db('metrics').select(
+      'run_uuid',
+      'key',
+      'value',
+      'timestamp',
+      'step',
+      'model_id',
+      'dataset_name',
+      'dataset_digest',
+    ),
+  )
     .whereIn('step', sampled)
     .orderBy([{ column: 'run_uuid' }, { column: 'step' }, { column: 'timestamp' }, { column: 'id' }]);
   return { metrics: rows.map((row: MetricRow & { run_uuid: string }) => metricToJson(row, true)) };

@@ -22,7 +22,9 @@ export function refuseDuplicateParamKeys(params: Array<{ key: string }>): void {
   const duplicates = new Set<string>();
   for (const { key } of params) (seen.has(key) ? duplicates : seen).add(key);
   if (duplicates.size) {
-    throw invalidParameter(`Duplicate parameter keys have been submitted: ${JSON.stringify([...duplicates])}. Please ensure the request contains only one param value per param key.`);
+    throw invalidParameter(
+      `Duplicate parameter keys have been submitted: ${JSON.stringify([...duplicates])}. Please ensure the request contains only one param value per param key.`,
+    );
   }
 }
 
@@ -41,7 +43,13 @@ export async function insertWriteOnceParams(
     .insert(params.map((p) => ({ [ownerColumn]: ownerId, key: p.key, value: p.value })))
     .onConflict([ownerColumn, 'key'])
     .ignore();
-  const stored = await db(table).select('key', 'value').where(ownerColumn, ownerId).whereIn('key', params.map((p) => p.key));
+  const stored = await db(table)
+    .select('key', 'value')
+    .where(ownerColumn, ownerId)
+    .whereIn(
+      'key',
+      params.map((p) => p.key),
+    );
   const storedByKey = new Map(stored.map((row) => [row.key as string, row.value as string]));
   for (const param of params) {
     const existing = storedByKey.get(param.key);

@@ -32,11 +32,15 @@ export async function logParam(db: Queryable, runId: string, param: ParamInput):
 
 function checkBatchLimits(metrics: number, params: number, tags: number, requestChars: number): void {
   if (requestChars > MAX_BATCH_REQUEST_CHARS) {
-    throw invalidParameter(`Batched logging API requests must be at most ${MAX_BATCH_REQUEST_CHARS} bytes, got a request of ${requestChars} bytes.`);
+    throw invalidParameter(
+      `Batched logging API requests must be at most ${MAX_BATCH_REQUEST_CHARS} bytes, got a request of ${requestChars} bytes.`,
+    );
   }
   const limit = (count: number, max: number, what: string) => {
     if (count > max) {
-      throw invalidParameter(`A batch logging request can contain at most ${max} ${what}. Got ${count} ${what}. Please split up ${what} across multiple requests and try again.`);
+      throw invalidParameter(
+        `A batch logging request can contain at most ${max} ${what}. Got ${count} ${what}. Please split up ${what} across multiple requests and try again.`,
+      );
     }
   };
   limit(metrics, MAX_BATCH_METRICS, 'metrics');
@@ -44,7 +48,9 @@ function checkBatchLimits(metrics: number, params: number, tags: number, request
   limit(tags, MAX_BATCH_TAGS, 'tags');
   const total = metrics + params + tags;
   if (total > MAX_BATCH_ENTITIES) {
-    throw invalidParameter(`A batch logging request can contain at most ${MAX_BATCH_ENTITIES} metrics, params, and tags in total. Got ${total} entities.`);
+    throw invalidParameter(
+      `A batch logging request can contain at most ${MAX_BATCH_ENTITIES} metrics, params, and tags in total. Got ${total} entities.`,
+    );
   }
 }
 

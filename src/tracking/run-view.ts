@@ -17,7 +17,17 @@ export interface RunRow {
   artifact_uri: string;
 }
 
-export const RUN_COLUMNS = ['run_uuid', 'experiment_id', 'name', 'user_id', 'status', 'start_time', 'end_time', 'lifecycle_stage', 'artifact_uri'];
+export const RUN_COLUMNS = [
+  'run_uuid',
+  'experiment_id',
+  'name',
+  'user_id',
+  'status',
+  'start_time',
+  'end_time',
+  'lifecycle_stage',
+  'artifact_uri',
+];
 
 export interface RunInfoJson {
   run_id: string;
@@ -45,7 +55,14 @@ export interface MetricJson {
 
 export interface DatasetInputJson {
   tags?: KeyValue[];
-  dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string };
+  dataset: {
+    name: string;
+    digest: string;
+    source_type: string;
+    source: string;
+    schema?: string;
+    profile?: string;
+  };
 }
 
 export interface RunJson {
@@ -85,17 +102,35 @@ export async function runsToJson(db: Queryable, rows: RunRow[]): Promise<RunJson
   if (!rows.length) return [];
   const ids = rows.map((row) => row.run_uuid);
   const [metrics, params, tags, datasetInputs, inputTags, modelInputs, modelOutputs] = await Promise.all([
-    db('latest_metrics').select('run_uuid', 'key', 'value', 'timestamp', 'step').whereIn('run_uuid', ids).orderBy('key'),
+    db('latest_metrics')
+      .select('run_uuid', 'key', 'value', 'timestamp', 'step')
+      .whereIn('run_uuid', ids)
+      .orderBy('key'),
     db('params').select('run_uuid', 'key', 'value').whereIn('run_uuid', ids).orderBy('key'),
     db('run_tags').select('run_uuid', 'key', 'value').whereIn('run_uuid', ids).orderBy('key'),
     db('run_dataset_inputs as i')
       .join('datasets as d', 'd.id', 'i.dataset_id')
-      .select('i.run_uuid', 'i.dataset_id', 'd.name', 'd.digest', 'd.source_type', 'd.source', 'd.schema', 'd.profile')
+      .select(
+        'i.run_uuid',
+        'i.dataset_id',
+        'd.name',
+        'd.digest',
+        'd.source_type',
+        'd.source',
+        'd.schema',
+        'd.profile',
+      )
       .whereIn('i.run_uuid', ids)
       .orderBy(['d.name', 'd.digest']),
-    db('run_dataset_input_tags').select('run_uuid', 'dataset_id', 'key', 'value').whereIn('run_uuid', ids).orderBy('key'),
+    db('run_dataset_input_tags')
+      .select('run_uuid', 'dataset_id', 'key', 'value')
+      .whereIn('run_uuid', ids)
+      .orderBy('key'),
     db('run_model_inputs').select('run_uuid', 'model_id').whereIn('run_uuid', ids).orderBy('model_id'),
-    db('run_model_outputs').select('run_uuid', 'model_id', 'step').whereIn('run_uuid', ids).orderBy('model_id'),
+    db('run_model_outputs')
+      .select('run_uuid', 'model_id', 'step')
+      .whereIn('run_uuid', ids)
+      .orderBy('model_id'),
   ]);
   const metricsByRun = groupBy(metrics);
   const paramsByRun = groupBy(params);
@@ -107,12 +142,19 @@ export async function runsToJson(db: Queryable, rows: RunRow[]): Promise<RunJson
 
   return rows.map((row) => {
     const id = row.run_uuid;
-    const runMetrics = (metricsByRun.get(id) ?? []).map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step }));
+    const runMetrics = (metricsByRun.get(id) ?? []).map((m) => ({
+      key: m.key,
+      value: m.value,
+      timestamp: m.timestamp,
+      step: m.step,
+    }));
     const runParams = (paramsByRun.get(id) ?? []).map((p) => ({ key: p.key, value: p.value }));
     const runTags = (tagsByRun.get(id) ?? []).map((t) => ({ key: t.key, value: t.value ?? '' }));
     const runInputTags = inputTagsByRun.get(id) ?? [];
     const datasets: DatasetInputJson[] = (datasetsByRun.get(id) ?? []).map((d) => {
-      const dTags = runInputTags.filter((t) => String(t.dataset_id) === String(d.dataset_id)).map((t) => ({ key: t.key, value: t.value }));
+      const dTags = runInputTags
+        .filter((t) => String(t.dataset_id) === String(d.dataset_id))
+        .map((t) => ({ key: t.key, value: t.value }));
       return {
         ...(dTags.length ? { tags: dTags } : {}),
         dataset: {
@@ -134,7 +176,10 @@ export async function runsToJson(db: Queryable, rows: RunRow[]): Promise<RunJson
         ...(runParams.length ? { params: runParams } : {}),
         ...(runTags.length ? { tags: runTags } : {}),
       },
-      inputs: { ...(datasets.length ? { dataset_inputs: datasets } : {}), ...(models.length ? { model_inputs: models } : {}) },
+      inputs: {
+        ...(datasets.length ? { dataset_inputs: datasets } : {}),
+        ...(models.length ? { model_inputs: models } : {}),
+      },
       outputs: outputs.length ? { model_outputs: outputs } : {},
     };
   });

@@ -5,7 +5,13 @@ import { requireActiveExperiment, type KeyValue } from './experiments';
 import { generateRunName } from './run-names';
 import { RUN_COLUMNS, RunInfoJson, RunJson, RunRow, runInfoToJson, runsToJson } from './run-view';
 import { nowMs, optionalInt64 } from './values';
-import { MAX_RUN_NAME_LENGTH, MAX_RUN_TAG_VALUE_LENGTH, truncateValue, validateKey, validateLength } from './validation';
+import {
+  MAX_RUN_NAME_LENGTH,
+  MAX_RUN_TAG_VALUE_LENGTH,
+  truncateValue,
+  validateKey,
+  validateLength,
+} from './validation';
 
 /** Runs: create, get, update, soft delete/restore, tags (mlflow-compat.md §3.2). */
 export const RUN_NAME_TAG = 'mlflow.runName';
@@ -20,7 +26,11 @@ export async function findRunArtifactUri(db: Queryable, runId: string): Promise<
   return row?.artifact_uri;
 }
 
-export async function requireRun(db: Queryable, runId: string, options: { forUpdate?: boolean } = {}): Promise<RunRow> {
+export async function requireRun(
+  db: Queryable,
+  runId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<RunRow> {
   const query = db('runs').select(RUN_COLUMNS).where({ run_uuid: runId }).first();
   if (options.forUpdate) query.forUpdate();
   const row = (await query) as RunRow | undefined;
@@ -29,10 +39,16 @@ export async function requireRun(db: Queryable, runId: string, options: { forUpd
 }
 
 /** Writes to a deleted run are client errors in MLflow (INVALID_PARAMETER_VALUE, not 404). */
-export async function requireActiveRun(db: Queryable, runId: string, options: { forUpdate?: boolean } = {}): Promise<RunRow> {
+export async function requireActiveRun(
+  db: Queryable,
+  runId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<RunRow> {
   const row = await requireRun(db, runId, options);
   if (row.lifecycle_stage !== 'active') {
-    throw invalidParameter(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    throw invalidParameter(
+      `The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`,
+    );
   }
   return row;
 }
@@ -51,7 +67,11 @@ export function normaliseRunTag(tag: { key?: string; value?: string }): KeyValue
  * Upserts tags (later duplicates win) and keeps the run's name in step with `mlflow.runName`, which MLflow
  * treats as the same thing as `run_name`.
  */
-export async function upsertRunTags(db: Queryable, runId: string, tags: Array<{ key?: string; value?: string }>): Promise<void> {
+export async function upsertRunTags(
+  db: Queryable,
+  runId: string,
+  tags: Array<{ key?: string; value?: string }>,
+): Promise<void> {
   const unique = [...new Map(tags.map(normaliseRunTag).map((tag) => [tag.key, tag])).values()];
   if (!unique.length) return;
   await db('run_tags')
@@ -59,12 +79,21 @@ export async function upsertRunTags(db: Queryable, runId: string, tags: Array<{ 
     .onConflict(['run_uuid', 'key'])
     .merge(['value']);
   const rename = unique.find((tag) => tag.key === RUN_NAME_TAG);
-  if (rename) await db('runs').where({ run_uuid: runId }).update({ name: validateRunName(rename.value) });
+  if (rename)
+    await db('runs')
+      .where({ run_uuid: runId })
+      .update({ name: validateRunName(rename.value) });
 }
 
 export async function createRun(
   db: Queryable,
-  input: { experiment_id?: string; user_id?: string; run_name?: string; start_time?: unknown; tags?: KeyValue[] },
+  input: {
+    experiment_id?: string;
+    user_id?: string;
+    run_name?: string;
+    start_time?: unknown;
+    tags?: KeyValue[];
+  },
 ): Promise<RunJson> {
   const tags = (input.tags ?? []).map(normaliseRunTag);
   const tagName = [...tags].reverse().find((tag) => tag.key === RUN_NAME_TAG)?.value;
@@ -86,7 +115,10 @@ export async function createRun(
       status: 'RUNNING',
       start_time: startTime,
     });
-    await upsertRunTags(tx, runId, [...tags.filter((tag) => tag.key !== RUN_NAME_TAG), { key: RUN_NAME_TAG, value: name }]);
+    await upsertRunTags(tx, runId, [
+      ...tags.filter((tag) => tag.key !== RUN_NAME_TAG),
+      { key: RUN_NAME_TAG, value: name },
+    ]);
   });
   return getRun(db, runId);
 }
@@ -98,8 +130,11 @@ export async function getRun(db: Queryable, runId: string): Promise<RunJson> {
 
 function parseRunStatus(value: unknown): RunInfoJson['status'] {
   if (typeof value === 'number' && value >= 1 && value <= 5) return RUN_STATUSES[value - 1];
-  if (typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value)) return value as RunInfoJson['status'];
-  throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter 'status': expected one of ${RUN_STATUSES.join(', ')}.`);
+  if (typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value))
+    return value as RunInfoJson['status'];
+  throw invalidParameter(
+    `Invalid value ${JSON.stringify(value)} for parameter 'status': expected one of ${RUN_STATUSES.join(', ')}.`,
+  );
 }
 
 export async function updateRun(
@@ -111,7 +146,8 @@ export async function updateRun(
     await requireActiveRun(tx, runId, { forUpdate: true });
     const changes: Record<string, unknown> = {};
     if (input.status !== undefined) changes.status = parseRunStatus(input.status);
-    if (input.end_time !== undefined) changes.end_time = optionalInt64(input.end_time, 'end_time', 0, { min: 0n });
+    if (input.end_time !== undefined)
+      changes.end_time = optionalInt64(input.end_time, 'end_time', 0, { min: 0n });
     if (Object.keys(changes).length) await tx('runs').where({ run_uuid: runId }).update(changes);
     if (input.run_name) await upsertRunTags(tx, runId, [{ key: RUN_NAME_TAG, value: input.run_name }]);
     return runInfoToJson(await requireRun(tx, runId));
@@ -120,15 +156,23 @@ export async function updateRun(
 
 export async function deleteRun(db: Queryable, runId: string): Promise<void> {
   await requireRun(db, runId);
-  await db('runs').where({ run_uuid: runId }).update({ lifecycle_stage: 'deleted', deleted_time: nowMs(), deleted_with_experiment: false });
+  await db('runs')
+    .where({ run_uuid: runId })
+    .update({ lifecycle_stage: 'deleted', deleted_time: nowMs(), deleted_with_experiment: false });
 }
 
 export async function restoreRun(db: Queryable, runId: string): Promise<void> {
   await requireRun(db, runId);
-  await db('runs').where({ run_uuid: runId }).update({ lifecycle_stage: 'active', deleted_time: null, deleted_with_experiment: false });
+  await db('runs')
+    .where({ run_uuid: runId })
+    .update({ lifecycle_stage: 'active', deleted_time: null, deleted_with_experiment: false });
 }
 
-export async function setRunTag(db: Queryable, runId: string, tag: { key?: string; value?: string }): Promise<void> {
+export async function setRunTag(
+  db: Queryable,
+  runId: string,
+  tag: { key?: string; value?: string },
+): Promise<void> {
   const normalised = normaliseRunTag(tag);
   await db.transaction(async (tx) => {
     await requireActiveRun(tx, runId);

@@ -17,10 +17,16 @@ const KEY_CHARACTERS = /^[/\w.\- :]*$/;
  * Metric, param and tag keys name files in MLflow's file store, so they must be normalised relative paths:
  * no leading `/`, no `.`/`..` segment, no `//`.
  */
-export function validateKey(key: string | undefined, kind: 'metric' | 'param' | 'tag', maxLength = MAX_KEY_LENGTH): string {
+export function validateKey(
+  key: string | undefined,
+  kind: 'metric' | 'param' | 'tag',
+  maxLength = MAX_KEY_LENGTH,
+): string {
   if (key === undefined || key === '') throw missingParameter('key');
   if (key.length > maxLength) {
-    throw invalidParameter(`${kind} name '${key.slice(0, 100)}…' had length ${key.length}, which exceeded length limit of ${maxLength}.`);
+    throw invalidParameter(
+      `${kind} name '${key.slice(0, 100)}…' had length ${key.length}, which exceeded length limit of ${maxLength}.`,
+    );
   }
   if (!KEY_CHARACTERS.test(key)) {
     throw invalidParameter(
@@ -28,7 +34,9 @@ export function validateKey(key: string | undefined, kind: 'metric' | 'param' | 
     );
   }
   if (key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
-    throw invalidParameter(`Invalid ${kind} name: '${key}'. Names must be normalized relative paths (no '.', '..', '//' or leading '/').`);
+    throw invalidParameter(
+      `Invalid ${kind} name: '${key}'. Names must be normalized relative paths (no '.', '..', '//' or leading '/').`,
+    );
   }
   return key;
 }
@@ -44,7 +52,9 @@ export function truncateValue(value: string | undefined, maxLength: number): str
 
 export function validateLength(value: string, field: string, maxLength: number): string {
   if (value.length > maxLength) {
-    throw invalidParameter(`'${field}' exceeds the maximum length of ${maxLength} characters (got ${value.length}).`);
+    throw invalidParameter(
+      `'${field}' exceeds the maximum length of ${maxLength} characters (got ${value.length}).`,
+    );
   }
   return value;
 }
@@ -65,7 +75,9 @@ export function requireRunId(input: { run_id?: string; run_uuid?: string }): str
 export function parseExperimentId(value: string | undefined, field = 'experiment_id'): string {
   if (value === undefined || value === '') throw missingParameter(field);
   if (!/^\d{1,18}$/.test(value)) {
-    throw invalidParameter(`Invalid value '${value.slice(0, 100)}' for parameter '${field}': experiment ids are decimal integers.`);
+    throw invalidParameter(
+      `Invalid value '${value.slice(0, 100)}' for parameter '${field}': experiment ids are decimal integers.`,
+    );
   }
   return String(Number(value));
 }

@@ -16,7 +16,9 @@ describe('parseDouble', () => {
   });
 
   it.each(['1.5', 'abc', true, null, {}])('refuses %j', (input) => {
-    expect(() => parseDouble(input, 'value')).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => parseDouble(input, 'value')).toThrow(
+      expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+    );
   });
 });
 
@@ -29,7 +31,9 @@ describe('parseInt64', () => {
   });
 
   it.each([1.5, '1.5', '9223372036854775808', '', 'x', '0x10'])('refuses %j', (input) => {
-    expect(() => parseInt64(input, 'step')).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => parseInt64(input, 'step')).toThrow(
+      expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+    );
   });
 
   it('enforces a minimum', () => {
@@ -55,19 +59,35 @@ describe('validateKey', () => {
   it.each(['a', 'a/b', 'mlflow.runName', 'with space', 'c:d', 'x-y_z'])('accepts %j', (key) => {
     expect(validateKey(key, 'tag')).toBe(key);
   });
-  it.each(['/a', 'a/', 'a//b', './a', 'a/./b', '..', 'a/../b', 'a\\b', 'a$b', 'x'.repeat(251)])('refuses %j', (key) => {
-    expect(() => validateKey(key, 'tag')).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
-  });
+  it.each(['/a', 'a/', 'a//b', './a', 'a/./b', '..', 'a/../b', 'a\\b', 'a$b', 'x'.repeat(251)])(
+    'refuses %j',
+    (key) => {
+      expect(() => validateKey(key, 'tag')).toThrow(
+        expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+      );
+    },
+  );
 });
 
 describe('checkClientArtifactLocation', () => {
-  it.each([undefined, '', 'mlflow-artifacts:/5', 'mlflow-artifacts:/a/b'])('accepts (and the caller ignores) %j', (location) => {
-    expect(() => checkClientArtifactLocation(location)).not.toThrow();
-  });
-  it.each(['file:///x', '/abs', 'rel', 's3://b', 'mlflow-artifacts:/a/%2e%2e/b', 'mlflow-artifacts:/a%00', 'mlflow-artifacts:/a?x=1', 'mlflow-artifacts:/a\\b'])(
-    'refuses %j',
+  it.each([undefined, '', 'mlflow-artifacts:/5', 'mlflow-artifacts:/a/b'])(
+    'accepts (and the caller ignores) %j',
     (location) => {
-      expect(() => checkClientArtifactLocation(location)).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
+      expect(() => checkClientArtifactLocation(location)).not.toThrow();
     },
   );
+  it.each([
+    'file:///x',
+    '/abs',
+    'rel',
+    's3://b',
+    'mlflow-artifacts:/a/%2e%2e/b',
+    'mlflow-artifacts:/a%00',
+    'mlflow-artifacts:/a?x=1',
+    'mlflow-artifacts:/a\\b',
+  ])('refuses %j', (location) => {
+    expect(() => checkClientArtifactLocation(location)).toThrow(
+      expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+    );
+  });
 });

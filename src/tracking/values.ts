@@ -16,7 +16,9 @@ const NON_FINITE: Record<string, number> = {
 export function parseDouble(value: unknown, field: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value];
-  throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${field}': expected a double.`);
+  throw invalidParameter(
+    `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected a double.`,
+  );
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -32,15 +34,25 @@ export function parseInt64(value: unknown, field: string, options: { min?: bigin
   let big: bigint;
   if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
   else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) big = BigInt(value);
-  else throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${field}': expected an int64.`);
+  else
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected an int64.`,
+    );
   const min = options.min ?? INT64_MIN;
   if (big < min || big > INT64_MAX) {
-    throw invalidParameter(`Invalid value ${String(value)} for parameter '${field}': out of range (${min} to ${INT64_MAX}).`);
+    throw invalidParameter(
+      `Invalid value ${String(value)} for parameter '${field}': out of range (${min} to ${INT64_MAX}).`,
+    );
   }
   return Number.isSafeInteger(Number(big)) ? Number(big) : big.toString();
 }
 
-export function optionalInt64(value: unknown, field: string, fallback: Int64, options: { min?: bigint } = {}): Int64 {
+export function optionalInt64(
+  value: unknown,
+  field: string,
+  fallback: Int64,
+  options: { min?: bigint } = {},
+): Int64 {
   return value === undefined || value === null ? fallback : parseInt64(value, field, options);
 }
 
@@ -52,14 +64,26 @@ export function compareInt64(a: Int64, b: Int64): number {
 }
 
 /** Parses a `max_results` that arrives as a JSON number, a decimal string or a query-string value. */
-export function parseMaxResults(value: unknown, { fallback, max, min = 1 }: { fallback: number; max: number; min?: number }): number {
+export function parseMaxResults(
+  value: unknown,
+  { fallback, max, min = 1 }: { fallback: number; max: number; min?: number },
+): number {
   if (value === undefined || value === null || value === '') return fallback;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^-?\d+$/.test(value)
+        ? Number(value)
+        : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter 'max_results': expected an integer.`);
+    throw invalidParameter(
+      `Invalid value ${JSON.stringify(value)} for parameter 'max_results': expected an integer.`,
+    );
   }
   if (n < min || n > max) {
-    throw invalidParameter(`Invalid value ${n} for parameter 'max_results': it must be between ${min} and ${max}.`);
+    throw invalidParameter(
+      `Invalid value ${n} for parameter 'max_results': it must be between ${min} and ${max}.`,
+    );
   }
   return n;
 }

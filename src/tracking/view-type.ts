@@ -10,7 +10,9 @@ export function parseViewType(value: unknown, field: string): ViewType {
   const text = String(value).toUpperCase();
   if (text === 'ACTIVE_ONLY' || text === 'DELETED_ONLY' || text === 'ALL') return text;
   if (text in BY_NUMBER) return BY_NUMBER[text];
-  throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${field}': expected ACTIVE_ONLY, DELETED_ONLY or ALL.`);
+  throw invalidParameter(
+    `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected ACTIVE_ONLY, DELETED_ONLY or ALL.`,
+  );
 }
 
 /** The lifecycle_stage values a view type selects. */

@@ -22,8 +22,12 @@ export const experimentRoutes: Route[] = [
   defineRoute('GET', '/experiments/get-by-name', 'getExperimentByName', async ({ input, app }) => ({
     experiment: await getExperimentByName(app.db, input.experiment_name),
   })),
-  defineRoute('POST', '/experiments/search', 'searchExperiments', async ({ input, app }) => searchExperiments(app.db, input)),
-  defineRoute('GET', '/experiments/search', 'searchExperimentsByGet', async ({ input, app }) => searchExperiments(app.db, input)),
+  defineRoute('POST', '/experiments/search', 'searchExperiments', async ({ input, app }) =>
+    searchExperiments(app.db, input),
+  ),
+  defineRoute('GET', '/experiments/search', 'searchExperimentsByGet', async ({ input, app }) =>
+    searchExperiments(app.db, input),
+  ),
   defineRoute('POST', '/experiments/update', 'updateExperiment', async ({ input, app }) => {
     await renameExperiment(app.db, input.experiment_id, input.new_name);
     return {};

@@ -16,8 +16,12 @@ import {
  * a `model_id` in the body.
  */
 export const loggedModelRoutes: Route[] = [
-  defineRoute('POST', '/logged-models/search', 'searchLoggedModels', async ({ input, app }) => searchLoggedModels(app.db, input)),
-  defineRoute('POST', '/logged-models', 'createLoggedModel', async ({ input, app }) => ({ model: await createLoggedModel(app.db, input) })),
+  defineRoute('POST', '/logged-models/search', 'searchLoggedModels', async ({ input, app }) =>
+    searchLoggedModels(app.db, input),
+  ),
+  defineRoute('POST', '/logged-models', 'createLoggedModel', async ({ input, app }) => ({
+    model: await createLoggedModel(app.db, input),
+  })),
   defineRoute('GET', '/logged-models/:model_id', 'getLoggedModel', async ({ input, app }) => ({
     model: await getLoggedModel(app.db, input.model_id, { allowDeleted: input.allow_deleted === true }),
   })),
@@ -32,10 +36,15 @@ export const loggedModelRoutes: Route[] = [
     await setLoggedModelTags(app.db, input.model_id, input.tags);
     return {};
   }),
-  defineRoute('DELETE', '/logged-models/:model_id/tags/:tag_key', 'deleteLoggedModelTag', async ({ input, app }) => {
-    await deleteLoggedModelTag(app.db, input.model_id, input.tag_key);
-    return {};
-  }),
+  defineRoute(
+    'DELETE',
+    '/logged-models/:model_id/tags/:tag_key',
+    'deleteLoggedModelTag',
+    async ({ input, app }) => {
+      await deleteLoggedModelTag(app.db, input.model_id, input.tag_key);
+      return {};
+    },
+  ),
   defineRoute('POST', '/logged-models/:model_id/params', 'logLoggedModelParams', async ({ input, app }) => {
     await logLoggedModelParams(app.db, input.model_id, input.params);
     return {};

@@ -7,7 +7,10 @@ export const metricRoutes: Route[] = [
   defineRoute('GET', '/metrics/get-history', 'getMetricHistory', async ({ input, app }) => {
     return getMetricHistory(app.db, requireRunId(input), input);
   }),
-  defineRoute('GET', '/metrics/get-history-bulk-interval', 'getMetricHistoryBulkInterval', async ({ input, app }) =>
-    getMetricHistoryBulkInterval(app.db, input),
+  defineRoute(
+    'GET',
+    '/metrics/get-history-bulk-interval',
+    'getMetricHistoryBulkInterval',
+    async ({ input, app }) => getMetricHistoryBulkInterval(app.db, input),
   ),
 ];

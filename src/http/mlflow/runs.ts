@@ -1,5 +1,13 @@
 import { defineRoute, Route } from '../route';
-import { createRun, deleteRun, deleteRunTag, getRun, restoreRun, setRunTag, updateRun } from '../../tracking/runs';
+import {
+  createRun,
+  deleteRun,
+  deleteRunTag,
+  getRun,
+  restoreRun,
+  setRunTag,
+  updateRun,
+} from '../../tracking/runs';
 import { logInputs, logModel, logOutputs } from '../../tracking/run-inputs-outputs';
 import { logBatch, logMetric, logParam } from '../../tracking/run-logging';
 import { searchRuns } from '../../tracking/run-search';
@@ -7,8 +15,12 @@ import { requireRunId } from '../../tracking/validation';
 
 /** MLflow runs endpoints (mlflow-compat.md §3.2-3.3). Run RPCs read `run_id`, falling back to `run_uuid`. */
 export const runRoutes: Route[] = [
-  defineRoute('POST', '/runs/create', 'createRun', async ({ input, app }) => ({ run: await createRun(app.db, input) })),
-  defineRoute('GET', '/runs/get', 'getRun', async ({ input, app }) => ({ run: await getRun(app.db, requireRunId(input)) })),
+  defineRoute('POST', '/runs/create', 'createRun', async ({ input, app }) => ({
+    run: await createRun(app.db, input),
+  })),
+  defineRoute('GET', '/runs/get', 'getRun', async ({ input, app }) => ({
+    run: await getRun(app.db, requireRunId(input)),
+  })),
   defineRoute('POST', '/runs/update', 'updateRun', async ({ input, app }) => ({
     run_info: await updateRun(app.db, requireRunId(input), input),
   })),

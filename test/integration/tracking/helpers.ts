@@ -6,12 +6,19 @@ export const API = '/api/2.0/mlflow';
 
 export async function createExperiment(t: TestApp, name = uniqueName('exp')): Promise<string> {
   const res = await t.http.post(`${API}/experiments/create`).send({ name });
-  if (res.status !== 200) throw new Error(`create experiment failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200)
+    throw new Error(`create experiment failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.experiment_id;
 }
 
-export async function createRun(t: TestApp, experimentId: string, extra: Record<string, unknown> = {}): Promise<Record<string, any>> {
-  const res = await t.http.post(`${API}/runs/create`).send({ experiment_id: experimentId, start_time: Date.now(), ...extra });
+export async function createRun(
+  t: TestApp,
+  experimentId: string,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, any>> {
+  const res = await t.http
+    .post(`${API}/runs/create`)
+    .send({ experiment_id: experimentId, start_time: Date.now(), ...extra });
   if (res.status !== 200) throw new Error(`create run failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.run;
 }

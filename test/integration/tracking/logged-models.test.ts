@@ -22,9 +22,18 @@ describe('MLflow 3 logged models', () => {
     it('runs the MLflow 3 log_model sequence: create, outputs, get, finalize, tag', async () => {
       const run = await createRun(t, exp);
       const runId = run.info.run_id;
-      await t.http.post(`${prefix}/runs/log-parameter`).send({ run_id: runId, key: 'alpha', value: '0.5' }).expect(200);
+      await t.http
+        .post(`${prefix}/runs/log-parameter`)
+        .send({ run_id: runId, key: 'alpha', value: '0.5' })
+        .expect(200);
       const model = await createModel(
-        { name: 'model', source_run_id: runId, model_type: 'sklearn', params: [{ key: 'alpha', value: '0.5' }], tags: [{ key: 'mlflow.user', value: 'me' }] },
+        {
+          name: 'model',
+          source_run_id: runId,
+          model_type: 'sklearn',
+          params: [{ key: 'alpha', value: '0.5' }],
+          tags: [{ key: 'mlflow.user', value: 'me' }],
+        },
         prefix,
       );
       const id = model.info.model_id;
@@ -40,16 +49,27 @@ describe('MLflow 3 logged models', () => {
       });
       expect(model.data.params).toEqual([{ key: 'alpha', value: '0.5' }]);
 
-      await t.http.post(`${prefix}/runs/outputs`).send({ run_id: runId, models: [{ model_id: id, step: 0 }] }).expect(200);
+      await t.http
+        .post(`${prefix}/runs/outputs`)
+        .send({ run_id: runId, models: [{ model_id: id, step: 0 }] })
+        .expect(200);
       expect((await getRun(t, runId)).outputs.model_outputs).toEqual([{ model_id: id, step: 0 }]);
 
       // metrics copied with model_id show up in the model's data.metrics
-      await t.http.post(`${prefix}/runs/log-batch`).send({ run_id: runId, metrics: [{ key: 'rmse', value: 0.7, timestamp: 5, step: 0, model_id: id }] }).expect(200);
+      await t.http
+        .post(`${prefix}/runs/log-batch`)
+        .send({ run_id: runId, metrics: [{ key: 'rmse', value: 0.7, timestamp: 5, step: 0, model_id: id }] })
+        .expect(200);
 
       const got = await t.http.get(`${prefix}/logged-models/${id}`).expect(200);
-      expect(got.body.model.data.metrics).toEqual([{ key: 'rmse', value: 0.7, timestamp: 5, step: 0, run_id: runId, model_id: id }]);
+      expect(got.body.model.data.metrics).toEqual([
+        { key: 'rmse', value: 0.7, timestamp: 5, step: 0, run_id: runId, model_id: id },
+      ]);
 
-      const ready = await t.http.patch(`${prefix}/logged-models/${id}`).send({ model_id: id, status: 'LOGGED_MODEL_READY' }).expect(200);
+      const ready = await t.http
+        .patch(`${prefix}/logged-models/${id}`)
+        .send({ model_id: id, status: 'LOGGED_MODEL_READY' })
+        .expect(200);
       expect(ready.body.model.info.status).toBe('LOGGED_MODEL_READY');
 
       await t.http
@@ -58,7 +78,10 @@ describe('MLflow 3 logged models', () => {
         .expect(200);
       const tagged = (await t.http.get(`${prefix}/logged-models/${id}`).expect(200)).body.model;
       expect(tagValue(tagged.info.tags, 'mlflow.modelVersions')).toBe('[{"name": "reg", "version": "1"}]');
-      expect(await findLoggedModelArtifactUri(t.db, id)).toEqual({ artifactUri: tagged.info.artifact_uri, sourceRunId: runId });
+      expect(await findLoggedModelArtifactUri(t.db, id)).toEqual({
+        artifactUri: tagged.info.artifact_uri,
+        sourceRunId: runId,
+      });
     });
   });
 
@@ -72,26 +95,47 @@ describe('MLflow 3 logged models', () => {
   });
 
   it('refuses a missing experiment_id, a missing experiment and a deleted one', async () => {
-    expect((await t.http.post(`${API}/logged-models`).send({}).expect(400)).body.message).toMatch(/experiment_id/);
-    expect((await t.http.post(`${API}/logged-models`).send({ experiment_id: '8888888' }).expect(404)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await t.http.post(`${API}/logged-models`).send({}).expect(400)).body.message).toMatch(
+      /experiment_id/,
+    );
+    expect(
+      (await t.http.post(`${API}/logged-models`).send({ experiment_id: '8888888' }).expect(404)).body
+        .error_code,
+    ).toBe('RESOURCE_DOES_NOT_EXIST');
     const gone = await createExperiment(t);
     await t.http.post(`${API}/experiments/delete`).send({ experiment_id: gone }).expect(200);
-    expect((await t.http.post(`${API}/logged-models`).send({ experiment_id: gone }).expect(400)).body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(
+      (await t.http.post(`${API}/logged-models`).send({ experiment_id: gone }).expect(400)).body.error_code,
+    ).toBe('INVALID_PARAMETER_VALUE');
   });
 
   it('answers a missing model with 404 RESOURCE_DOES_NOT_EXIST', async () => {
     const res = await t.http.get(`${API}/logged-models/m-00000000000000000000000000000000`).expect(404);
     expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
-    await t.http.patch(`${API}/logged-models/m-00000000000000000000000000000000`).send({ status: 'LOGGED_MODEL_READY' }).expect(404);
-    await t.http.patch(`${API}/logged-models/m-00000000000000000000000000000000/tags`).send({ tags: [{ key: 'a', value: 'b' }] }).expect(404);
+    await t.http
+      .patch(`${API}/logged-models/m-00000000000000000000000000000000`)
+      .send({ status: 'LOGGED_MODEL_READY' })
+      .expect(404);
+    await t.http
+      .patch(`${API}/logged-models/m-00000000000000000000000000000000/tags`)
+      .send({ tags: [{ key: 'a', value: 'b' }] })
+      .expect(404);
   });
 
   it('finalizes only to READY or UPLOAD_FAILED (names or numbers)', async () => {
     const model = await createModel();
     const id = model.info.model_id;
-    expect((await t.http.patch(`${API}/logged-models/${id}`).send({ status: 'LOGGED_MODEL_PENDING' }).expect(400)).body.error_code).toBe('INVALID_PARAMETER_VALUE');
-    expect((await t.http.patch(`${API}/logged-models/${id}`).send({ status: 'DONE' }).expect(400)).body.error_code).toBe('INVALID_PARAMETER_VALUE');
-    expect((await t.http.patch(`${API}/logged-models/${id}`).send({ status: 3 }).expect(200)).body.model.info.status).toBe('LOGGED_MODEL_UPLOAD_FAILED');
+    expect(
+      (await t.http.patch(`${API}/logged-models/${id}`).send({ status: 'LOGGED_MODEL_PENDING' }).expect(400))
+        .body.error_code,
+    ).toBe('INVALID_PARAMETER_VALUE');
+    expect(
+      (await t.http.patch(`${API}/logged-models/${id}`).send({ status: 'DONE' }).expect(400)).body.error_code,
+    ).toBe('INVALID_PARAMETER_VALUE');
+    expect(
+      (await t.http.patch(`${API}/logged-models/${id}`).send({ status: 3 }).expect(200)).body.model.info
+        .status,
+    ).toBe('LOGGED_MODEL_UPLOAD_FAILED');
   });
 
   it('deletes a tag by key in the path (dots allowed) and 404s a missing one', async () => {
@@ -99,18 +143,32 @@ describe('MLflow 3 logged models', () => {
     const id = model.info.model_id;
     await t.http.delete(`${API}/logged-models/${id}/tags/mlflow.source.name`).expect(200);
     expect((await t.http.get(`${API}/logged-models/${id}`)).body.model.info.tags).toBeUndefined();
-    expect((await t.http.delete(`${API}/logged-models/${id}/tags/mlflow.source.name`).expect(404)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(
+      (await t.http.delete(`${API}/logged-models/${id}/tags/mlflow.source.name`).expect(404)).body.error_code,
+    ).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
   it('logs extra params write-once', async () => {
     const model = await createModel({ params: [{ key: 'a', value: '1' }] });
     const id = model.info.model_id;
-    await t.http.post(`${API}/logged-models/${id}/params`).send({ model_id: id, params: [{ key: 'b', value: '2' }, { key: 'a', value: '1' }] }).expect(200);
+    await t.http
+      .post(`${API}/logged-models/${id}/params`)
+      .send({
+        model_id: id,
+        params: [
+          { key: 'b', value: '2' },
+          { key: 'a', value: '1' },
+        ],
+      })
+      .expect(200);
     expect((await t.http.get(`${API}/logged-models/${id}`)).body.model.data.params).toEqual([
       { key: 'a', value: '1' },
       { key: 'b', value: '2' },
     ]);
-    const res = await t.http.post(`${API}/logged-models/${id}/params`).send({ params: [{ key: 'a', value: 'changed' }] }).expect(400);
+    const res = await t.http
+      .post(`${API}/logged-models/${id}/params`)
+      .send({ params: [{ key: 'a', value: 'changed' }] })
+      .expect(400);
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -119,16 +177,28 @@ describe('MLflow 3 logged models', () => {
     const id = model.info.model_id;
     await t.http.delete(`${API}/logged-models/${id}`).send({ model_id: id }).expect(200);
     await t.http.get(`${API}/logged-models/${id}`).expect(404);
-    const deleted = await t.http.get(`${API}/logged-models/${id}`).query({ allow_deleted: 'True' }).expect(200);
+    const deleted = await t.http
+      .get(`${API}/logged-models/${id}`)
+      .query({ allow_deleted: 'True' })
+      .expect(200);
     expect(deleted.body.model.info.model_id).toBe(id);
-    const search = await t.http.post(`${API}/logged-models/search`).send({ experiment_ids: [exp], filter: `name = '${model.info.name}'` }).expect(200);
+    const search = await t.http
+      .post(`${API}/logged-models/search`)
+      .send({ experiment_ids: [exp], filter: `name = '${model.info.name}'` })
+      .expect(200);
     expect(search.body.models ?? []).toEqual([]);
     expect(await findLoggedModelArtifactUri(t.db, id)).toBeUndefined();
   });
 
   it('refuses runs/outputs for an unknown model with 404', async () => {
     const run = await createRun(t, exp);
-    const res = await t.http.post(`${API}/runs/outputs`).send({ run_id: run.info.run_id, models: [{ model_id: 'm-00000000000000000000000000000000', step: 0 }] }).expect(404);
+    const res = await t.http
+      .post(`${API}/runs/outputs`)
+      .send({
+        run_id: run.info.run_id,
+        models: [{ model_id: 'm-00000000000000000000000000000000', step: 0 }],
+      })
+      .expect(404);
     expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
@@ -146,16 +216,34 @@ describe('MLflow 3 logged models', () => {
       ] as const) {
         const res = await t.http
           .post(`${API}/logged-models`)
-          .send({ experiment_id: sexp, name, model_type: type, source_run_id: run.info.run_id, params: [{ key: 'kind', value: type }] })
+          .send({
+            experiment_id: sexp,
+            name,
+            model_type: type,
+            source_run_id: run.info.run_id,
+            params: [{ key: 'kind', value: type }],
+          })
           .expect(200);
         models[name] = res.body.model.info.model_id;
         await t.http
           .post(`${API}/runs/log-metric`)
-          .send({ run_id: run.info.run_id, key: 'acc', value: acc, timestamp: 1, step: 0, model_id: models[name], dataset_name: 'eval', dataset_digest: 'd' })
+          .send({
+            run_id: run.info.run_id,
+            key: 'acc',
+            value: acc,
+            timestamp: 1,
+            step: 0,
+            model_id: models[name],
+            dataset_name: 'eval',
+            dataset_digest: 'd',
+          })
           .expect(200);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await t.http.patch(`${API}/logged-models/${models.second}`).send({ status: 'LOGGED_MODEL_READY' }).expect(200);
+      await t.http
+        .patch(`${API}/logged-models/${models.second}`)
+        .send({ status: 'LOGGED_MODEL_READY' })
+        .expect(200);
     });
 
     const search = async (body: Record<string, unknown>) => {
@@ -191,36 +279,72 @@ describe('MLflow 3 logged models', () => {
     });
 
     it('restricts metric filters to the requested datasets, and keeps only models with metrics on them', async () => {
-      expect(names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'eval' }] }))).toHaveLength(3);
-      expect(names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'other' }] }))).toEqual([]);
-      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'd' }] }))).toHaveLength(3);
-      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'other' }] }))).toEqual([]);
+      expect(
+        names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'eval' }] })),
+      ).toHaveLength(3);
+      expect(
+        names(await search({ filter: 'metrics.acc > 0', datasets: [{ dataset_name: 'other' }] })),
+      ).toEqual([]);
+      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'd' }] }))).toHaveLength(
+        3,
+      );
+      expect(names(await search({ datasets: [{ dataset_name: 'eval', dataset_digest: 'other' }] }))).toEqual(
+        [],
+      );
     });
 
     it('filters params with IN and accepts a max_results above the page size', async () => {
       expect(names(await search({ filter: "params.kind IN ('pytorch', 'jax')" }))).toEqual(['third']);
-      expect(names(await search({ filter: "params.kind NOT IN ('pytorch')", max_results: 5000 }))).toEqual(['second', 'first']);
+      expect(names(await search({ filter: "params.kind NOT IN ('pytorch')", max_results: 5000 }))).toEqual([
+        'second',
+        'first',
+      ]);
     });
 
     it('orders by object entries, metrics included', async () => {
-      expect(names(await search({ order_by: [{ field_name: 'metrics.acc', ascending: false }] }))).toEqual(['second', 'third', 'first']);
-      expect(names(await search({ order_by: [{ field_name: 'name' }] }))).toEqual(['first', 'second', 'third']);
-      expect(names(await search({ order_by: [{ field_name: 'creation_timestamp', ascending: true }] }))).toEqual(['first', 'second', 'third']);
+      expect(names(await search({ order_by: [{ field_name: 'metrics.acc', ascending: false }] }))).toEqual([
+        'second',
+        'third',
+        'first',
+      ]);
+      expect(names(await search({ order_by: [{ field_name: 'name' }] }))).toEqual([
+        'first',
+        'second',
+        'third',
+      ]);
+      expect(
+        names(await search({ order_by: [{ field_name: 'creation_timestamp', ascending: true }] })),
+      ).toEqual(['first', 'second', 'third']);
     });
 
     it('pages with a token bound to the query', async () => {
       const first = await search({ max_results: 2, order_by: [{ field_name: 'name' }] });
       expect(names(first)).toEqual(['first', 'second']);
-      const second = await search({ max_results: 2, order_by: [{ field_name: 'name' }], page_token: first.next_page_token });
+      const second = await search({
+        max_results: 2,
+        order_by: [{ field_name: 'name' }],
+        page_token: first.next_page_token,
+      });
       expect(names(second)).toEqual(['third']);
       const misuse = await t.http
         .post(`${API}/logged-models/search`)
-        .send({ experiment_ids: [sexp], max_results: 2, order_by: [{ field_name: 'name', ascending: false }], page_token: first.next_page_token })
+        .send({
+          experiment_ids: [sexp],
+          max_results: 2,
+          order_by: [{ field_name: 'name', ascending: false }],
+          page_token: first.next_page_token,
+        })
         .expect(400);
       expect(misuse.body.message).toMatch(/different search/);
       const otherFilter = await t.http
         .post(`${API}/logged-models/search`)
-        .send({ experiment_ids: [sexp], filter: "name = 'x'", max_results: 2, order_by: [{ field_name: 'name' }], page_token: first.next_page_token })
+        .send({
+          experiment_ids: [sexp],
+          filter: "name = 'x'",
+          max_results: 2,
+          order_by: [{ field_name: 'name' }],
+          page_token: first.next_page_token,
+        })
         .expect(400);
       expect(otherFilter.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     });
@@ -235,7 +359,10 @@ describe('MLflow 3 logged models', () => {
       [{ max_results: 0 }, /max_results/],
       [{ datasets: [{ dataset_digest: 'd' }] }, /dataset_name/],
     ])('refuses %j with 400', async (body, message) => {
-      const res = await t.http.post(`${API}/logged-models/search`).send({ experiment_ids: [sexp], ...body }).expect(400);
+      const res = await t.http
+        .post(`${API}/logged-models/search`)
+        .send({ experiment_ids: [sexp], ...body })
+        .expect(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
       expect(res.body.message).toMatch(message);
     });

@@ -12,14 +12,25 @@ describe('MLflow metrics, params and log-batch', () => {
   afterAll(() => t.close());
 
   const history = async (runId: string, key: string, extra: Record<string, string> = {}) =>
-    (await t.http.get(`${API}/metrics/get-history`).query({ run_id: runId, run_uuid: runId, metric_key: key, ...extra }).expect(200)).body;
+    (
+      await t.http
+        .get(`${API}/metrics/get-history`)
+        .query({ run_id: runId, run_uuid: runId, metric_key: key, ...extra })
+        .expect(200)
+    ).body;
 
   describe.each(MLFLOW_PREFIXES)('under %s', (prefix) => {
     it('logs a metric and a param', async () => {
       const run = await createRun(t, exp);
       const id = run.info.run_id;
-      await t.http.post(`${prefix}/runs/log-metric`).send({ run_id: id, run_uuid: id, key: 'rmse', value: 0.7, timestamp: 1000, step: 3 }).expect(200);
-      await t.http.post(`${prefix}/runs/log-parameter`).send({ run_id: id, run_uuid: id, key: 'alpha', value: '0.5' }).expect(200);
+      await t.http
+        .post(`${prefix}/runs/log-metric`)
+        .send({ run_id: id, run_uuid: id, key: 'rmse', value: 0.7, timestamp: 1000, step: 3 })
+        .expect(200);
+      await t.http
+        .post(`${prefix}/runs/log-parameter`)
+        .send({ run_id: id, run_uuid: id, key: 'alpha', value: '0.5' })
+        .expect(200);
       const got = (await t.http.get(`${prefix}/runs/get`).query({ run_id: id }).expect(200)).body.run;
       expect(got.data.metrics).toEqual([{ key: 'rmse', value: 0.7, timestamp: 1000, step: 3 }]);
       expect(got.data.params).toEqual([{ key: 'alpha', value: '0.5' }]);
@@ -50,21 +61,38 @@ describe('MLflow metrics, params and log-batch', () => {
 
   it('refuses a non-numeric metric value', async () => {
     const run = await createRun(t, exp);
-    const res = await t.http.post(`${API}/runs/log-metric`).send({ run_id: run.info.run_id, key: 'm', value: 'abc', timestamp: 1 }).expect(400);
+    const res = await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: run.info.run_id, key: 'm', value: 'abc', timestamp: 1 })
+      .expect(400);
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-    const missing = await t.http.post(`${API}/runs/log-metric`).send({ run_id: run.info.run_id, key: 'm', value: 1 }).expect(400);
+    const missing = await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: run.info.run_id, key: 'm', value: 1 })
+      .expect(400);
     expect(missing.body.message).toMatch(/timestamp/);
   });
 
   it('accepts int64 timestamps and steps as strings, including steps past MAX_SAFE_INTEGER', async () => {
     const run = await createRun(t, exp);
     const id = run.info.run_id;
-    await t.http.post(`${API}/runs/log-metric`).send({ run_id: id, key: 'm', value: 1.5, timestamp: '1700000000000', step: '9007199254740993' }).expect(200);
+    await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: id, key: 'm', value: 1.5, timestamp: '1700000000000', step: '9007199254740993' })
+      .expect(200);
     const got = await getRun(t, id);
-    expect(got.data.metrics).toEqual([{ key: 'm', value: 1.5, timestamp: 1700000000000, step: '9007199254740993' }]);
-    const out = await t.http.post(`${API}/runs/log-metric`).send({ run_id: id, key: 'm', value: 1, timestamp: 1, step: '9223372036854775808' }).expect(400);
+    expect(got.data.metrics).toEqual([
+      { key: 'm', value: 1.5, timestamp: 1700000000000, step: '9007199254740993' },
+    ]);
+    const out = await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: id, key: 'm', value: 1, timestamp: 1, step: '9223372036854775808' })
+      .expect(400);
     expect(out.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-    const negative = await t.http.post(`${API}/runs/log-metric`).send({ run_id: id, key: 'm', value: 1, timestamp: -5 }).expect(400);
+    const negative = await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: id, key: 'm', value: 1, timestamp: -5 })
+      .expect(400);
     expect(negative.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -82,7 +110,10 @@ describe('MLflow metrics, params and log-batch', () => {
         ],
       })
       .expect(200);
-    await t.http.post(`${API}/runs/log-metric`).send({ run_id: id, key: 'm', value: 9, timestamp: 999, step: 1 }).expect(200);
+    await t.http
+      .post(`${API}/runs/log-metric`)
+      .send({ run_id: id, key: 'm', value: 9, timestamp: 999, step: 1 })
+      .expect(200);
     expect((await getRun(t, id)).data.metrics).toEqual([{ key: 'm', value: 3, timestamp: 60, step: 7 }]);
   });
 
@@ -91,16 +122,25 @@ describe('MLflow metrics, params and log-batch', () => {
     const id = run.info.run_id;
     await t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: 'a' }).expect(200);
     await t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: 'a' }).expect(200);
-    const res = await t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: 'b' }).expect(400);
+    const res = await t.http
+      .post(`${API}/runs/log-parameter`)
+      .send({ run_id: id, key: 'p', value: 'b' })
+      .expect(400);
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(res.body.message).toMatch(/Changing param values is not allowed/);
-    const batch = await t.http.post(`${API}/runs/log-batch`).send({ run_id: id, params: [{ key: 'p', value: 'c' }] }).expect(400);
+    const batch = await t.http
+      .post(`${API}/runs/log-batch`)
+      .send({ run_id: id, params: [{ key: 'p', value: 'c' }] })
+      .expect(400);
     expect(batch.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
   it('truncates param values past 6000 characters', async () => {
     const run = await createRun(t, exp);
-    await t.http.post(`${API}/runs/log-parameter`).send({ run_id: run.info.run_id, key: 'long', value: 'z'.repeat(7000) }).expect(200);
+    await t.http
+      .post(`${API}/runs/log-parameter`)
+      .send({ run_id: run.info.run_id, key: 'long', value: 'z'.repeat(7000) })
+      .expect(200);
     expect((await getRun(t, run.info.run_id)).data.params[0].value).toHaveLength(6000);
   });
 
@@ -141,7 +181,12 @@ describe('MLflow metrics, params and log-batch', () => {
       await t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: 'old' }).expect(200);
       await t.http
         .post(`${API}/runs/log-batch`)
-        .send({ run_id: id, metrics: [{ key: 'm', value: 1, timestamp: 1 }], params: [{ key: 'p', value: 'new' }], tags: [{ key: 't', value: 'v' }] })
+        .send({
+          run_id: id,
+          metrics: [{ key: 'm', value: 1, timestamp: 1 }],
+          params: [{ key: 'p', value: 'new' }],
+          tags: [{ key: 't', value: 'v' }],
+        })
         .expect(400);
       const got = await getRun(t, id);
       expect(got.data.metrics).toBeUndefined();
@@ -153,27 +198,44 @@ describe('MLflow metrics, params and log-batch', () => {
 
     it('accepts exactly 1000 metrics', async () => {
       const run = await createRun(t, exp);
-      await t.http.post(`${API}/runs/log-batch`).send({ run_id: run.info.run_id, metrics: Array.from({ length: 1000 }, (_, i) => metric(i)) }).expect(200);
+      await t.http
+        .post(`${API}/runs/log-batch`)
+        .send({ run_id: run.info.run_id, metrics: Array.from({ length: 1000 }, (_, i) => metric(i)) })
+        .expect(200);
       expect((await history(run.info.run_id, 'm3')).metrics).toHaveLength(100);
     });
 
     it.each([
-      ['1001 metrics', { metrics: Array.from({ length: 1001 }, (_, i) => metric(i)) }, /at most 1000 metrics/],
+      [
+        '1001 metrics',
+        { metrics: Array.from({ length: 1001 }, (_, i) => metric(i)) },
+        /at most 1000 metrics/,
+      ],
       ['101 params', { params: Array.from({ length: 101 }, (_, i) => kv(i)) }, /at most 100 params/],
       ['101 tags', { tags: Array.from({ length: 101 }, (_, i) => kv(i)) }, /at most 100 tags/],
       [
         '1001 entities in total',
-        { metrics: Array.from({ length: 901 }, (_, i) => metric(i)), params: Array.from({ length: 100 }, (_, i) => kv(i)) },
+        {
+          metrics: Array.from({ length: 901 }, (_, i) => metric(i)),
+          params: Array.from({ length: 100 }, (_, i) => kv(i)),
+        },
         /in total/,
       ],
       ['a repeated param key', { params: [kv(1), kv(1)] }, /Duplicate parameter keys/],
       ['a metric without timestamp', { metrics: [{ key: 'm', value: 1 }] }, /timestamp/],
       ['a metric without key', { metrics: [{ value: 1, timestamp: 1 }] }, /key/],
       ['a param without key', { params: [{ value: 'v' }] }, /key/],
-      ['a body over 1,000,000 characters', { tags: [{ key: 'big', value: 'x'.repeat(1_000_001) }] }, /at most 1000000 bytes/],
+      [
+        'a body over 1,000,000 characters',
+        { tags: [{ key: 'big', value: 'x'.repeat(1_000_001) }] },
+        /at most 1000000 bytes/,
+      ],
     ])('refuses %s with 400 and writes nothing', async (_label, body, message) => {
       const run = await createRun(t, exp);
-      const res = await t.http.post(`${API}/runs/log-batch`).send({ run_id: run.info.run_id, ...body }).expect(400);
+      const res = await t.http
+        .post(`${API}/runs/log-batch`)
+        .send({ run_id: run.info.run_id, ...body })
+        .expect(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
       expect(res.body.message).toMatch(message);
       const got = await getRun(t, run.info.run_id);
@@ -182,7 +244,10 @@ describe('MLflow metrics, params and log-batch', () => {
     });
 
     it('refuses a missing run with 404', async () => {
-      const res = await t.http.post(`${API}/runs/log-batch`).send({ run_id: 'ffffffffffffffffffffffffffffffff', metrics: [metric(1)] }).expect(404);
+      const res = await t.http
+        .post(`${API}/runs/log-batch`)
+        .send({ run_id: 'ffffffffffffffffffffffffffffffff', metrics: [metric(1)] })
+        .expect(404);
       expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     });
   });
@@ -193,7 +258,10 @@ describe('MLflow metrics, params and log-batch', () => {
       const id = run.info.run_id;
       await t.http
         .post(`${API}/runs/log-batch`)
-        .send({ run_id: id, metrics: [3, 1, 2, 5, 4].map((i) => ({ key: 'loss', value: i / 10, timestamp: i * 100, step: i })) })
+        .send({
+          run_id: id,
+          metrics: [3, 1, 2, 5, 4].map((i) => ({ key: 'loss', value: i / 10, timestamp: i * 100, step: i })),
+        })
         .expect(200);
       const all = await history(id, 'loss', { max_results: '25000' });
       expect(all.metrics.map((m: any) => m.step)).toEqual([1, 2, 3, 4, 5]);
@@ -210,10 +278,19 @@ describe('MLflow metrics, params and log-batch', () => {
     it('answers an unknown key with no metrics, an unknown run with 404 and bad max_results with 400', async () => {
       const run = await createRun(t, exp);
       expect((await history(run.info.run_id, 'nothing')).metrics).toEqual([]);
-      await t.http.get(`${API}/metrics/get-history`).query({ run_id: 'ffffffffffffffffffffffffffffffff', metric_key: 'm' }).expect(404);
-      const bad = await t.http.get(`${API}/metrics/get-history`).query({ run_id: run.info.run_id, metric_key: 'm', max_results: 'abc' }).expect(400);
+      await t.http
+        .get(`${API}/metrics/get-history`)
+        .query({ run_id: 'ffffffffffffffffffffffffffffffff', metric_key: 'm' })
+        .expect(404);
+      const bad = await t.http
+        .get(`${API}/metrics/get-history`)
+        .query({ run_id: run.info.run_id, metric_key: 'm', max_results: 'abc' })
+        .expect(400);
       expect(bad.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-      const noKey = await t.http.get(`${API}/metrics/get-history`).query({ run_id: run.info.run_id }).expect(400);
+      const noKey = await t.http
+        .get(`${API}/metrics/get-history`)
+        .query({ run_id: run.info.run_id })
+        .expect(400);
       expect(noKey.body.message).toMatch(/metric_key/);
     });
   });
@@ -225,7 +302,10 @@ describe('MLflow metrics, params and log-batch', () => {
       for (const run of [a, b]) {
         await t.http
           .post(`${API}/runs/log-batch`)
-          .send({ run_id: run.info.run_id, metrics: Array.from({ length: 10 }, (_, i) => ({ key: 'x', value: i, timestamp: i, step: i })) })
+          .send({
+            run_id: run.info.run_id,
+            metrics: Array.from({ length: 10 }, (_, i) => ({ key: 'x', value: i, timestamp: i, step: i })),
+          })
           .expect(200);
       }
       const res = await t.http
@@ -247,13 +327,18 @@ describe('MLflow metrics, params and log-batch', () => {
       [{ metric_key: 'x', max_results: '2501' }, /max_results/],
       [{ metric_key: 'x', max_results: '0' }, /max_results/],
     ])('refuses %j', async (query, message) => {
-      const res = await t.http.get(`${API}/metrics/get-history-bulk-interval`).query({ run_ids: 'abc', ...query }).expect(400);
+      const res = await t.http
+        .get(`${API}/metrics/get-history-bulk-interval`)
+        .query({ run_ids: 'abc', ...query })
+        .expect(400);
       expect(res.body.message).toMatch(message);
     });
 
     it('refuses more than 100 run ids', async () => {
       const ids = Array.from({ length: 101 }, (_, i) => `run_ids=r${i}`).join('&');
-      const res = await t.http.get(`${API}/metrics/get-history-bulk-interval?${ids}&metric_key=x`).expect(400);
+      const res = await t.http
+        .get(`${API}/metrics/get-history-bulk-interval?${ids}&metric_key=x`)
+        .expect(400);
       expect(res.body.message).toMatch(/at most 100 run_ids/);
     });
   });
@@ -271,7 +356,9 @@ describe('concurrent writers', () => {
     const run = await createRun(t, exp);
     const id = run.info.run_id;
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: `v${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        t.http.post(`${API}/runs/log-parameter`).send({ run_id: id, key: 'p', value: `v${i}` }),
+      ),
     );
     const winners = results.filter((res) => res.status === 200);
     expect(winners).toHaveLength(1);
@@ -287,7 +374,10 @@ describe('concurrent writers', () => {
     const id = run.info.run_id;
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        t.http.post(`${API}/runs/log-batch`).send({ run_id: id, metrics: [{ key: 'm', value: i, timestamp: 100 - i, step: i }] }).expect(200),
+        t.http
+          .post(`${API}/runs/log-batch`)
+          .send({ run_id: id, metrics: [{ key: 'm', value: i, timestamp: 100 - i, step: i }] })
+          .expect(200),
       ),
     );
     expect((await getRun(t, id)).data.metrics).toEqual([{ key: 'm', value: 9, timestamp: 91, step: 9 }]);

@@ -11,7 +11,11 @@ describe('tracking schema', () => {
 
   it('seeds experiment 0 named Default at mlflow-artifacts:/0', async () => {
     const row = await t.db('experiments').where({ experiment_id: 0 }).first();
-    expect(row).toMatchObject({ name: 'Default', artifact_location: 'mlflow-artifacts:/0', lifecycle_stage: 'active' });
+    expect(row).toMatchObject({
+      name: 'Default',
+      artifact_location: 'mlflow-artifacts:/0',
+      lifecycle_stage: 'active',
+    });
   });
 
   it('resolves nothing for unknown runs and logged models', async () => {
@@ -25,7 +29,12 @@ describe('tracking schema', () => {
     expect(await findRunArtifactUri(t.db, runId)).toBe(`mlflow-artifacts:/0/${runId}/artifacts`);
     const modelId = 'm-abcdefabcdefabcdefabcdefabcdef01';
     await t.db('logged_models').insert({
-      model_id: modelId, experiment_id: 0, name: 'm', source_run_id: runId, creation_timestamp_ms: 1, last_updated_timestamp_ms: 1,
+      model_id: modelId,
+      experiment_id: 0,
+      name: 'm',
+      source_run_id: runId,
+      creation_timestamp_ms: 1,
+      last_updated_timestamp_ms: 1,
     });
     expect(await findLoggedModelArtifactUri(t.db, modelId)).toEqual({
       artifactUri: `mlflow-artifacts:/0/models/${modelId}/artifacts`,

@@ -14,28 +14,52 @@ describe('POST /api/2.0/mlflow/runs/search', () => {
       { name: 'alpha-run', start: 1000, user: 'alice', acc: 0.9, lr: '0.1', team: 'red', status: 'FINISHED' },
       { name: 'beta-run', start: 2000, user: 'bob', acc: 0.5, lr: '0.01', team: 'blue', status: 'FAILED' },
       { name: 'gamma', start: 3000, user: 'alice', acc: NaN, lr: undefined, team: 'Red', status: 'RUNNING' },
-      { name: 'delta', start: 4000, user: 'carol', acc: undefined, lr: '0.1', team: undefined, status: 'RUNNING' },
+      {
+        name: 'delta',
+        start: 4000,
+        user: 'carol',
+        acc: undefined,
+        lr: '0.1',
+        team: undefined,
+        status: 'RUNNING',
+      },
     ];
     for (const spec of specs) {
-      const run = await createRun(t, exp, { run_name: spec.name, start_time: spec.start, user_id: spec.user });
+      const run = await createRun(t, exp, {
+        run_name: spec.name,
+        start_time: spec.start,
+        user_id: spec.user,
+      });
       const id = run.info.run_id;
       ids[spec.name] = id;
       await t.http
         .post(`${API}/runs/log-batch`)
         .send({
           run_id: id,
-          metrics: spec.acc === undefined ? [] : [{ key: 'acc', value: Number.isNaN(spec.acc) ? 'NaN' : spec.acc, timestamp: 1, step: 0 }],
+          metrics:
+            spec.acc === undefined
+              ? []
+              : [{ key: 'acc', value: Number.isNaN(spec.acc) ? 'NaN' : spec.acc, timestamp: 1, step: 0 }],
           params: spec.lr === undefined ? [] : [{ key: 'lr', value: spec.lr }],
           tags: spec.team === undefined ? [] : [{ key: 'team', value: spec.team }],
         })
         .expect(200);
-      if (spec.status !== 'RUNNING') await t.http.post(`${API}/runs/update`).send({ run_id: id, status: spec.status, end_time: spec.start + 10 }).expect(200);
+      if (spec.status !== 'RUNNING')
+        await t.http
+          .post(`${API}/runs/update`)
+          .send({ run_id: id, status: spec.status, end_time: spec.start + 10 })
+          .expect(200);
     }
     await t.http
       .post(`${API}/runs/log-inputs`)
       .send({
         run_id: ids['alpha-run'],
-        datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset: { name: 'iris', digest: 'd1', source_type: 'local', source: 'x' } }],
+        datasets: [
+          {
+            tags: [{ key: 'mlflow.data.context', value: 'training' }],
+            dataset: { name: 'iris', digest: 'd1', source_type: 'local', source: 'x' },
+          },
+        ],
       })
       .expect(200);
     const deleted = await createRun(t, exp, { run_name: 'deleted-run', start_time: 500 });
@@ -85,21 +109,57 @@ describe('POST /api/2.0/mlflow/runs/search', () => {
   });
 
   it('filters run_id with IN and NOT IN', async () => {
-    expect(names(await search({ filter: `attributes.run_id IN ('${ids.gamma}', '${ids.delta}')` }))).toEqual(['delta', 'gamma']);
-    expect(names(await search({ filter: `run_id NOT IN ('${ids.gamma}', '${ids.delta}')` }))).toEqual(['beta-run', 'alpha-run']);
+    expect(names(await search({ filter: `attributes.run_id IN ('${ids.gamma}', '${ids.delta}')` }))).toEqual([
+      'delta',
+      'gamma',
+    ]);
+    expect(names(await search({ filter: `run_id NOT IN ('${ids.gamma}', '${ids.delta}')` }))).toEqual([
+      'beta-run',
+      'alpha-run',
+    ]);
   });
 
   it('orders by a metric with NULL and NaN last in both directions', async () => {
-    expect(names(await search({ order_by: ['metrics.acc ASC'] }))).toEqual(['beta-run', 'alpha-run', 'gamma', 'delta']);
-    expect(names(await search({ order_by: ['metrics.acc DESC'] }))).toEqual(['alpha-run', 'beta-run', 'gamma', 'delta']);
+    expect(names(await search({ order_by: ['metrics.acc ASC'] }))).toEqual([
+      'beta-run',
+      'alpha-run',
+      'gamma',
+      'delta',
+    ]);
+    expect(names(await search({ order_by: ['metrics.acc DESC'] }))).toEqual([
+      'alpha-run',
+      'beta-run',
+      'gamma',
+      'delta',
+    ]);
   });
 
   it('orders by params, tags and attributes', async () => {
-    expect(names(await search({ order_by: ['params.lr DESC', 'attributes.run_name'] }))).toEqual(['alpha-run', 'delta', 'beta-run', 'gamma']);
+    expect(names(await search({ order_by: ['params.lr DESC', 'attributes.run_name'] }))).toEqual([
+      'alpha-run',
+      'delta',
+      'beta-run',
+      'gamma',
+    ]);
     // code-point order: 'Red' < 'blue' < 'red'; runs without the tag last
-    expect(names(await search({ order_by: ['tags.team'] }))).toEqual(['gamma', 'beta-run', 'alpha-run', 'delta']);
-    expect(names(await search({ order_by: ['attributes.start_time ASC'] }))).toEqual(['alpha-run', 'beta-run', 'gamma', 'delta']);
-    expect(names(await search({ order_by: ['run_name DESC'] }))).toEqual(['gamma', 'delta', 'beta-run', 'alpha-run']);
+    expect(names(await search({ order_by: ['tags.team'] }))).toEqual([
+      'gamma',
+      'beta-run',
+      'alpha-run',
+      'delta',
+    ]);
+    expect(names(await search({ order_by: ['attributes.start_time ASC'] }))).toEqual([
+      'alpha-run',
+      'beta-run',
+      'gamma',
+      'delta',
+    ]);
+    expect(names(await search({ order_by: ['run_name DESC'] }))).toEqual([
+      'gamma',
+      'delta',
+      'beta-run',
+      'alpha-run',
+    ]);
   });
 
   it('honours run_view_type', async () => {
@@ -142,7 +202,10 @@ describe('POST /api/2.0/mlflow/runs/search', () => {
     [{ page_token: '%%%' }, /page token/],
     [{ run_view_type: 'NONE' }, /run_view_type/],
   ])('refuses %j with 400 INVALID_PARAMETER_VALUE', async (body, message) => {
-    const res = await t.http.post(`${API}/runs/search`).send({ experiment_ids: [exp], ...body }).expect(400);
+    const res = await t.http
+      .post(`${API}/runs/search`)
+      .send({ experiment_ids: [exp], ...body })
+      .expect(400);
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(res.body.message).toMatch(message);
   });
