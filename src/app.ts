@@ -1,9 +1,11 @@
 import express, { Router } from 'express';
 import pinoHttp from 'pino-http';
 import type { AppContext } from './app-context';
+import { artifactUiRouter } from './http/artifact-ui';
 import { healthRoutes } from './http/health';
 import { nonFiniteAsString } from './http/json';
 import { mlflowRoutes } from './http/mlflow';
+import { mlflowArtifactsRouter } from './http/mlflow/artifacts';
 import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
@@ -35,6 +37,13 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(hostOriginGuard(ctx));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
+
+  // The artifact proxy streams raw bodies of any content type (a .json file arrives as text/plain), so it is
+  // mounted apart from every body-parsing router (mlflow-compat.md §3.8); the UI downloads sit at the root.
+  const artifacts = mlflowArtifactsRouter(ctx);
+  app.use('/api/2.0/mlflow-artifacts', artifacts);
+  app.use('/ajax-api/2.0/mlflow-artifacts', artifacts);
+  app.use(artifactUiRouter(ctx));
 
   const validators = new ValidatorRegistry();
   const mlflow = strictRouter();

@@ -816,6 +816,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow-artifacts/artifacts/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file, as an attachment with `X-Content-Type-Options: nosniff`; text-like types are sent as text/plain. A single `Range` gives 206, an unsatisfiable one 416. A missing file or a directory → 404. */
+        get: operations["downloadArtifact"];
+        /** @description The raw body is the file, sent with any Content-Type (the client sends text/plain for .json files). Streamed to a temporary file and renamed into place only when complete; size and sha256 are recorded. An existing file is replaced. Over MAX_ARTIFACT_BYTES → 413. Paths under `packages/` → 403 (use the package API). */
+        put: operations["uploadArtifact"];
+        post?: never;
+        /** @description Deletes the file or the whole directory tree and their recorded rows. Admin scope when AUTH=on. */
+        delete: operations["deleteArtifact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow-artifacts/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Direct children of `path` by basename. A missing path or a file path → `{}` (not 404), as in MLflow. */
+        get: operations["listArtifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow-artifacts/mpu/create/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED with a message starting "Multipart upload is not supported for the current artifact repository", which makes the client fall back to a single PUT. */
+        post: operations["createMultipartArtifactUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow-artifacts/mpu/complete/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED (multipart uploads are declined at create). */
+        post: operations["completeMultipartArtifactUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow-artifacts/mpu/abort/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED (multipart uploads are declined at create). */
+        post: operations["abortMultipartArtifactUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow-artifacts/presigned/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Always 501 NOT_IMPLEMENTED; the client then downloads through the proxy. */
+        get: operations["getPresignedArtifactUrl"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/artifacts/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's run listing. `path` and the returned paths are relative to the run's artifact root. */
+        get: operations["listRunArtifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/2.0/mlflow/logged-models/{model_id}/artifacts/directories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's logged-model listing; paths relative to the model's artifact root. */
+        get: operations["listLoggedModelArtifacts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/get-artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's run artifact download (same headers as the proxy GET). */
+        get: operations["getRunArtifactForUi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/model-versions/get-artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's model-version artifact download, relative to the version's download URI. */
+        get: operations["getModelVersionArtifactForUi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -1958,6 +2130,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ajax-api/2.0/mlflow-artifacts/artifacts/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The file, as an attachment with `X-Content-Type-Options: nosniff`; text-like types are sent as text/plain. A single `Range` gives 206, an unsatisfiable one 416. A missing file or a directory → 404. */
+        get: operations["downloadArtifactAjax"];
+        /** @description The raw body is the file, sent with any Content-Type (the client sends text/plain for .json files). Streamed to a temporary file and renamed into place only when complete; size and sha256 are recorded. An existing file is replaced. Over MAX_ARTIFACT_BYTES → 413. Paths under `packages/` → 403 (use the package API). */
+        put: operations["uploadArtifactAjax"];
+        post?: never;
+        /** @description Deletes the file or the whole directory tree and their recorded rows. Admin scope when AUTH=on. */
+        delete: operations["deleteArtifactAjax"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow-artifacts/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Direct children of `path` by basename. A missing path or a file path → `{}` (not 404), as in MLflow. */
+        get: operations["listArtifactsAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow-artifacts/mpu/create/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED with a message starting "Multipart upload is not supported for the current artifact repository", which makes the client fall back to a single PUT. */
+        post: operations["createMultipartArtifactUploadAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow-artifacts/mpu/complete/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED (multipart uploads are declined at create). */
+        post: operations["completeMultipartArtifactUploadAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow-artifacts/mpu/abort/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Always 501 NOT_IMPLEMENTED (multipart uploads are declined at create). */
+        post: operations["abortMultipartArtifactUploadAjax"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow-artifacts/presigned/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Always 501 NOT_IMPLEMENTED; the client then downloads through the proxy. */
+        get: operations["getPresignedArtifactUrlAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/artifacts/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's run listing. `path` and the returned paths are relative to the run's artifact root. */
+        get: operations["listRunArtifactsAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/directories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's logged-model listing; paths relative to the model's artifact root. */
+        get: operations["listLoggedModelArtifactsAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ajax-api/2.0/mlflow/webhooks": {
         parameters: {
             query?: never;
@@ -2179,6 +2489,11 @@ export interface components {
             dataset_name?: string;
             dataset_digest?: string;
         };
+        ArtifactFileInfo: {
+            path: string;
+            is_dir: boolean;
+            file_size?: components["schemas"]["Int64"];
+        };
         SemregToken: {
             id: string;
             /** @enum {string} */
@@ -2383,6 +2698,19 @@ export interface components {
             content: {
                 "application/json": {
                     model: components["schemas"]["LoggedModel"];
+                };
+            };
+        };
+        /** @description A listing under a run's or logged model's artifact root. */
+        ArtifactListingResponse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    root_uri: string;
+                    files?: components["schemas"]["ArtifactFileInfo"][];
+                    next_page_token?: string;
                 };
             };
         };
@@ -3648,6 +3976,252 @@ export interface operations {
                         models?: components["schemas"]["LoggedModel"][];
                         next_page_token?: string;
                     };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadArtifact: {
+        parameters: {
+            query?: never;
+            header?: {
+                Range?: string;
+            };
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description A byte range of the file. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listArtifacts: {
+        parameters: {
+            query?: {
+                /** @description Directory relative to the artifact root; absent = the root. */
+                path?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The listing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        files?: components["schemas"]["ArtifactFileInfo"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createMultipartArtifactUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    completeMultipartArtifactUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    abortMultipartArtifactUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    getPresignedArtifactUrl: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    listRunArtifacts: {
+        parameters: {
+            query?: {
+                run_id?: string;
+                /** @description Legacy alias of run_id. */
+                run_uuid?: string;
+                path?: string;
+                /** @description Ignored; everything comes in one page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ArtifactListingResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listLoggedModelArtifacts: {
+        parameters: {
+            query?: {
+                artifact_directory_path?: string;
+                /** @description Ignored; everything comes in one page. */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ArtifactListingResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRunArtifactForUi: {
+        parameters: {
+            query: {
+                run_id?: string;
+                run_uuid?: string;
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getModelVersionArtifactForUi: {
+        parameters: {
+            query: {
+                name: string;
+                version: string;
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
             default: components["responses"]["Error"];
@@ -5641,6 +6215,202 @@ export interface operations {
                     };
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    downloadArtifactAjax: {
+        parameters: {
+            query?: never;
+            header?: {
+                Range?: string;
+            };
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description A byte range of the file. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadArtifactAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteArtifactAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["EmptyResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listArtifactsAjax: {
+        parameters: {
+            query?: {
+                /** @description Directory relative to the artifact root; absent = the root. */
+                path?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The listing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        files?: components["schemas"]["ArtifactFileInfo"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    createMultipartArtifactUploadAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    completeMultipartArtifactUploadAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    abortMultipartArtifactUploadAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    getPresignedArtifactUrlAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The artifact path relative to the artifact root; may contain '/' (e.g. `1/<run_id>/artifacts/model/MLmodel`). */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            default: components["responses"]["Error"];
+        };
+    };
+    listRunArtifactsAjax: {
+        parameters: {
+            query?: {
+                run_id?: string;
+                /** @description Legacy alias of run_id. */
+                run_uuid?: string;
+                path?: string;
+                /** @description Ignored; everything comes in one page. */
+                page_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ArtifactListingResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listLoggedModelArtifactsAjax: {
+        parameters: {
+            query?: {
+                artifact_directory_path?: string;
+                /** @description Ignored; everything comes in one page. */
+                page_token?: string;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ArtifactListingResponse"];
             default: components["responses"]["Error"];
         };
     };

@@ -59,6 +59,7 @@ describe('normaliseRelativePath', () => {
     ['%FF'],
     ['%ED%A0%80'],
     ['\ud800'],
+    ['\ufffd\ufffd/x'],
     ['x'.repeat(256)],
     ['a/'.repeat(2100)],
   ])('refuses %j with 400 INVALID_PARAMETER_VALUE', (raw) => {

@@ -21,6 +21,9 @@ const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
 const DRIVE_LETTER = /^[A-Za-z]:/;
 // With the `u` flag this matches only unpaired surrogates (a JSON body can carry `"\ud800"`).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+// U+FFFD is what a lenient decoder upstream (Node's query-string parser) makes of invalid or overlong UTF-8
+// such as `%C0%AE`: refuse it like the bytes it replaced.
+const REPLACEMENT_CHAR = '\uFFFD';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function reject(raw: string, rule: string): MlflowError {
@@ -49,6 +52,7 @@ function decodeUntilStable(raw: string): string {
   for (let round = 0; round <= MAX_DECODE_ROUNDS; round += 1) {
     if (CONTROL_CHARS.test(value)) throw reject(raw, 'control characters (including NUL) are not allowed');
     if (LONE_SURROGATE.test(value)) throw reject(raw, 'it contains invalid UTF-16');
+    if (value.includes(REPLACEMENT_CHAR)) throw reject(raw, 'it contains invalid or overlong UTF-8');
     const next = decodeOnce(value, raw);
     if (next === value) return value;
     value = next;

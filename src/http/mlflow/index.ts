@@ -6,6 +6,7 @@ import { experimentRoutes } from './experiments';
 import { runRoutes } from './runs';
 import { metricRoutes } from './metrics';
 import { loggedModelRoutes } from './logged-models';
+import { artifactListingRoutes } from './artifact-listings';
 import { webhookRoutes } from './webhooks';
 
 /**
@@ -21,6 +22,7 @@ export const mlflowRoutes: readonly Route[] = [...registeredModelRoutes.map(nami
   ...runRoutes,
   ...metricRoutes,
   ...loggedModelRoutes,
+  ...artifactListingRoutes,
   // Webhooks make the server send requests and hold signing secrets: admin tokens only.
   ...webhookRoutes.map((route) => ({ ...route, access: { ...route.access, scope: 'admin' as const } })),
 ];

@@ -1,0 +1,35 @@
+import { artifactUriToKey, keyUnder } from '../../artifacts/artifact-uri';
+import { listFileInfos } from '../../artifacts/listing';
+import { missingParameter, notFound } from '../../errors';
+import { normaliseRelativePath } from '../../storage/safe-path';
+import { findLoggedModelArtifactUri } from '../../tracking/logged-models';
+import { findRunArtifactUri } from '../../tracking/runs';
+import { defineRoute, Route } from '../route';
+import type { AppContext } from '../../app-context';
+
+/**
+ * The web UI's artifact listings (mlflow-compat.md §3.4, §3.5). Unlike the mlflow-artifacts listing, `path`
+ * is relative to the run's (or logged model's) artifact root and so are the returned paths. Everything is
+ * listed in one page, so no `next_page_token` is ever sent.
+ */
+async function listUnder(app: AppContext, rootUri: string, rel: string) {
+  const files = await listFileInfos(app.storage, keyUnder(await artifactUriToKey(app.db, rootUri), rel), rel);
+  return { root_uri: rootUri, files };
+}
+
+export const artifactListingRoutes: Route[] = [
+  defineRoute('GET', '/artifacts/list', 'listRunArtifacts', async ({ input, app }) => {
+    const runId = input.run_id || input.run_uuid;
+    if (!runId) throw missingParameter('run_id');
+    const rel = normaliseRelativePath(input.path ?? '');
+    const rootUri = await findRunArtifactUri(app.db, runId);
+    if (!rootUri) throw notFound(`Run with id=${runId} not found`);
+    return listUnder(app, rootUri, rel);
+  }),
+  defineRoute('GET', '/logged-models/:model_id/artifacts/directories', 'listLoggedModelArtifacts', async ({ input, app }) => {
+    const rel = normaliseRelativePath(input.artifact_directory_path ?? '');
+    const found = await findLoggedModelArtifactUri(app.db, input.model_id);
+    if (!found) throw notFound(`Logged model with id=${input.model_id} not found`);
+    return listUnder(app, found.artifactUri, rel);
+  }),
+];

@@ -1,0 +1,116 @@
+import { PassThrough } from 'node:stream';
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import type { AppContext } from '../../app-context';
+import { listFileInfos } from '../../artifacts/listing';
+import { invalidParameter, MlflowError } from '../../errors';
+import { normaliseRelativePath } from '../../storage/safe-path';
+import { deleteStoredTree, storeFile } from '../../storage/stored-files';
+import { sendArtifact } from '../artifact-download';
+import { requireAccess } from '../middleware/auth';
+import { malformedPathAsBadRequest, queryString, rawRoute, wildcardPath } from '../raw-handler';
+
+/**
+ * The `mlflow-artifacts` proxy (mlflow-compat.md §3.8), mounted under `/api/2.0/mlflow-artifacts` and
+ * `/ajax-api/2.0/mlflow-artifacts`. Bodies are raw bytes of any content type (a `.json` file arrives as
+ * text/plain), so no body parser runs here: the request streams straight into the store.
+ */
+const MULTIPART_DECLINED =
+  'Multipart upload is not supported for the current artifact repository; upload the file with a single PUT.';
+
+/** Package files are written only through /api/packages (immutability, per-model authorization). */
+const PACKAGE_PREFIX = 'packages';
+
+function artifactPath(req: Request): string {
+  return normaliseRelativePath(wildcardPath(req));
+}
+
+function writablePath(req: Request): string {
+  const key = artifactPath(req);
+  if (key === '') throw invalidParameter('An artifact path is required.');
+  if (key === PACKAGE_PREFIX || key.startsWith(`${PACKAGE_PREFIX}/`)) {
+    throw new MlflowError('PERMISSION_DENIED', `Package files cannot be changed through the artifact proxy; use /api/packages.`);
+  }
+  return key;
+}
+
+function refuseDeclaredOversize(req: Request, maxBytes: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+  }
+}
+
+/**
+ * The request is handed to the store through a PassThrough: if the store stops reading (413 mid-stream), only
+ * the PassThrough is destroyed and the socket survives to carry the JSON error. A client that disconnects
+ * aborts the upload through the signal, and the store discards the temporary file.
+ */
+async function uploadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'write' });
+  const key = writablePath(req);
+  refuseDeclaredOversize(req, app.config.maxArtifactBytes);
+  const controller = new AbortController();
+  const abortIfIncomplete = () => {
+    if (!req.complete) controller.abort();
+  };
+  req.on('error', abortIfIncomplete);
+  req.on('close', abortIfIncomplete);
+  const body = new PassThrough();
+  req.pipe(body);
+  await storeFile(app, key, body, {
+    maxBytes: app.config.maxArtifactBytes,
+    signal: controller.signal,
+    contentType: req.headers['content-type']?.slice(0, 200),
+  });
+  res.status(200).json({});
+}
+
+async function downloadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'read' });
+  await sendArtifact(req, res, app.storage, artifactPath(req));
+}
+
+/** Deleting artifacts needs more than the write scope (mlflow-compat.md §7). */
+async function deleteArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'admin' });
+  await deleteStoredTree(app, writablePath(req));
+  res.status(200).json({});
+}
+
+/** Basenames of the direct children; a missing path or a file answers `{}`, as MLflow does. */
+async function listArtifacts(req: Request, res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'read' });
+  const files = await listFileInfos(app.storage, normaliseRelativePath(queryString(req, 'path') ?? ''));
+  res.status(200).json(files.length > 0 ? { files } : {});
+}
+
+/**
+ * The client asks for multipart uploads only with MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD and files ≥ 500 MB,
+ * and falls back to a single PUT when the message starts with this exact text (§2.3). The path is still
+ * validated first, so the endpoint is no traversal oracle.
+ */
+async function declineMultipart(req: Request, _res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'write' });
+  writablePath(req);
+  throw new MlflowError('NOT_IMPLEMENTED', MULTIPART_DECLINED);
+}
+
+/** Presigned downloads: 501 makes the client fall back to a proxied GET (§2.3). */
+async function declinePresigned(req: Request, _res: Response, app: AppContext): Promise<void> {
+  requireAccess(req, app, { scope: 'read' });
+  artifactPath(req);
+  throw new MlflowError('NOT_IMPLEMENTED', 'Presigned URLs are not supported by this artifact repository.');
+}
+
+export function mlflowArtifactsRouter(app: AppContext): Router {
+  const router = Router({ caseSensitive: true, strict: true });
+  router.put('/artifacts/*path', rawRoute(app, uploadArtifact));
+  router.get('/artifacts/*path', rawRoute(app, downloadArtifact));
+  router.delete('/artifacts/*path', rawRoute(app, deleteArtifact));
+  router.get('/artifacts', rawRoute(app, listArtifacts));
+  for (const step of ['create', 'complete', 'abort']) router.post(`/mpu/${step}/*path`, rawRoute(app, declineMultipart));
+  router.get('/presigned/*path', rawRoute(app, declinePresigned));
+  router.use(malformedPathAsBadRequest);
+  return router;
+}

@@ -1,0 +1,47 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AppContext } from '../app-context';
+import { invalidParameter } from '../errors';
+
+/**
+ * Handlers for routes that stream bodies or responses themselves (artifact proxy, UI downloads) and so sit
+ * outside the JSON endpoint table. An error answered before the request body was read closes the connection
+ * instead of reading a multi-GiB body only to discard it.
+ */
+export type RawHandler = (req: Request, res: Response, app: AppContext) => Promise<void>;
+
+export function rawRoute(app: AppContext, handler: RawHandler): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await handler(req, res, app);
+    } catch (err) {
+      if (!req.complete && !res.headersSent) res.setHeader('Connection', 'close');
+      next(err);
+    }
+  };
+}
+
+/** One query value as a string; a repeated key is refused rather than silently picking one. */
+export function queryString(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalidParameter(`Parameter '${name}' must be given once.`);
+  return value;
+}
+
+/** Express 5 hands a `*path` wildcard over as separately decoded segments: join them before any validation. */
+export function wildcardPath(req: Request, name = 'path'): string {
+  const segments = (req.params as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(segments) ? segments.join('/') : (segments ?? '');
+}
+
+/**
+ * Express answers a path segment that is not valid percent-encoding (`%C0%AE`, a lone `%`) with a URIError
+ * carrying status 400, which the app's error handler does not recognise and would turn into a 500. Here it
+ * becomes the path guard's 400, so the client sees its mistake instead of retrying a 5xx for minutes.
+ */
+export function malformedPathAsBadRequest(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+  if (err instanceof URIError && (err as URIError & { status?: number }).status === 400) {
+    return next(invalidParameter('Invalid path: it is not valid percent-encoded UTF-8.'));
+  }
+  next(err);
+}
