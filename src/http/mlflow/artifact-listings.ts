@@ -14,7 +14,8 @@ import type { AppContext } from '../../app-context';
  */
 async function listUnder(app: AppContext, rootUri: string, rel: string) {
   const files = await listFileInfos(app.storage, keyUnder(await artifactUriToKey(app.db, rootUri), rel), rel);
-  return { root_uri: rootUri, files };
+  // Like MLflow's proto JSON, an empty repeated field is left out.
+  return files.length > 0 ? { root_uri: rootUri, files } : { root_uri: rootUri };
 }
 
 export const artifactListingRoutes: Route[] = [
