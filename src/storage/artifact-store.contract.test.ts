@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -233,5 +234,25 @@ describe('LocalDiskStore specifics', () => {
     expect(fs.existsSync(path.join(tmp, 'stray.part'))).toBe(false);
     expect(fs.existsSync(path.join(tmp, live, 'y.part'))).toBe(true);
     expect(first).toBeDefined();
+  });
+
+  // A real full disk needs a small file system: root mounts a 1 MiB tmpfs (elsewhere the fault suite covers it).
+  const canMount = process.getuid?.() === 0 && process.platform === 'linux';
+  (canMount ? it : it.skip)('answers 507 on a full disk and leaves neither a partial file nor a temporary one', async () => {
+    fs.mkdirSync(root);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root]);
+    try {
+      const store = await LocalDiskStore.open(root);
+      const body = Readable.from([crypto.randomBytes(600_000), crypto.randomBytes(600_000)]);
+      await expect(store.put('full.bin', body, { maxBytes: MAX * 4 })).rejects.toMatchObject({
+        errorCode: 'RESOURCE_EXHAUSTED',
+        status: 507,
+      });
+      expect(await store.stat('full.bin')).toBeUndefined();
+      expect(fs.readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
+      await expect(store.put('small.txt', Readable.from([Buffer.from('fits')]), { maxBytes: MAX })).resolves.toMatchObject({ size: 4 });
+    } finally {
+      execFileSync('umount', [root]);
+    }
   });
 });
