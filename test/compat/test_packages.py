@@ -83,7 +83,8 @@ def test_curl_uploaded_model_loads_by_semver_and_is_found_by_ci_job(server, clie
     assert found[0].tags["ci.job_id"] == job
 
     local = Path(mlflow.artifacts.download_artifacts(f"models:/{unique_name}/1.4.0", dst_path=str(tmp_path)))
-    assert model_files(local) == model_files(root)
+    # the client adds registered_model_meta to every models:/ download (ModelsArtifactRepository)
+    assert model_files(local) == sorted(model_files(root) + ["registered_model_meta"])
 
     status, body = curl(f"{server.url}/api/ci/jobs/{job}")
     assert status == 200, body
