@@ -34,6 +34,16 @@ function fromBodyParser(err: BodyParserError): MlflowError | undefined {
 }
 
 /**
+ * Express decodes route parameters with decodeURIComponent and throws a URIError for malformed or overlong
+ * UTF-8 (`%c0%af`, `%2%0952e`). That is the client's mistake: 400, not the 500 it would otherwise become.
+ */
+function undecodablePath(err: unknown): MlflowError | undefined {
+  return err instanceof URIError
+    ? new MlflowError('INVALID_PARAMETER_VALUE', 'The request path is not valid percent-encoded UTF-8.')
+    : undefined;
+}
+
+/**
  * Every error becomes `{"error_code", "message"}`. Unexpected errors are logged with their stack and a
  * request id, and the client sees only INTERNAL_ERROR with that id.
  */
@@ -42,7 +52,7 @@ export function errorHandler(log: Logger) {
     const known =
       err instanceof MlflowError
         ? err
-        : (fromBodyParser(err as BodyParserError) ?? translateDatabaseError(err));
+        : (undecodablePath(err) ?? fromBodyParser(err as BodyParserError) ?? translateDatabaseError(err));
     const error =
       known ??
       (() => {
