@@ -192,6 +192,16 @@ def test_auth_username_password_carry_the_token(auth_server, monkeypatch, unique
     assert client.get_registered_model(unique_name).name == unique_name
 
 
+def test_auth_basic_wins_over_bearer_when_both_are_set(auth_server, monkeypatch, unique_name):
+    # mlflow-compat.md §1.8: with both configured the client sends Basic (despite MLflow's docstring)
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "not-a-token")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ci-bot")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", mint_token(auth_server, "write"))
+    client = MlflowClient(auth_server.url)
+    client.create_registered_model(unique_name)
+    assert client.get_registered_model(unique_name).name == unique_name
+
+
 def test_auth_read_token_cannot_write(auth_server, monkeypatch, unique_name):
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", mint_token(auth_server, "read"))
     client = MlflowClient(auth_server.url)

@@ -658,3 +658,18 @@ def test_latest_versions_after_deleting_the_newest(client, unique_name):
     assert ModelsArtifactRepository.get_underlying_uri(f"models:/{unique_name}/latest") == client.get_model_version_download_uri(
         unique_name, "1"
     )
+
+
+def test_name_and_description_length_limits(client, name_factory):
+    # mlflow-compat.md §6.1 (marked unverified there): names ≤ 256 chars, descriptions ≤ 5000 chars.
+    head = name_factory("n")
+    longest = head + "x" * (256 - len(head))
+    client.create_registered_model(longest, description="d" * 5000)
+    assert client.get_registered_model(longest).description == "d" * 5000
+    with rest_error("INVALID_PARAMETER_VALUE"):
+        client.create_registered_model(longest + "x")
+    with rest_error("INVALID_PARAMETER_VALUE"):
+        client.update_registered_model(longest, description="d" * 5001)
+    mv = client.create_model_version(longest, artifact_source(), description="v" * 5000)
+    with rest_error("INVALID_PARAMETER_VALUE"):
+        client.update_model_version(longest, mv.version, description="v" * 5001)
