@@ -159,6 +159,30 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     ).resolves.toMatchObject({ size: 3 });
   });
 
+  it('publishes through the caller's hook with the final size and hash, and stores nothing if the hook fails first', async () => {
+    const seen: unknown[] = [];
+    await store.put('hook/ok.txt', Readable.from([Buffer.from('abc')]), {
+      maxBytes: MAX,
+      publish: async (publish, file) => {
+        seen.push(file);
+        expect(await store.stat('hook/ok.txt')).toBeUndefined();
+        await publish();
+      },
+    });
+    expect(seen).toEqual([{ size: 3, sha256: sha256('abc') }]);
+    expect(await read('hook/ok.txt')).toBe('abc');
+
+    const refused = store.put('hook/no.txt', Readable.from([Buffer.from('abc')]), {
+      maxBytes: MAX,
+      publish: async () => {
+        throw new Error('database down');
+      },
+    });
+    await expect(refused).rejects.toThrow('database down');
+    expect(await store.stat('hook/no.txt')).toBeUndefined();
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
   it('leaves nothing behind when the body fails mid-way', async () => {
     await expect(store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX })).rejects.toBeDefined();
     expect(await store.stat('broken.bin')).toBeUndefined();

@@ -16,6 +16,13 @@ export interface PutOptions {
   readonly signal?: AbortSignal;
   /** When given, a body whose sha256 (hex) differs is refused (400) and nothing is stored. */
   readonly expectedSha256?: string;
+  /**
+   * Wraps the moment the complete, verified file becomes visible: the store calls it with `publish` (the
+   * rename, or an object-store commit) and the facts about the file. A caller uses it to record the file in
+   * the same database transaction, under a lock on the key, so concurrent writers of one key cannot leave
+   * the record describing the other's bytes. If it throws before calling `publish`, nothing is stored.
+   */
+  readonly publish?: (publish: () => Promise<void>, file: PutResult) => Promise<void>;
 }
 
 export interface PutResult {

@@ -125,12 +125,16 @@ export class LocalDiskStore implements ArtifactStore {
       if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
         throw new MlflowError('INVALID_PARAMETER_VALUE', `The body's sha256 is ${sha256}, not ${options.expectedSha256}.`);
       }
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
-      await assertInsideRealRoot(this.root, target);
-      await fs.rename(temp, target);
-      await fsyncDirectory(path.dirname(target));
-      return { size, sha256 };
+      const publish = async () => {
+        await fs.mkdir(path.dirname(target), { recursive: true });
+        // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
+        await assertInsideRealRoot(this.root, target);
+        await fs.rename(temp, target);
+        await fsyncDirectory(path.dirname(target));
+      };
+      const result = { size, sha256 };
+      await (options.publish ? options.publish(publish, result) : publish());
+      return result;
     } catch (err) {
       await fs.rm(temp, { force: true });
       throw translateFsError(err, key);

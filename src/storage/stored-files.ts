@@ -7,8 +7,8 @@ import { normaliseRelativePath } from './safe-path';
 /**
  * Storing a file = streaming it into the ArtifactStore, then recording its size and sha256 in
  * `stored_files` (issue 4). Every writer (artifact proxy, package registry) goes through here, so the table
- * describes every stored byte. Order: bytes first, row second — a crash in between leaves a file without a
- * row (harmless, overwritten by the retry), never a row promising bytes that are not there.
+ * describes every stored byte. The bytes stream to a temporary file first; the row is written and the file
+ * renamed into place in one short transaction, so a failed or interrupted upload leaves no row at all.
  */
 export interface StoredFile {
   readonly key: string;
@@ -54,21 +54,26 @@ export async function recordStoredFile(db: Queryable, file: StoredFile): Promise
 }
 
 /**
- * Streams `body` to `key` and records it. If the row cannot be written (database down), the new bytes are
- * removed again so the store and the table do not disagree, and the error propagates (503 for the client,
- * which retries).
+ * Streams `body` to `key` and records it. The bytes stream without holding a database connection; only the
+ * publish step (a rename) runs inside a short transaction that holds an advisory lock on the key and upserts
+ * the row, so two concurrent uploads of one key end with the row describing the bytes that won. If the
+ * database is down, nothing is published and the error propagates (503, which the client retries).
  */
 export async function storeFile(ctx: StorageContext, key: string, body: Readable, options: StoreFileOptions): Promise<StoredFile> {
   const clean = normaliseRelativePath(key);
-  const { size, sha256 } = await ctx.storage.put(clean, body, options);
-  const file: StoredFile = { key: clean, size, sha256, contentType: options.contentType ?? null, createdAt: Date.now() };
-  try {
-    await recordStoredFile(ctx.db, file);
-  } catch (err) {
-    await ctx.storage.delete(clean).catch(() => undefined);
-    throw err;
-  }
-  return file;
+  let file: StoredFile | undefined;
+  await ctx.storage.put(clean, body, {
+    ...options,
+    publish: async (publish, { size, sha256 }) => {
+      await ctx.db.transaction(async (tx) => {
+        await tx.raw("SELECT pg_advisory_xact_lock(hashtextextended('stored_files:' || ?, 0))", [clean]);
+        file = { key: clean, size, sha256, contentType: options.contentType ?? null, createdAt: Date.now() };
+        await recordStoredFile(tx, file);
+        await publish();
+      });
+    },
+  });
+  return file!;
 }
 
 export async function findStoredFile(db: Queryable, key: string): Promise<StoredFile | undefined> {

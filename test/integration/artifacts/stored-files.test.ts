@@ -23,6 +23,17 @@ describe('stored_files: size and sha256 of every stored file', () => {
     expect(await t.db('stored_files').where({ key: 'x/a b/f.txt' }).count('* as n').first()).toEqual({ n: 1 });
   });
 
+  it('keeps the row in step with the bytes when uploads of one key race', async () => {
+    const bodies = Array.from({ length: 12 }, (_, i) => `content number ${i} `.repeat(1000 + i));
+    await Promise.all(bodies.map((data) => storeFile(t.ctx, 'race/f.bin', body(data), { maxBytes: 1_000_000 })));
+    const { stream } = await t.ctx.storage.get('race/f.bin');
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const onDisk = Buffer.concat(chunks).toString();
+    expect(bodies).toContain(onDisk);
+    expect(await findStoredFile(t.db, 'race/f.bin')).toMatchObject({ size: onDisk.length, sha256: sha256(onDisk) });
+  });
+
   it('writes no row when the upload fails', async () => {
     await expect(storeFile(t.ctx, 'y/big.bin', body('x'.repeat(200)), { maxBytes: 100 })).rejects.toMatchObject({ status: 413 });
     expect(await findStoredFile(t.db, 'y/big.bin')).toBeUndefined();
