@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ensureDatabase } from '../../src/db/ensure-database';
+import { createDb, Db } from '../../src/db/knex';
+import { call, makeDataDir, ServerProcess, startServer } from './server-process';
+
+/**
+ * Issue 6 fault case 5: the artifact root fills up mid-upload. The artifact root is a real 2 MiB tmpfs
+ * (`mount -t tmpfs`, we run as root); when tmpfs is not allowed, a loop-mounted ext4 image of 4 MiB. The upload
+ * must fail with 507 (RESOURCE_EXHAUSTED, not retried by the client) and a clear JSON message, leave no file —
+ * final or temporary — behind, and change nothing in the database.
+ */
+function mountSmallFileSystem(dir: string): string {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', dir], { stdio: 'pipe' });
+    return 'tmpfs (2 MiB)';
+  } catch (tmpfsError) {
+    const image = `${dir}.img`;
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=4'], { stdio: 'pipe' });
+      execFileSync('mkfs.ext4', ['-q', image], { stdio: 'pipe' });
+      execFileSync('mount', ['-o', 'loop', image, dir], { stdio: 'pipe' });
+      return 'loop-mounted ext4 (4 MiB)';
+    } catch (loopError) {
+      throw new Error(`cannot mount a small file system here (tmpfs: ${String(tmpfsError)}; loop: ${String(loopError)})`);
+    }
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe('disk full on the artifact root', () => {
+  let server: ServerProcess;
+  let db: Db;
+  let root: string;
+  let kind: string;
+  beforeAll(async () => {
+    const databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    db = createDb(databaseUrl, 2);
+    root = path.join(makeDataDir('semreg-full-'), 'artifacts');
+    fs.mkdirSync(root);
+    kind = mountSmallFileSystem(root);
+    server = await startServer({ databaseUrl, env: { ARTIFACT_ROOT: root } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await db?.destroy();
+    if (root) execFileSync('umount', [root]);
+  });
+
+  it(`answers 507 with a clear error, leaves no partial file and no row`, async () => {
+    console.info(`artifact root: ${kind}`);
+    const small = Buffer.alloc(100 * 1024, 1);
+    const ok = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/small.bin`, { method: 'PUT', body: small });
+    expect(ok.status).toBe(200);
+    const rowsBefore = await db('stored_files').select('key', 'size', 'sha256').orderBy('key');
+    const filesBefore = filesUnder(root).sort();
+
+    const big = Buffer.alloc(5 * 1024 * 1024, 7);
+    const full = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin`, { method: 'PUT', body: big });
+    const body = (await full.json()) as { error_code: string; message: string };
+    expect(full.status).toBe(507);
+    expect(full.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(body.error_code).toBe('RESOURCE_EXHAUSTED');
+    expect(body.message).toMatch(/full/i);
+
+    expect(filesUnder(root).sort()).toEqual(filesBefore); // neither big.bin nor a temporary file remains
+    expect(await db('stored_files').select('key', 'size', 'sha256').orderBy('key')).toEqual(rowsBefore);
+    const get = await call(server.url, 'GET', '/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin');
+    expect(get.status).toBe(404);
+    const list = await call(server.url, 'GET', '/api/2.0/mlflow-artifacts/artifacts?path=0/r1/artifacts');
+    expect((list.body.files ?? []).map((f: { path: string }) => f.path)).toEqual(['small.bin']);
+
+    // Space freed → the next upload works without a restart.
+    const again = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/after.bin`, { method: 'PUT', body: small });
+    expect(again.status).toBe(200);
+  });
+});
