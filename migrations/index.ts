@@ -3,6 +3,8 @@ import * as registry from './001_registry';
 import * as tracking from './002_tracking';
 import * as storedFiles from './003_stored_files';
 import * as tokens from './004_tokens';
+import * as ciRuns from './005_ci_runs';
+import * as packages from './006_packages';
 import * as lifecycle from './007_lifecycle';
 
 /**
@@ -20,5 +22,7 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['002_tracking', tracking],
   ['003_stored_files', storedFiles],
   ['004_tokens', tokens],
+  ['005_ci_runs', ciRuns],
+  ['006_packages', packages],
   ['007_lifecycle', lifecycle],
 ];

@@ -13,6 +13,7 @@ import { jsonBody } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
 import { signedDownloadRouter } from './http/lifecycle/downloads';
 import { eventContextMiddleware } from './lifecycle/event-context';
+import { packageRoutes } from './http/packages';
 import { mountRoutes } from './http/route';
 import { tokenRoutes } from './http/tokens';
 import { ValidatorRegistry } from './http/validation';
@@ -51,6 +52,9 @@ export function createApp(ctx: AppContext): express.Express {
   mountRoutes(mlflow, mlflowRoutes, ctx, validators);
   app.use('/api/2.0/mlflow', mlflow);
   app.use('/ajax-api/2.0/mlflow', mlflow);
+
+  // Raw and multipart uploads: mounted before any router that parses bodies.
+  app.use(packageRoutes(ctx));
 
   const tokensAndCi = strictRouter();
   tokensAndCi.use(['/tokens', '/ci'], jsonBody);

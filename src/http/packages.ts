@@ -1,0 +1,287 @@
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Router } from 'express';
+import multer, { MulterError, StorageEngine } from 'multer';
+import type { AppContext } from '../app-context';
+import { scopeForMethod } from '../auth/scope';
+import { extractCiJob } from '../ci/ci-job';
+import { invalidParameter, MlflowError } from '../errors';
+import { artifactStoreOf } from '../lifecycle/artifact-store-access';
+import { expectedDigests } from '../packages/checksums';
+import { deletePackageFile, deletePackageVersion } from '../packages/delete';
+import { fileJson, listPackageFiles, requirePackageFile } from '../packages/package-files';
+import { listPackageVersions, requireRegisteredModelId, resolvePackageVersion } from '../packages/package-versions';
+import { parseCoordinates, parsePackagePath } from '../packages/target';
+import { PackageUpload, UploadResult } from '../packages/upload';
+import { requireAccess } from './middleware/auth';
+
+/**
+ * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
+ * raw streams or multipart, never run through a body parser. Every handler authorizes against the model
+ * named in the path before it reads a byte of the body.
+ */
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+const MAX_MULTIPART_FILES = 1000;
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  throw invalidParameter(`Invalid value for '${name}': expected true or false.`);
+}
+
+/** Express 5 hands a `*path` wildcard over as decoded segments; join them, then the one path guard decides. */
+function filePath(req: Request): string {
+  const segments = (req.params as Record<string, string | string[]>).path;
+  return parsePackagePath(Array.isArray(segments) ? segments.join('/') : segments);
+}
+
+function param(req: Request, name: string): string {
+  return (req.params as Record<string, string>)[name];
+}
+
+/**
+ * Authorizes before anything is read: the method's scope (admin for overwrites and deletes) on the model in
+ * the path. A model-restricted token is checked against its patterns with the name as sent.
+ */
+function authorize(req: Request, app: AppContext, model: string, admin = false): void {
+  requireAccess(req, app, { scope: admin ? 'admin' : scopeForMethod(req.method), models: [model] });
+}
+
+function refuseOversized(req: Request, app: AppContext): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > app.config.maxPackageFileBytes) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${app.config.maxPackageFileBytes} bytes.`, 413);
+  }
+}
+
+/** An error answered before the body was read: close the connection instead of reading gigabytes to discard. */
+function wrap(handler: Handler): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await handler(req, res);
+    } catch (err) {
+      if (!req.complete) res.setHeader('Connection', 'close');
+      next(err);
+    }
+  };
+}
+
+async function servicesOf(app: AppContext) {
+  return { db: app.db, store: await artifactStoreOf(app), maxFileBytes: app.config.maxPackageFileBytes };
+}
+
+async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
+  const model = param(req, 'model');
+  const overwrite = flag(req.query.overwrite, 'overwrite');
+  authorize(req, app, model, overwrite);
+  const target = parseCoordinates(model, param(req, 'semver'));
+  const rawPath = filePath(req);
+  const expected = expectedDigests(req.headers);
+  refuseOversized(req, app);
+  const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
+  const upload = await PackageUpload.begin(await servicesOf(app), target, options);
+  try {
+    await upload.addFile({ rawPath, body: req, contentType: req.headers['content-type'], expected });
+    return await upload.commit();
+  } catch (err) {
+    await upload.abort();
+    throw err;
+  }
+}
+
+/** A multer storage engine that hands each part to the upload (temp file, hash, rename) as it streams in. */
+function uploadEngine(upload: PackageUpload): StorageEngine {
+  return {
+    _handleFile(_req, file, callback) {
+      upload
+        .addFile({ rawPath: file.originalname, body: file.stream, contentType: file.mimetype, expected: {} })
+        .then(() => callback(null, {}))
+        .catch((err: unknown) => callback(err as Error));
+    },
+    // Cleanup is the upload's job (abort), which also covers files whose commit failed.
+    _removeFile(_req, _file, callback) {
+      callback(null);
+    },
+  };
+}
+
+function fromMulter(err: unknown, maxBytes: number): unknown {
+  if (!(err instanceof MulterError)) {
+    if (err instanceof MlflowError || !(err instanceof Error)) return err;
+    // busboy's parse errors ("Unexpected end of form", "Malformed part header", a client disconnect).
+    return /form|part|boundary|multipart|Request (aborted|closed)/i.test(err.message)
+      ? new MlflowError('BAD_REQUEST', `The multipart body could not be read: ${err.message}.`)
+      : err;
+  }
+  switch (err.code) {
+    case 'LIMIT_FILE_SIZE':
+      return new MlflowError('INVALID_PARAMETER_VALUE', `A file is larger than the limit of ${maxBytes} bytes.`, 413);
+    case 'LIMIT_UNEXPECTED_FILE':
+      return invalidParameter(`Unexpected multipart field '${err.field ?? ''}': send each file as a part named 'file'.`);
+    default:
+      return invalidParameter(`The multipart body breaks a limit (${err.code}).`);
+  }
+}
+
+async function uploadMultipart(req: Request, res: Response, app: AppContext): Promise<UploadResult> {
+  const model = param(req, 'model');
+  const overwrite = flag(req.query.overwrite, 'overwrite');
+  authorize(req, app, model, overwrite);
+  const target = parseCoordinates(model, param(req, 'semver'));
+  if (!req.is('multipart/form-data')) {
+    throw invalidParameter("This endpoint takes 'Content-Type: multipart/form-data' with one part named 'file' per file (curl -F file=@model.onnx).");
+  }
+  const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
+  const upload = await PackageUpload.begin(await servicesOf(app), target, options);
+  const parse = multer({
+    storage: uploadEngine(upload),
+    // The part's filename is the path in the package (`model/MLmodel`): keep its folders.
+    preservePath: true,
+    limits: { fileSize: app.config.maxPackageFileBytes, files: MAX_MULTIPART_FILES, fields: 20, fieldSize: 64 * 1024, headerPairs: 100 },
+  }).array('file', MAX_MULTIPART_FILES);
+  try {
+    await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    return await upload.commit();
+  } catch (err) {
+    await upload.abort();
+    throw fromMulter(err, app.config.maxPackageFileBytes);
+  }
+}
+
+function contentDisposition(filePath: string): string {
+  const name = path.posix.basename(filePath);
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/** GET/HEAD of one file: ETag = the sha256, byte ranges (one range → 206; several → the whole file). */
+async function download(req: Request, res: Response, app: AppContext, model: string, selector: string): Promise<void> {
+  authorize(req, app, model);
+  const rawPath = filePath(req);
+  const version = await resolvePackageVersion(app.db, model, selector);
+  const file = await requirePackageFile(app.db, version.id, rawPath, `${version.name} ${version.semver}`);
+  const etag = `"${file.sha256}"`;
+  res.setHeader('ETag', etag);
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Last-Modified', new Date(file.created_at).toUTCString());
+  // Package files are untrusted: never rendered by a browser (stored XSS), whatever their name.
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Disposition', contentDisposition(file.path));
+  res.setHeader('X-Checksum-Sha256', file.sha256);
+  if (req.headers['if-none-match'] === etag) {
+    res.status(304).end();
+    return;
+  }
+  const ranges = req.headers.range ? req.range(file.size, { combine: true }) : undefined;
+  if (ranges === -1) {
+    res.setHeader('Content-Range', `bytes */${file.size}`);
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `The range is outside the file's ${file.size} bytes.`, 416);
+  }
+  const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
+  if (range) {
+    res.status(206);
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+    res.setHeader('Content-Length', String(range.end - range.start + 1));
+  } else {
+    res.status(200);
+    res.setHeader('Content-Length', String(file.size));
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const store = await artifactStoreOf(app);
+  const { stream } = await store.get(file.storage_key, range ? { range } : {});
+  await pipeline(stream, res);
+}
+
+export function packageRoutes(app: AppContext): Router {
+  const router = Router({ caseSensitive: true, strict: true });
+
+  router.put(
+    '/api/packages/:model/:semver/*path',
+    wrap(async (req, res) => {
+      const result = await uploadRaw(req, app);
+      res.status(result.changed ? 201 : 200).json({ file: result.files[0], model_version: result.modelVersion });
+    }),
+  );
+  router.post(
+    '/api/packages/:model/:semver',
+    wrap(async (req, res) => {
+      const result = await uploadMultipart(req, res, app);
+      res.status(result.changed ? 201 : 200).json({ files: result.files, model_version: result.modelVersion });
+    }),
+  );
+  router.get(
+    '/api/packages/:model',
+    wrap(async (req, res) => {
+      authorize(req, app, param(req, 'model'));
+      const model = await requireRegisteredModelId(app.db, param(req, 'model'));
+      const versions = await listPackageVersions(app.db, model.id);
+      res.json({
+        model: model.name,
+        versions: versions.map((row) => ({
+          version: String(row.version),
+          semver: row.semver,
+          created_at: row.creation_timestamp,
+          ...(row.ci_job_id !== null && { ci_job_id: row.ci_job_id }),
+          file_count: row.file_count,
+        })),
+      });
+    }),
+  );
+  router.get(
+    '/api/packages/:model/:selector',
+    wrap(async (req, res) => {
+      authorize(req, app, param(req, 'model'));
+      const version = await resolvePackageVersion(app.db, param(req, 'model'), param(req, 'selector'));
+      const files = await listPackageFiles(app.db, version.id);
+      res.json({ model: version.name, version: String(version.version), semver: version.semver, files: files.map(fileJson) });
+    }),
+  );
+  router.get(
+    '/api/packages/:model/:selector/*path',
+    wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'selector'))),
+  );
+  router.delete(
+    '/api/packages/:model/:semver/*path',
+    wrap(async (req, res) => {
+      authorize(req, app, param(req, 'model'), true);
+      const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
+      const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
+      await deletePackageFile(app.db, await artifactStoreOf(app), version, filePath(req), req.principal?.tokenId);
+      res.json({});
+    }),
+  );
+  router.delete(
+    '/api/packages/:model/:semver',
+    wrap(async (req, res) => {
+      authorize(req, app, param(req, 'model'), true);
+      const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
+      if (!flag(req.query.all, 'all')) {
+        throw invalidParameter('Deleting a whole package version needs ?all=true; to delete one file, add its path.');
+      }
+      const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
+      await deletePackageVersion(app.db, await artifactStoreOf(app), version, req.principal?.tokenId);
+      res.json({});
+    }),
+  );
+
+  // GitLab's generic packages API: `curl --header "JOB-TOKEN: $CI_JOB_TOKEN" --upload-file f "$URL/api/v4/
+  // projects/$CI_PROJECT_ID/packages/generic/<name>/<version>/<file>"` works unchanged. The project id is ignored.
+  router.put(
+    '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
+    wrap(async (req, res) => {
+      await uploadRaw(req, app);
+      res.status(201).json({ message: '201 Created' });
+    }),
+  );
+  router.get(
+    '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
+    wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'semver'))),
+  );
+  return router;
+}
