@@ -159,7 +159,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     ).resolves.toMatchObject({ size: 3 });
   });
 
-  it('publishes through the caller's hook with the final size and hash, and stores nothing if the hook fails first', async () => {
+  it('publishes through the caller hook with the final size and hash, and stores nothing if the hook fails first', async () => {
     const seen: unknown[] = [];
     await store.put('hook/ok.txt', Readable.from([Buffer.from('abc')]), {
       maxBytes: MAX,

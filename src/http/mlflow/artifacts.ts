@@ -8,6 +8,7 @@ import { normaliseRelativePath } from '../../storage/safe-path';
 import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { sendArtifact } from '../artifact-download';
 import { requireAccess } from '../middleware/auth';
+import { jsonBody } from '../middleware/json-body';
 import { malformedPathAsBadRequest, queryString, rawRoute, wildcardPath } from '../raw-handler';
 
 /**
@@ -107,9 +108,11 @@ export function mlflowArtifactsRouter(app: AppContext): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.put('/artifacts/*path', rawRoute(app, uploadArtifact));
   router.get('/artifacts/*path', rawRoute(app, downloadArtifact));
-  router.delete('/artifacts/*path', rawRoute(app, deleteArtifact));
+  // DELETE and the mpu calls carry no body or a JSON one (mpu/create sends {path, num_parts}): a body of any
+  // other type is refused like on every JSON endpoint (CSRF defence, mlflow-compat.md §7).
+  router.delete('/artifacts/*path', jsonBody, rawRoute(app, deleteArtifact));
   router.get('/artifacts', rawRoute(app, listArtifacts));
-  for (const step of ['create', 'complete', 'abort']) router.post(`/mpu/${step}/*path`, rawRoute(app, declineMultipart));
+  for (const step of ['create', 'complete', 'abort']) router.post(`/mpu/${step}/*path`, jsonBody, rawRoute(app, declineMultipart));
   router.get('/presigned/*path', rawRoute(app, declinePresigned));
   router.use(malformedPathAsBadRequest);
   return router;
