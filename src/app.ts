@@ -16,6 +16,7 @@ import { eventContextMiddleware } from './lifecycle/event-context';
 import { packageRoutes } from './http/packages';
 import { mountRoutes } from './http/route';
 import { tokenRoutes } from './http/tokens';
+import { ciRoutes } from './http/ci';
 import { ValidatorRegistry } from './http/validation';
 
 function strictRouter(): Router {
@@ -58,7 +59,7 @@ export function createApp(ctx: AppContext): express.Express {
 
   const tokensAndCi = strictRouter();
   tokensAndCi.use(['/tokens', '/ci'], jsonBody);
-  mountRoutes(tokensAndCi, tokenRoutes, ctx, validators);
+  mountRoutes(tokensAndCi, [...tokenRoutes, ...ciRoutes], ctx, validators);
   app.use('/api', tokensAndCi);
 
   const lifecycle = strictRouter();

@@ -119,3 +119,12 @@ export function ciJobColumns(job: CiJob): {
     ci_commit_sha: job.commitSha ?? null,
   };
 }
+
+/**
+ * The `ci.*` tags for a CI job named by X-CI-* headers alone (runs/create): appended after the request's
+ * own tags, so a header wins over a tag as in `extractCiJob`. The runs table keeps its CI columns in step
+ * with these tags (migration 005).
+ */
+export function ciHeaderTags(headers: Readonly<Record<string, string | string[] | undefined>>): Array<{ key: string; value: string }> {
+  return ciJobTags(extractCiJob(headers, []));
+}

@@ -1,3 +1,4 @@
+import { ciHeaderTags } from '../../ci/ci-job';
 import { defineRoute, Route } from '../route';
 import {
   createRun,
@@ -15,8 +16,9 @@ import { requireRunId } from '../../tracking/validation';
 
 /** MLflow runs endpoints (mlflow-compat.md §3.2-3.3). Run RPCs read `run_id`, falling back to `run_uuid`. */
 export const runRoutes: Route[] = [
-  defineRoute('POST', '/runs/create', 'createRun', async ({ input, app }) => ({
-    run: await createRun(app.db, input),
+  // X-CI-* headers name the CI job; they become ci.* tags, which the runs table mirrors in columns (migration 005).
+  defineRoute('POST', '/runs/create', 'createRun', async ({ input, app, req }) => ({
+    run: await createRun(app.db, { ...input, tags: [...(input.tags ?? []), ...ciHeaderTags(req.headers)] }),
   })),
   defineRoute('GET', '/runs/get', 'getRun', async ({ input, app }) => ({
     run: await getRun(app.db, requireRunId(input)),
