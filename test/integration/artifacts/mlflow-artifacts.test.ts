@@ -146,6 +146,15 @@ describe.each(PREFIXES)('%s', (prefix) => {
     expect(top.json.files.map((f: { path: string }) => f.path)).not.toContain('.tmp');
   });
 
+  it('answers HEAD with the headers of the download and no body', async () => {
+    const key = `5/${unique()}/h.txt`;
+    await request('PUT', `${prefix}/artifacts/${key}`, { body: 'twelve bytes' });
+    const head = await request('HEAD', `${prefix}/artifacts/${key}`);
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe('12');
+    expect(head.body.length).toBe(0);
+  });
+
   it('answers a single range with 206 and an unsatisfiable one with 416', async () => {
     const key = `5/${unique()}/r.txt`;
     await request('PUT', `${prefix}/artifacts/${key}`, { body: '0123456789' });
