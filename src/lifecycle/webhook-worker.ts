@@ -41,7 +41,7 @@ const DEFAULTS: Required<WebhookWorkerOptions> = {
   batchSize: 20,
   pollIntervalMs: 1000,
   timeoutMs: 10_000,
-  leaseMs: 60_000,
+  leaseMs: 30_000,
   baseDelayMs: 10_000,
   maxDelayMs: 60 * 60_000,
   maxAgeMs: 24 * 60 * 60_000,
