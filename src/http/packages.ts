@@ -7,7 +7,6 @@ import type { AppContext } from '../app-context';
 import { scopeForMethod } from '../auth/scope';
 import { extractCiJob } from '../ci/ci-job';
 import { invalidParameter, MlflowError } from '../errors';
-import { artifactStoreOf } from '../lifecycle/artifact-store-access';
 import { expectedDigests } from '../packages/checksums';
 import { deletePackageFile, deletePackageVersion } from '../packages/delete';
 import { fileJson, listPackageFiles, requirePackageFile } from '../packages/package-files';
@@ -68,8 +67,8 @@ function wrap(handler: Handler): RequestHandler {
   };
 }
 
-async function servicesOf(app: AppContext) {
-  return { db: app.db, store: await artifactStoreOf(app), maxFileBytes: app.config.maxPackageFileBytes };
+function servicesOf(app: AppContext) {
+  return { db: app.db, store: app.storage, maxFileBytes: app.config.maxPackageFileBytes };
 }
 
 async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
@@ -81,7 +80,7 @@ async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
   const expected = expectedDigests(req.headers);
   refuseOversized(req, app);
   const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
-  const upload = await PackageUpload.begin(await servicesOf(app), target, options);
+  const upload = await PackageUpload.begin(servicesOf(app), target, options);
   try {
     await upload.addFile({ rawPath, body: req, contentType: req.headers['content-type'], expected });
     return await upload.commit();
@@ -134,7 +133,7 @@ async function uploadMultipart(req: Request, res: Response, app: AppContext): Pr
     throw invalidParameter("This endpoint takes 'Content-Type: multipart/form-data' with one part named 'file' per file (curl -F file=@model.onnx).");
   }
   const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
-  const upload = await PackageUpload.begin(await servicesOf(app), target, options);
+  const upload = await PackageUpload.begin(servicesOf(app), target, options);
   const parse = multer({
     storage: uploadEngine(upload),
     // The part's filename is the path in the package (`model/MLmodel`): keep its folders.
@@ -193,8 +192,7 @@ async function download(req: Request, res: Response, app: AppContext, model: str
     res.end();
     return;
   }
-  const store = await artifactStoreOf(app);
-  const { stream } = await store.get(file.storage_key, range ? { range } : {});
+  const { stream } = await app.storage.get(file.storage_key, range ? { range } : {});
   await pipeline(stream, res);
 }
 
@@ -252,7 +250,7 @@ export function packageRoutes(app: AppContext): Router {
       authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
       const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deletePackageFile(app.db, await artifactStoreOf(app), version, filePath(req), req.principal?.tokenId);
+      await deletePackageFile(app.db, app.storage, version, filePath(req), req.principal?.tokenId);
       res.json({});
     }),
   );
@@ -265,7 +263,7 @@ export function packageRoutes(app: AppContext): Router {
         throw invalidParameter('Deleting a whole package version needs ?all=true; to delete one file, add its path.');
       }
       const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deletePackageVersion(app.db, await artifactStoreOf(app), version, req.principal?.tokenId);
+      await deletePackageVersion(app.db, app.storage, version, req.principal?.tokenId);
       res.json({});
     }),
   );

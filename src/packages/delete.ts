@@ -1,6 +1,7 @@
 import type { Db } from '../db/knex';
 import { deleteModelVersion } from '../registry/model-versions';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { deleteStoredTree } from '../storage/stored-files';
 import { listPackageFiles, requirePackageFile } from './package-files';
 import { notAPackage, PackageVersionRow } from './package-versions';
 import { packageDir } from './target';
@@ -30,7 +31,7 @@ export async function deletePackageFile(db: Db, store: ArtifactStore, version: P
     await trx('package_file_events').insert(auditRow(version, 'deleted', tokenId, file));
     return file.storage_key;
   });
-  await store.delete(key);
+  await deleteStoredTree({ db, storage: store }, key);
 }
 
 /** `?all=true`: every file, then the model version itself (through the registry, so its rules and events apply). */
@@ -42,5 +43,5 @@ export async function deletePackageVersion(db: Db, store: ArtifactStore, version
     await trx('package_file_events').insert(auditRow(version, 'version_deleted', tokenId));
     await deleteModelVersion(trx as unknown as Db, version.name, version.version);
   });
-  await store.delete(packageDir(version.registered_model_id, version.semver));
+  await deleteStoredTree({ db, storage: store }, packageDir(version.registered_model_id, version.semver));
 }

@@ -7,6 +7,7 @@ import { invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { recordStoredFile } from '../storage/stored-files';
 import { digestMismatch, ExpectedDigests, md5Check } from './checksums';
 import { fileJson, findPackageFile, PackageFileJson } from './package-files';
 import {
@@ -228,6 +229,8 @@ export class PackageUpload {
             files.push(fileJson((await findPackageFile(trx, version.id, file.path))!));
             continue;
           }
+          // stored_files describes every stored byte (issue 4); written in the same transaction as the package row.
+          await recordStoredFile(trx, { key: file.key, size: file.size, sha256: file.sha256, contentType: file.contentType ?? null, createdAt: now });
           const columns = {
             storage_key: file.key,
             size: file.size,
