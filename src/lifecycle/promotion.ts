@@ -4,8 +4,9 @@ import { findModelVersion } from '../registry/model-versions';
 import { lockRegisteredModel } from '../registry/registered-models';
 import { validateAlias, validateModelName } from '../registry/validation';
 import { modelVersionToJson, ModelVersionJson, ModelVersionRow } from '../registry/views';
-import { EventRecord, recordEvent, toEventRecord, whereModel } from './events';
+import { EventRecord, toEventRecord, whereModel } from './events';
 import { holderOf, modelEvents, replay } from './history';
+import { aliasSet } from './registry-events';
 import { moveToStage } from './stage-moves';
 import { findStage, effectivePolicy } from './stage-policy';
 import { highestInStage, selectVersion, VersionSelector } from './version-selector';
@@ -81,16 +82,7 @@ async function setAlias(
     .onConflict(['registered_model_id', 'alias'])
     .merge();
   await trx('registered_models').where({ id: model.id }).update({ last_updated_timestamp: Date.now() });
-  await recordEvent(trx, {
-    type: 'alias.set',
-    model: model.name,
-    registeredModelId: model.id,
-    version: version.version,
-    semver: version.semver,
-    alias,
-    before: previous === undefined ? null : { version: String(previous) },
-    after: { version: String(version.version) },
-  });
+  await aliasSet(trx, model, alias, version.version, previous);
 }
 
 async function result(trx: Queryable, name: string, version: number, previous: number | undefined, archived: number[]): Promise<PromotionResult> {
