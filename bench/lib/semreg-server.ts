@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from './free-port';
+import { REPO } from './results';
+import { SpawnedServer, stopper, waitForHttp } from './spawned-server';
+
+/**
+ * Spawns `tsx src/main.ts` as `npm start` does, on 127.0.0.1 and a free port, LOG_LEVEL=warn, AUTH=off.
+ * Without `DATABASE_URL` in `env` the server starts its own embedded PostgreSQL under `dataDir`.
+ * `env` entries set to undefined are removed from the inherited environment.
+ */
+export async function startSemreg(
+  dataDir: string,
+  env: Record<string, string | undefined> = {},
+): Promise<SpawnedServer> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  };
+  childEnv.LOG_LEVEL = 'warn';
+  childEnv.AUTH = 'off';
+  delete childEnv.DATABASE_URL;
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[key];
+    else childEnv[key] = value;
+  }
+  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/main.ts'], {
+    cwd: REPO,
+    env: childEnv,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health`, child, 90_000, 'semreg');
+  return { url, child, stop: stopper(child) };
+}

@@ -1,0 +1,41 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface SpawnedServer {
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** SIGINT (the servers shut down cleanly on it), SIGKILL after `graceMs`; resolves once the child exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Polls `url` until it answers 200; fails early when the child exits, late after `timeoutMs`. */
+export async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  label: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${label} exited (${child.exitCode ?? child.signalCode}) during startup`);
+    }
+    const ok = await fetch(url).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${label}: ${url} not 200 after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export function stopper(child: ChildProcess): (graceMs?: number) => Promise<void> {
+  return async (graceMs = 60_000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+}
