@@ -59,19 +59,24 @@ export function digestMismatch(algorithm: string, actual: string, expected: stri
 }
 
 /**
- * A pass-through that computes the MD5 and fails at the end of the body when it differs. It fails in
- * `flush`, i.e. before the store renames the temporary file into place, so a mismatch stores nothing.
+ * A pass-through that hashes the body and fails at its end when a digest differs. It fails in `flush`,
+ * i.e. before the store renames the temporary file into place, so a mismatch stores nothing.
  */
-export function md5Check(expectedHex: string): Transform {
-  const hash = crypto.createHash('md5');
+export function digestCheck(expected: ExpectedDigests): Transform {
+  const sha256 = expected.sha256 === undefined ? undefined : crypto.createHash('sha256');
+  const md5 = expected.md5 === undefined ? undefined : crypto.createHash('md5');
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
+      sha256?.update(chunk);
+      md5?.update(chunk);
       callback(null, chunk);
     },
     flush(callback) {
-      const actual = hash.digest('hex');
-      callback(actual === expectedHex ? null : digestMismatch('MD5', actual, expectedHex));
+      const actualSha = sha256?.digest('hex');
+      const actualMd5 = md5?.digest('hex');
+      if (actualSha !== undefined && actualSha !== expected.sha256) return callback(digestMismatch('sha256', actualSha, expected.sha256!));
+      if (actualMd5 !== undefined && actualMd5 !== expected.md5) return callback(digestMismatch('MD5', actualMd5, expected.md5!));
+      callback();
     },
   });
 }

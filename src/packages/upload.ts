@@ -8,7 +8,7 @@ import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { recordStoredFile } from '../storage/stored-files';
-import { digestMismatch, ExpectedDigests, md5Check } from './checksums';
+import { digestCheck, digestMismatch, ExpectedDigests } from './checksums';
 import { fileJson, findPackageFile, PackageFileJson } from './package-files';
 import {
   findRegisteredModelId,
@@ -100,11 +100,11 @@ async function hashBody(body: Readable, maxBytes: number): Promise<{ size: numbe
   return { size, sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }
 
-function withMd5Check(body: Readable, expectedMd5: string | undefined): Readable {
-  if (expectedMd5 === undefined) return body;
+function withDigestCheck(body: Readable, expected: ExpectedDigests): Readable {
+  if (expected.sha256 === undefined && expected.md5 === undefined) return body;
   const out = new PassThrough();
   // pipeline (not pipe) so that a client disconnect or a mismatch reaches the store as an error.
-  pipeline(body, md5Check(expectedMd5), out).catch((err: Error) => out.destroy(err));
+  pipeline(body, digestCheck(expected), out).catch((err: Error) => out.destroy(err));
   return out;
 }
 
@@ -190,10 +190,7 @@ export class PackageUpload {
     }
 
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
-    const stored = await this.services.store.put(key, withMd5Check(file.body, file.expected.md5), {
-      maxBytes: maxFileBytes,
-      expectedSha256: file.expected.sha256,
-    });
+    const stored = await this.services.store.put(key, withDigestCheck(file.body, file.expected), { maxBytes: maxFileBytes });
     this.pending.push({ path, outcome: existing ? 'replaced' : 'created', key, ...stored, contentType: file.contentType });
   }
 
