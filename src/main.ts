@@ -2,6 +2,7 @@ import http from 'node:http';
 import { createApp } from './app';
 import { answerClientErrorsWithJson } from './http/client-errors';
 import { bootstrapAdminToken } from './auth/bootstrap-admin';
+import { releaseAbandonedUploadLocks } from './packages/upload-lock';
 import type { AppContext } from './app-context';
 import { loadConfig } from './config';
 import { startEmbeddedPostgres, EmbeddedDatabase } from './db/embedded-postgres';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
   const storage = await LocalDiskStore.open(config.artifactRoot);
   await storage.cleanTemporaryFiles();
+  await releaseAbandonedUploadLocks(db);
   const ctx: AppContext = { config, db, log, storage };
   const app = createApp(ctx);
   // State lives only in the outbox table, so any number of processes may run a worker side by side.
