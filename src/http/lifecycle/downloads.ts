@@ -5,7 +5,6 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../../app-context';
 import { defineRoute, Route } from '../route';
 import { downloadUris, resolveSignedDownload } from '../../lifecycle/download-links';
-import { artifactStoreOf } from '../../lifecycle/artifact-store-access';
 
 /** The base of absolute links: PUBLIC_URL when set, else the address the caller used (Host is guarded). */
 function baseUrl(app: AppContext, req: Request): string {
@@ -15,7 +14,7 @@ function baseUrl(app: AppContext, req: Request): string {
 /** Signed download links (semreg-api.md "Signed download links"). */
 export const downloadRoutes: Route[] = [
   defineRoute('GET', '/models/:name/download-uris', 'getDownloadUris', async ({ input, app, req }) =>
-    downloadUris(app.db, await artifactStoreOf(app), app.config, baseUrl(app, req), input.name, {
+    downloadUris(app.db, app.storage, app.config, baseUrl(app, req), input.name, {
       version: input.version,
       semver: input.semver,
       range: input.range,
@@ -43,7 +42,7 @@ export function signedDownloadRouter(app: AppContext): Router {
       expires: typeof expires === 'string' ? expires : '',
       signature: typeof signature === 'string' ? signature : '',
     });
-    const { stream, size } = await (await artifactStoreOf(app)).get(key);
+    const { stream, size } = await app.storage.get(key);
     const hash = crypto.createHash('sha256');
     res.status(200);
     res.setHeader('Content-Type', 'application/octet-stream');
