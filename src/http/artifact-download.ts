@@ -13,10 +13,34 @@ import type { ArtifactStore, ByteRange } from '../storage/artifact-store';
 
 // MLflow's `_TEXT_EXTENSIONS` (mlflow/server/handlers.py): shown as text in the UI whatever their MIME type.
 const TEXT_EXTENSIONS = new Set([
-  'txt', 'log', 'err', 'cfg', 'conf', 'cnf', 'cf', 'ini', 'properties', 'prop', 'hocon', 'toml', 'yaml', 'yml',
-  'xml', 'json', 'js', 'py', 'py3', 'csv', 'tsv', 'md', 'rst', 'MLmodel', 'mlproject',
+  'txt',
+  'log',
+  'err',
+  'cfg',
+  'conf',
+  'cnf',
+  'cf',
+  'ini',
+  'properties',
+  'prop',
+  'hocon',
+  'toml',
+  'yaml',
+  'yml',
+  'xml',
+  'json',
+  'js',
+  'py',
+  'py3',
+  'csv',
+  'tsv',
+  'md',
+  'rst',
+  'MLmodel',
+  'mlproject',
 ]);
-const RENDERABLE = /^(text\/|application\/(.*\+)?(json|xml|javascript|ecmascript|x-sh|yaml|toml)\b|image\/svg)/i;
+const RENDERABLE =
+  /^(text\/|application\/(.*\+)?(json|xml|javascript|ecmascript|x-sh|yaml|toml)\b|image\/svg)/i;
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
 
 function isTextLike(name: string, guessed: string): boolean {
@@ -28,16 +52,26 @@ function requestedRange(req: Request, size: number): ByteRange | undefined {
   if (req.headers.range === undefined) return undefined;
   const parsed = req.range(size, { combine: true });
   if (parsed === -1) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `The requested range is outside the file's ${size} bytes.`, 416);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The requested range is outside the file's ${size} bytes.`,
+      416,
+    );
   }
-  if (parsed === -2 || parsed === undefined || parsed.type !== 'bytes' || parsed.length !== 1) return undefined;
+  if (parsed === -2 || parsed === undefined || parsed.type !== 'bytes' || parsed.length !== 1)
+    return undefined;
   return { start: parsed[0].start, end: parsed[0].end };
 }
 
 const isDisconnect = (err: unknown): boolean =>
   ['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException)?.code ?? '');
 
-export async function sendArtifact(req: Request, res: Response, storage: ArtifactStore, key: string): Promise<void> {
+export async function sendArtifact(
+  req: Request,
+  res: Response,
+  storage: ArtifactStore,
+  key: string,
+): Promise<void> {
   const entry = await storage.stat(key);
   if (!entry || entry.isDir) throw notFound(`No artifact at path '${key}'.`);
   let range: ByteRange | undefined;

@@ -39,7 +39,12 @@ export function wildcardPath(req: Request, name = 'path'): string {
  * carrying status 400, which the app's error handler does not recognise and would turn into a 500. Here it
  * becomes the path guard's 400, so the client sees its mistake instead of retrying a 5xx for minutes.
  */
-export function malformedPathAsBadRequest(err: unknown, _req: Request, _res: Response, next: NextFunction): void {
+export function malformedPathAsBadRequest(
+  err: unknown,
+  _req: Request,
+  _res: Response,
+  next: NextFunction,
+): void {
   if (err instanceof URIError && (err as URIError & { status?: number }).status === 400) {
     return next(invalidParameter('Invalid path: it is not valid percent-encoded UTF-8.'));
   }

@@ -28,7 +28,9 @@ const implementations: Array<[string, () => Promise<Harness>]> = [
       return {
         store,
         temporaryFileCount: () =>
-          fs.readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length,
+          fs
+            .readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile()).length,
         close: () => fs.rmSync(root, { recursive: true, force: true }),
       };
     },
@@ -56,14 +58,19 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
   });
   afterEach(() => h.close());
 
-  const put = (key: string, data: string | Buffer) => store.put(key, Readable.from([Buffer.from(data)]), { maxBytes: MAX });
+  const put = (key: string, data: string | Buffer) =>
+    store.put(key, Readable.from([Buffer.from(data)]), { maxBytes: MAX });
   const read = async (key: string) => text((await store.get(key)).stream);
 
   it('stores a stream and reports its size and sha256', async () => {
     const data = crypto.randomBytes(300_000);
-    const result = await store.put('1/run/artifacts/model.pkl', Readable.from([data.subarray(0, 1000), data.subarray(1000)]), {
-      maxBytes: MAX,
-    });
+    const result = await store.put(
+      '1/run/artifacts/model.pkl',
+      Readable.from([data.subarray(0, 1000), data.subarray(1000)]),
+      {
+        maxBytes: MAX,
+      },
+    );
     expect(result).toEqual({ size: 300_000, sha256: sha256(data) });
     const got = await store.get('1/run/artifacts/model.pkl');
     expect(got.size).toBe(300_000);
@@ -99,7 +106,10 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
 
   it('answers 404 for a missing file and for a directory', async () => {
     await put('d/f.txt', 'x');
-    await expect(store.get('missing.txt')).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+    await expect(store.get('missing.txt')).rejects.toMatchObject({
+      errorCode: 'RESOURCE_DOES_NOT_EXIST',
+      status: 404,
+    });
     await expect(store.get('d')).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST' });
   });
 
@@ -150,12 +160,17 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
 
   it('refuses a body whose sha256 differs from the expected one', async () => {
     const body = Readable.from([Buffer.from('abc')]);
-    await expect(store.put('s.txt', body, { maxBytes: MAX, expectedSha256: sha256('xyz') })).rejects.toMatchObject({
+    await expect(
+      store.put('s.txt', body, { maxBytes: MAX, expectedSha256: sha256('xyz') }),
+    ).rejects.toMatchObject({
       errorCode: 'INVALID_PARAMETER_VALUE',
     });
     expect(await store.stat('s.txt')).toBeUndefined();
     await expect(
-      store.put('s.txt', Readable.from([Buffer.from('abc')]), { maxBytes: MAX, expectedSha256: sha256('abc').toUpperCase() }),
+      store.put('s.txt', Readable.from([Buffer.from('abc')]), {
+        maxBytes: MAX,
+        expectedSha256: sha256('abc').toUpperCase(),
+      }),
     ).resolves.toMatchObject({ size: 3 });
   });
 
@@ -184,7 +199,9 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
   });
 
   it('leaves nothing behind when the body fails mid-way', async () => {
-    await expect(store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX })).rejects.toBeDefined();
+    await expect(
+      store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX }),
+    ).rejects.toBeDefined();
     expect(await store.stat('broken.bin')).toBeUndefined();
     expect(h.temporaryFileCount()).toBe(0);
   });
@@ -200,12 +217,18 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     expect(h.temporaryFileCount()).toBe(0);
   });
 
-  it.each([['../x'], ['%2e%2e/x'], ['/etc/passwd'], ['a\\b'], ['.tmp/x'], ['.tmp']])('refuses key %j with 400', async (key) => {
-    await expect(put(key, 'x')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE', status: 400 });
-    await expect(store.get(key)).rejects.toMatchObject({ status: 400 });
-    await expect(store.list(key)).rejects.toMatchObject({ status: 400 });
-    await expect(store.delete(key)).rejects.toMatchObject({ status: 400 });
-  });
+  it.each([['../x'], ['%2e%2e/x'], ['/etc/passwd'], ['a\\b'], ['.tmp/x'], ['.tmp']])(
+    'refuses key %j with 400',
+    async (key) => {
+      await expect(put(key, 'x')).rejects.toMatchObject({
+        errorCode: 'INVALID_PARAMETER_VALUE',
+        status: 400,
+      });
+      await expect(store.get(key)).rejects.toMatchObject({ status: 400 });
+      await expect(store.list(key)).rejects.toMatchObject({ status: 400 });
+      await expect(store.delete(key)).rejects.toMatchObject({ status: 400 });
+    },
+  );
 
   it('refuses to write through a file or over a directory', async () => {
     await put('f.txt', 'x');
@@ -262,21 +285,30 @@ describe('LocalDiskStore specifics', () => {
 
   // A real full disk needs a small file system: root mounts a 1 MiB tmpfs (elsewhere the fault suite covers it).
   const canMount = process.getuid?.() === 0 && process.platform === 'linux';
-  (canMount ? it : it.skip)('answers 507 on a full disk and leaves neither a partial file nor a temporary one', async () => {
-    fs.mkdirSync(root);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root]);
-    try {
-      const store = await LocalDiskStore.open(root);
-      const body = Readable.from([crypto.randomBytes(600_000), crypto.randomBytes(600_000)]);
-      await expect(store.put('full.bin', body, { maxBytes: MAX * 4 })).rejects.toMatchObject({
-        errorCode: 'RESOURCE_EXHAUSTED',
-        status: 507,
-      });
-      expect(await store.stat('full.bin')).toBeUndefined();
-      expect(fs.readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile())).toEqual([]);
-      await expect(store.put('small.txt', Readable.from([Buffer.from('fits')]), { maxBytes: MAX })).resolves.toMatchObject({ size: 4 });
-    } finally {
-      execFileSync('umount', [root]);
-    }
-  });
+  (canMount ? it : it.skip)(
+    'answers 507 on a full disk and leaves neither a partial file nor a temporary one',
+    async () => {
+      fs.mkdirSync(root);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root]);
+      try {
+        const store = await LocalDiskStore.open(root);
+        const body = Readable.from([crypto.randomBytes(600_000), crypto.randomBytes(600_000)]);
+        await expect(store.put('full.bin', body, { maxBytes: MAX * 4 })).rejects.toMatchObject({
+          errorCode: 'RESOURCE_EXHAUSTED',
+          status: 507,
+        });
+        expect(await store.stat('full.bin')).toBeUndefined();
+        expect(
+          fs
+            .readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile()),
+        ).toEqual([]);
+        await expect(
+          store.put('small.txt', Readable.from([Buffer.from('fits')]), { maxBytes: MAX }),
+        ).resolves.toMatchObject({ size: 4 });
+      } finally {
+        execFileSync('umount', [root]);
+      }
+    },
+  );
 });

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MlflowError, notFound } from '../errors';
-import type { ArtifactStore, ByteRange, GetResult, ListedEntry, PutOptions, PutResult, StoredEntry } from './artifact-store';
+import type {
+  ArtifactStore,
+  ByteRange,
+  GetResult,
+  ListedEntry,
+  PutOptions,
+  PutResult,
+  StoredEntry,
+} from './artifact-store';
 import { assertInsideRealRoot, normaliseRelativePath, resolveSafePath } from './safe-path';
 
 /**
@@ -44,14 +52,21 @@ function translateFsError(err: unknown, key: string): unknown {
     case 'ABORT_ERR':
     case 'ECONNRESET':
     case 'ERR_STREAM_PREMATURE_CLOSE':
-      return new MlflowError('BAD_REQUEST', 'The upload was interrupted before it was complete; nothing was stored.');
+      return new MlflowError(
+        'BAD_REQUEST',
+        'The upload was interrupted before it was complete; nothing was stored.',
+      );
     default:
       return err;
   }
 }
 
 function tooLarge(maxBytes: number): MlflowError {
-  return new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+  return new MlflowError(
+    'INVALID_PARAMETER_VALUE',
+    `The file is larger than the limit of ${maxBytes} bytes.`,
+    413,
+  );
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {
@@ -93,7 +108,8 @@ export class LocalDiskStore implements ArtifactStore {
   /** Guarded absolute path of a key; the temp area is not addressable. */
   private async locate(key: string): Promise<string> {
     const clean = normaliseRelativePath(key);
-    if (clean === TEMP_DIR || clean.startsWith(`${TEMP_DIR}/`)) throw invalid(key, `'${TEMP_DIR}' is reserved`);
+    if (clean === TEMP_DIR || clean.startsWith(`${TEMP_DIR}/`))
+      throw invalid(key, `'${TEMP_DIR}' is reserved`);
     const target = resolveSafePath(this.root, clean);
     await assertInsideRealRoot(this.root, target);
     return target;
@@ -123,7 +139,10 @@ export class LocalDiskStore implements ArtifactStore {
       await pipeline(body, meter, file, { signal: options.signal });
       const sha256 = hash.digest('hex');
       if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
-        throw new MlflowError('INVALID_PARAMETER_VALUE', `The body's sha256 is ${sha256}, not ${options.expectedSha256}.`);
+        throw new MlflowError(
+          'INVALID_PARAMETER_VALUE',
+          `The body's sha256 is ${sha256}, not ${options.expectedSha256}.`,
+        );
       }
       const publish = async () => {
         await fs.mkdir(path.dirname(target), { recursive: true });
@@ -147,7 +166,8 @@ export class LocalDiskStore implements ArtifactStore {
     try {
       handle = await fs.open(target, 'r');
     } catch (err) {
-      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? '')) throw notFound(`No artifact at path '${key}'.`);
+      if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes(errno(err) ?? ''))
+        throw notFound(`No artifact at path '${key}'.`);
       throw translateFsError(err, key);
     }
     const stats = await handle.stat();
@@ -155,7 +175,11 @@ export class LocalDiskStore implements ArtifactStore {
     if (!stats.isFile() || (range && (range.start > range.end || range.end >= stats.size))) {
       await handle.close();
       if (!stats.isFile()) throw notFound(`No artifact at path '${key}' (it is a directory).`);
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `The range is outside the file's ${stats.size} bytes.`, 416);
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `The range is outside the file's ${stats.size} bytes.`,
+        416,
+      );
     }
     const stream = handle.createReadStream({ start: range?.start, end: range?.end });
     return { stream, size: stats.size };
@@ -221,7 +245,9 @@ export class LocalDiskStore implements ArtifactStore {
       const stats = await fs.stat(full).catch(() => undefined);
       const abandoned =
         !entry.isDirectory() ||
-        (owner === host ? !isProcessAlive(Number(pid)) : Date.now() - (stats?.mtimeMs ?? 0) > FOREIGN_TEMP_MAX_AGE_MS);
+        (owner === host
+          ? !isProcessAlive(Number(pid))
+          : Date.now() - (stats?.mtimeMs ?? 0) > FOREIGN_TEMP_MAX_AGE_MS);
       if (abandoned) await fs.rm(full, { recursive: true, force: true });
     }
   }

@@ -119,16 +119,22 @@ describe('assertInsideRealRoot', () => {
 
   it('accepts existing and not-yet-existing paths inside the root', async () => {
     await expect(assertInsideRealRoot(root, path.join(root, 'inner'))).resolves.toBeUndefined();
-    await expect(assertInsideRealRoot(root, path.join(root, 'new', 'deep', 'f.txt'))).resolves.toBeUndefined();
+    await expect(
+      assertInsideRealRoot(root, path.join(root, 'new', 'deep', 'f.txt')),
+    ).resolves.toBeUndefined();
     await expect(assertInsideRealRoot(root, path.join(root, 'inner-link', 'f.txt'))).resolves.toBeUndefined();
     await expect(assertInsideRealRoot(root, root)).resolves.toBeUndefined();
   });
 
-  it.each([['escape'], ['escape/canary.txt'], ['escape/new/file'], ['canary-link'], ['dangling'], ['dangling/x']])(
-    'refuses %s, which leaves the root through a symlink',
-    async (rel) => {
-      await expect(assertInsideRealRoot(root, resolveSafePath(root, rel))).rejects.toThrow(invalid);
-      expect(fs.readFileSync(path.join(outside, 'canary.txt'), 'utf8')).toBe('canary');
-    },
-  );
+  it.each([
+    ['escape'],
+    ['escape/canary.txt'],
+    ['escape/new/file'],
+    ['canary-link'],
+    ['dangling'],
+    ['dangling/x'],
+  ])('refuses %s, which leaves the root through a symlink', async (rel) => {
+    await expect(assertInsideRealRoot(root, resolveSafePath(root, rel))).rejects.toThrow(invalid);
+    expect(fs.readFileSync(path.join(outside, 'canary.txt'), 'utf8')).toBe('canary');
+  });
 });

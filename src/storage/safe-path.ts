@@ -78,7 +78,8 @@ export function normaliseRelativePath(raw: string): string {
     throw reject(raw, `a path segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   const clean = segments.join('/');
-  if (Buffer.byteLength(clean) > MAX_PATH_BYTES) throw reject(raw, `it is longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(clean) > MAX_PATH_BYTES)
+    throw reject(raw, `it is longer than ${MAX_PATH_BYTES} bytes`);
   return clean;
 }
 
@@ -98,7 +99,10 @@ async function realpathOrUndefined(target: string): Promise<string | undefined> 
   try {
     return await fs.realpath(target);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+    if (
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+    ) {
       return undefined;
     }
     throw err;
@@ -127,7 +131,10 @@ export async function assertInsideRealRoot(root: string, target: string): Promis
     const real = await realpathOrUndefined(current);
     if (real !== undefined) {
       if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-        throw reject(path.relative(root, target), 'it resolves outside the storage root through a symbolic link');
+        throw reject(
+          path.relative(root, target),
+          'it resolves outside the storage root through a symbolic link',
+        );
       }
       return;
     }

@@ -48,7 +48,13 @@ const belowPattern = (key: string): string => `${key.replace(/[\\%_]/g, (c) => `
 /** Upserts the row of a file that is already in place (an overwrite replaces size, hash and time). */
 export async function recordStoredFile(db: Queryable, file: StoredFile): Promise<void> {
   await db('stored_files')
-    .insert({ key: file.key, size: file.size, sha256: file.sha256, content_type: file.contentType, created_at: file.createdAt })
+    .insert({
+      key: file.key,
+      size: file.size,
+      sha256: file.sha256,
+      content_type: file.contentType,
+      created_at: file.createdAt,
+    })
     .onConflict('key')
     .merge();
 }
@@ -59,7 +65,12 @@ export async function recordStoredFile(db: Queryable, file: StoredFile): Promise
  * the row, so two concurrent uploads of one key end with the row describing the bytes that won. If the
  * database is down, nothing is published and the error propagates (503, which the client retries).
  */
-export async function storeFile(ctx: StorageContext, key: string, body: Readable, options: StoreFileOptions): Promise<StoredFile> {
+export async function storeFile(
+  ctx: StorageContext,
+  key: string,
+  body: Readable,
+  options: StoreFileOptions,
+): Promise<StoredFile> {
   const clean = normaliseRelativePath(key);
   let file: StoredFile | undefined;
   await ctx.storage.put(clean, body, {
@@ -77,7 +88,9 @@ export async function storeFile(ctx: StorageContext, key: string, body: Readable
 }
 
 export async function findStoredFile(db: Queryable, key: string): Promise<StoredFile | undefined> {
-  const row = await db<StoredFileRow>('stored_files').where({ key: normaliseRelativePath(key) }).first();
+  const row = await db<StoredFileRow>('stored_files')
+    .where({ key: normaliseRelativePath(key) })
+    .first();
   return row ? fromRow(row) : undefined;
 }
 

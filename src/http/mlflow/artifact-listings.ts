@@ -27,10 +27,15 @@ export const artifactListingRoutes: Route[] = [
     if (!rootUri) throw notFound(`Run with id=${runId} not found`);
     return listUnder(app, rootUri, rel);
   }),
-  defineRoute('GET', '/logged-models/:model_id/artifacts/directories', 'listLoggedModelArtifacts', async ({ input, app }) => {
-    const rel = normaliseRelativePath(input.artifact_directory_path ?? '');
-    const found = await findLoggedModelArtifactUri(app.db, input.model_id);
-    if (!found) throw notFound(`Logged model with id=${input.model_id} not found`);
-    return listUnder(app, found.artifactUri, rel);
-  }),
+  defineRoute(
+    'GET',
+    '/logged-models/:model_id/artifacts/directories',
+    'listLoggedModelArtifacts',
+    async ({ input, app }) => {
+      const rel = normaliseRelativePath(input.artifact_directory_path ?? '');
+      const found = await findLoggedModelArtifactUri(app.db, input.model_id);
+      if (!found) throw notFound(`Logged model with id=${input.model_id} not found`);
+      return listUnder(app, found.artifactUri, rel);
+    },
+  ),
 ];

@@ -30,7 +30,10 @@ function writablePath(req: Request): string {
   const key = artifactPath(req);
   if (key === '') throw invalidParameter('An artifact path is required.');
   if (key === PACKAGE_PREFIX || key.startsWith(`${PACKAGE_PREFIX}/`)) {
-    throw new MlflowError('PERMISSION_DENIED', `Package files cannot be changed through the artifact proxy; use /api/packages.`);
+    throw new MlflowError(
+      'PERMISSION_DENIED',
+      `Package files cannot be changed through the artifact proxy; use /api/packages.`,
+    );
   }
   return key;
 }
@@ -38,7 +41,11 @@ function writablePath(req: Request): string {
 function refuseDeclaredOversize(req: Request, maxBytes: number): void {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The file is larger than the limit of ${maxBytes} bytes.`,
+      413,
+    );
   }
 }
 
@@ -112,7 +119,8 @@ export function mlflowArtifactsRouter(app: AppContext): Router {
   // other type is refused like on every JSON endpoint (CSRF defence, mlflow-compat.md §7).
   router.delete('/artifacts/*path', jsonBody, rawRoute(app, deleteArtifact));
   router.get('/artifacts', rawRoute(app, listArtifacts));
-  for (const step of ['create', 'complete', 'abort']) router.post(`/mpu/${step}/*path`, jsonBody, rawRoute(app, declineMultipart));
+  for (const step of ['create', 'complete', 'abort'])
+    router.post(`/mpu/${step}/*path`, jsonBody, rawRoute(app, declineMultipart));
   router.get('/presigned/*path', rawRoute(app, declinePresigned));
   router.use(malformedPathAsBadRequest);
   return router;

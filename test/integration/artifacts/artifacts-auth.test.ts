@@ -14,7 +14,11 @@ let admin: string;
 
 beforeAll(async () => {
   t = await createTestApp({ AUTH: 'on' });
-  [read, write, admin] = await Promise.all([mintToken(t, 'read'), mintToken(t, 'write'), mintToken(t, 'admin')]);
+  [read, write, admin] = await Promise.all([
+    mintToken(t, 'read'),
+    mintToken(t, 'write'),
+    mintToken(t, 'admin'),
+  ]);
 });
 afterAll(async () => t.close());
 
@@ -31,11 +35,20 @@ describe.each(PREFIXES)('%s with AUTH=on', (prefix) => {
   });
 
   it('lets a read token download and list but not upload', async () => {
-    expect((await t.http.put(`${prefix}/artifacts/${key}`).set(bearer(write)).send('hello')).status).toBe(200);
+    expect((await t.http.put(`${prefix}/artifacts/${key}`).set(bearer(write)).send('hello')).status).toBe(
+      200,
+    );
     const got = await t.http.get(`${prefix}/artifacts/${key}`).set(bearer(read));
     expect(got.status).toBe(200);
     expect(got.text).toBe('hello');
-    expect((await t.http.get(`${prefix}/artifacts`).query({ path: key.replace('/f.txt', '') }).set(bearer(read))).body).toEqual({
+    expect(
+      (
+        await t.http
+          .get(`${prefix}/artifacts`)
+          .query({ path: key.replace('/f.txt', '') })
+          .set(bearer(read))
+      ).body,
+    ).toEqual({
       files: [{ path: 'f.txt', is_dir: false, file_size: 5 }],
     });
     const denied = await t.http.put(`${prefix}/artifacts/${key}`).set(bearer(read)).send('overwrite');

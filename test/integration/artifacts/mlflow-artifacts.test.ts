@@ -28,7 +28,11 @@ let port: number;
 let canaries: Canaries;
 const seen: RawResponse[] = [];
 
-function request(method: string, urlPath: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}) {
+function request(
+  method: string,
+  urlPath: string,
+  options: { body?: Buffer | string; headers?: Record<string, string> } = {},
+) {
   return new Promise<RawResponse>((resolve, reject) => {
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers['Content-Length'] = Buffer.byteLength(options.body);
@@ -103,7 +107,9 @@ describe.each(PREFIXES)('%s', (prefix) => {
     ['plot.png', 'image/png'],
   ])('serves %s as %s (renderable types forced to text/plain)', async (name, type) => {
     const key = `2/${unique()}/${name}`;
-    expect((await request('PUT', `${prefix}/artifacts/${key}`, { body: '<script>alert(1)</script>' })).status).toBe(200);
+    expect(
+      (await request('PUT', `${prefix}/artifacts/${key}`, { body: '<script>alert(1)</script>' })).status,
+    ).toBe(200);
     const got = await request('GET', `${prefix}/artifacts/${key}`);
     expect(got.headers['content-type']).toBe(type);
   });
@@ -209,14 +215,23 @@ describe.each(PREFIXES)('%s', (prefix) => {
   it('cuts off a chunked body that grows past the limit with 413 and stores nothing', async () => {
     const key = `8/${unique()}/chunked.bin`;
     const res = await new Promise<RawResponse>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: `${prefix}/artifacts/${key}` }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks), text, json: JSON.parse(text) });
-        });
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'PUT', path: `${prefix}/artifacts/${key}` },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: Buffer.concat(chunks),
+              text,
+              json: JSON.parse(text),
+            });
+          });
+        },
+      );
       req.on('error', reject);
       req.write(Buffer.alloc(MAX_BYTES));
       setTimeout(() => req.end(Buffer.alloc(1024)), 50);
@@ -227,15 +242,20 @@ describe.each(PREFIXES)('%s', (prefix) => {
     expect(temporaryFiles()).toEqual([]);
   });
 
-  it.each(['create', 'complete', 'abort'])('declines mpu/%s with 501 and the message the client falls back on', async (step) => {
-    const res = await request('POST', `${prefix}/mpu/${step}/9/${unique()}/big.bin`, {
-      body: JSON.stringify({ path: '/local/big.bin', num_parts: 3 }),
-      headers: { 'Content-Type': 'application/json' },
-    });
-    expect(res.status).toBe(501);
-    expect(res.json.error_code).toBe('NOT_IMPLEMENTED');
-    expect(res.json.message.startsWith('Multipart upload is not supported for the current artifact repository')).toBe(true);
-  });
+  it.each(['create', 'complete', 'abort'])(
+    'declines mpu/%s with 501 and the message the client falls back on',
+    async (step) => {
+      const res = await request('POST', `${prefix}/mpu/${step}/9/${unique()}/big.bin`, {
+        body: JSON.stringify({ path: '/local/big.bin', num_parts: 3 }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(res.status).toBe(501);
+      expect(res.json.error_code).toBe('NOT_IMPLEMENTED');
+      expect(
+        res.json.message.startsWith('Multipart upload is not supported for the current artifact repository'),
+      ).toBe(true);
+    },
+  );
 
   it('declines presigned downloads with 501', async () => {
     const res = await request('GET', `${prefix}/presigned/9/x.bin`);
@@ -244,14 +264,19 @@ describe.each(PREFIXES)('%s', (prefix) => {
   });
 
   it('refuses writes and deletes under packages/ (403), which only the package API may change', async () => {
-    expect((await request('PUT', `${prefix}/artifacts/packages/1/1.0.0/x.bin`, { body: 'x' })).json.error_code).toBe('PERMISSION_DENIED');
+    expect(
+      (await request('PUT', `${prefix}/artifacts/packages/1/1.0.0/x.bin`, { body: 'x' })).json.error_code,
+    ).toBe('PERMISSION_DENIED');
     expect((await request('DELETE', `${prefix}/artifacts/packages`)).status).toBe(403);
   });
 });
 
 function temporaryFiles(): string[] {
   const tmp = path.join(t.config.artifactRoot, '.tmp');
-  return fs.readdirSync(tmp, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  return fs
+    .readdirSync(tmp, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
 }
 
 describe('interrupted upload', () => {
@@ -270,7 +295,8 @@ describe('interrupted upload', () => {
       req.on('close', () => resolve());
     });
     // The server notices the disconnect asynchronously: wait until the temporary file is gone.
-    for (let i = 0; i < 50 && temporaryFiles().length > 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && temporaryFiles().length > 0; i += 1)
+      await new Promise((r) => setTimeout(r, 50));
     expect(temporaryFiles()).toEqual([]);
     expect(await storedRow(key)).toBeUndefined();
     expect(fs.existsSync(path.join(t.config.artifactRoot, key))).toBe(false);
@@ -321,21 +347,28 @@ describe('path traversal (mlflow-compat.md §7, issue 6 item 1)', () => {
     expect(['INVALID_PARAMETER_VALUE', 'BAD_REQUEST']).toContain(res.json.error_code);
   };
 
-  it.each(PREFIXES)('refuses every vector on PUT, GET, DELETE, list, mpu and presigned under %s', async (prefix) => {
-    for (const vector of VECTORS) {
-      expect400(await request('PUT', `${prefix}/artifacts/${vector}`, { body: 'owned' }), `PUT ${vector}`);
-      expect400(await request('GET', `${prefix}/artifacts/${vector}`), `GET ${vector}`);
-      expect400(await request('DELETE', `${prefix}/artifacts/${vector}`), `DELETE ${vector}`);
-      // mpu and presigned never touch storage, so only the lexical vectors apply to them (a symlink is inert there).
-      if (!vector.includes('link')) {
-        const mpu = await request('POST', `${prefix}/mpu/create/${vector}`, { body: '{}', headers: { 'Content-Type': 'application/json' } });
-        expect400(mpu, `mpu ${vector}`);
-        expect400(await request('GET', `${prefix}/presigned/${vector}`), `presigned ${vector}`);
+  it.each(PREFIXES)(
+    'refuses every vector on PUT, GET, DELETE, list, mpu and presigned under %s',
+    async (prefix) => {
+      for (const vector of VECTORS) {
+        expect400(await request('PUT', `${prefix}/artifacts/${vector}`, { body: 'owned' }), `PUT ${vector}`);
+        expect400(await request('GET', `${prefix}/artifacts/${vector}`), `GET ${vector}`);
+        expect400(await request('DELETE', `${prefix}/artifacts/${vector}`), `DELETE ${vector}`);
+        // mpu and presigned never touch storage, so only the lexical vectors apply to them (a symlink is inert there).
+        if (!vector.includes('link')) {
+          const mpu = await request('POST', `${prefix}/mpu/create/${vector}`, {
+            body: '{}',
+            headers: { 'Content-Type': 'application/json' },
+          });
+          expect400(mpu, `mpu ${vector}`);
+          expect400(await request('GET', `${prefix}/presigned/${vector}`), `presigned ${vector}`);
+        }
+        if (!vector.includes('\\'))
+          expect400(await request('GET', `${prefix}/artifacts?path=${vector}`), `list ${vector}`);
       }
-      if (!vector.includes('\\')) expect400(await request('GET', `${prefix}/artifacts?path=${vector}`), `list ${vector}`);
-    }
-    canaries.assertUntouched();
-  });
+      canaries.assertUntouched();
+    },
+  );
 
   it('refuses the temporary-upload area', async () => {
     expect400(await request('GET', `${PREFIXES[0]}/artifacts?path=.tmp`), 'list .tmp');

@@ -18,20 +18,30 @@ let modelName: string;
 const KEY_OF = (uri: string): string => uri.replace(/^mlflow-artifacts:\//, '');
 
 async function upload(key: string, body: string): Promise<void> {
-  await t.http.put(`/api/2.0/mlflow-artifacts/artifacts/${key}`).set('Content-Type', 'text/plain').send(body).expect(200);
+  await t.http
+    .put(`/api/2.0/mlflow-artifacts/artifacts/${key}`)
+    .set('Content-Type', 'text/plain')
+    .send(body)
+    .expect(200);
 }
 
 beforeAll(async () => {
   t = await createTestApp();
   canaries = new Canaries(t.config.artifactRoot);
-  const run = await t.http.post('/api/2.0/mlflow/runs/create').send({ experiment_id: '0', start_time: Date.now() }).expect(200);
+  const run = await t.http
+    .post('/api/2.0/mlflow/runs/create')
+    .send({ experiment_id: '0', start_time: Date.now() })
+    .expect(200);
   runId = run.body.run.info.run_id;
   runRoot = run.body.run.info.artifact_uri;
   await upload(`${KEY_OF(runRoot)}/model/MLmodel`, 'flavors: {}');
   await upload(`${KEY_OF(runRoot)}/model/data/w.bin`, 'weights');
   await upload(`${KEY_OF(runRoot)}/report.html`, '<script>alert(1)</script>');
 
-  const model = await t.http.post('/api/2.0/mlflow/logged-models').send({ experiment_id: '0', name: 'm' }).expect(200);
+  const model = await t.http
+    .post('/api/2.0/mlflow/logged-models')
+    .send({ experiment_id: '0', name: 'm' })
+    .expect(200);
   modelId = model.body.model.info.model_id;
   modelRoot = model.body.model.info.artifact_uri;
   await upload(`${KEY_OF(modelRoot)}/MLmodel`, 'logged: true');
@@ -53,7 +63,10 @@ afterAll(async () => {
 
 describe.each(MLFLOW_PREFIXES)('GET %s/artifacts/list', (prefix) => {
   it('lists the run root and a sub-directory with paths relative to the run root', async () => {
-    const root = await t.http.get(`${prefix}/artifacts/list`).query({ run_id: runId, run_uuid: runId }).expect(200);
+    const root = await t.http
+      .get(`${prefix}/artifacts/list`)
+      .query({ run_id: runId, run_uuid: runId })
+      .expect(200);
     expect(root.body).toEqual({
       root_uri: runRoot,
       files: [
@@ -61,7 +74,10 @@ describe.each(MLFLOW_PREFIXES)('GET %s/artifacts/list', (prefix) => {
         { path: 'report.html', is_dir: false, file_size: 25 },
       ],
     });
-    const model = await t.http.get(`${prefix}/artifacts/list`).query({ run_uuid: runId, path: 'model' }).expect(200);
+    const model = await t.http
+      .get(`${prefix}/artifacts/list`)
+      .query({ run_uuid: runId, path: 'model' })
+      .expect(200);
     expect(model.body.files).toEqual([
       { path: 'model/MLmodel', is_dir: false, file_size: 11 },
       { path: 'model/data', is_dir: true },
@@ -69,18 +85,35 @@ describe.each(MLFLOW_PREFIXES)('GET %s/artifacts/list', (prefix) => {
   });
 
   it('answers an empty listing for a missing directory and 404 for a missing run', async () => {
-    expect((await t.http.get(`${prefix}/artifacts/list`).query({ run_id: runId, path: 'nope' }).expect(200)).body).toEqual({
+    expect(
+      (await t.http.get(`${prefix}/artifacts/list`).query({ run_id: runId, path: 'nope' }).expect(200)).body,
+    ).toEqual({
       root_uri: runRoot,
     });
-    expectMlflowError(await t.http.get(`${prefix}/artifacts/list`).query({ run_id: 'f'.repeat(32) }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectMlflowError(
+      await t.http.get(`${prefix}/artifacts/list`).query({ run_id: 'f'.repeat(32) }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
   });
 
-  it.each(['..', '../..', '%2e%2e/%2e%2e', 'model/../../..', '/etc', 'C:/', '..\\..', 'a%00', '%C0%AE%C0%AE'])(
-    'refuses path %j with 400',
-    async (path) => {
-      expectMlflowError(await t.http.get(`${prefix}/artifacts/list`).query({ run_id: runId, path }), 400, 'INVALID_PARAMETER_VALUE');
-    },
-  );
+  it.each([
+    '..',
+    '../..',
+    '%2e%2e/%2e%2e',
+    'model/../../..',
+    '/etc',
+    'C:/',
+    '..\\..',
+    'a%00',
+    '%C0%AE%C0%AE',
+  ])('refuses path %j with 400', async (path) => {
+    expectMlflowError(
+      await t.http.get(`${prefix}/artifacts/list`).query({ run_id: runId, path }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
+  });
 });
 
 describe.each(MLFLOW_PREFIXES)('GET %s/logged-models/{id}/artifacts/directories', (prefix) => {
@@ -119,36 +152,64 @@ describe('GET /get-artifact (web UI)', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it.each(['../../../../etc/passwd', '%2e%2e%2f%2e%2e%2f', '%252e%252e%252f', '/etc/passwd', 'model/../../x', 'C:\\x', 'a\u0000', ''])(
-    'refuses path %j with 400',
-    async (path) => {
-      expectMlflowError(await t.http.get('/get-artifact').query({ run_uuid: runId, path }), 400, 'INVALID_PARAMETER_VALUE');
-    },
-  );
+  it.each([
+    '../../../../etc/passwd',
+    '%2e%2e%2f%2e%2e%2f',
+    '%252e%252e%252f',
+    '/etc/passwd',
+    'model/../../x',
+    'C:\\x',
+    'a\u0000',
+    '',
+  ])('refuses path %j with 400', async (path) => {
+    expectMlflowError(
+      await t.http.get('/get-artifact').query({ run_uuid: runId, path }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+    );
+  });
 
   it('refuses symlinks out of the root and reports a missing run or file as 404', async () => {
-    expectMlflowError(await t.http.get('/get-artifact').query({ run_uuid: runId, path: 'x' }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    expectMlflowError(await t.http.get('/get-artifact').query({ run_uuid: 'f'.repeat(32), path: 'x' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    expectMlflowError(
+      await t.http.get('/get-artifact').query({ run_uuid: runId, path: 'x' }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
+    expectMlflowError(
+      await t.http.get('/get-artifact').query({ run_uuid: 'f'.repeat(32), path: 'x' }),
+      404,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
   });
 });
 
 describe('GET /model-versions/get-artifact (web UI)', () => {
   it("downloads a file under the version's download URI", async () => {
-    const res = await t.http.get('/model-versions/get-artifact').query({ name: modelName, version: '1', path: 'MLmodel' }).expect(200);
+    const res = await t.http
+      .get('/model-versions/get-artifact')
+      .query({ name: modelName, version: '1', path: 'MLmodel' })
+      .expect(200);
     expect(res.text).toBe('flavors: {}');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it.each(['../report.html', '..%2freport.html', '../../../../../../etc/passwd', '/etc/passwd', 'data/../../report.html'])(
-    'refuses path %j with 400 (no escape from the version root)',
-    async (path) => {
-      const res = await t.http.get('/model-versions/get-artifact').query({ name: modelName, version: '1', path });
-      expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
-    },
-  );
+  it.each([
+    '../report.html',
+    '..%2freport.html',
+    '../../../../../../etc/passwd',
+    '/etc/passwd',
+    'data/../../report.html',
+  ])('refuses path %j with 400 (no escape from the version root)', async (path) => {
+    const res = await t.http
+      .get('/model-versions/get-artifact')
+      .query({ name: modelName, version: '1', path });
+    expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
+  });
 
   it('answers 404 for an unknown version', async () => {
-    const res = await t.http.get('/model-versions/get-artifact').query({ name: modelName, version: '9', path: 'MLmodel' });
+    const res = await t.http
+      .get('/model-versions/get-artifact')
+      .query({ name: modelName, version: '9', path: 'MLmodel' });
     expectMlflowError(res, 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 });
