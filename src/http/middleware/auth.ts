@@ -5,6 +5,7 @@ import { presentedSecret, unauthenticated } from '../../auth/credentials';
 import type { Principal } from '../../auth/principal';
 import { Scope, scopeForMethod, scopeIncludes } from '../../auth/scope';
 import { authenticateSecret } from '../../auth/tokens';
+import { isSignedDownloadPath } from '../../lifecycle/download-links';
 import type { Route } from '../route';
 
 declare module 'express-serve-static-core' {
@@ -22,9 +23,14 @@ declare module 'express-serve-static-core' {
  */
 const MODEL_CHECKING_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/packages/', '/api/v4/projects/'];
 
-/** The liveness probe stays open (as with MLflow's basic-auth server); everything else needs a token. */
+/**
+ * The liveness probe stays open (as with MLflow's basic-auth server), and signed download links carry their
+ * own credential (an expiring HMAC the handler checks in constant time before any lookup). Everything else
+ * needs a token.
+ */
 function isOpen(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && req.path === '/health';
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  return req.path === '/health' || isSignedDownloadPath(req.path);
 }
 
 /**

@@ -40,6 +40,9 @@ describe('AUTH=on: authentication on every route', () => {
     ['GET', '/health/'],
     ['GET', '/HEALTH'],
     ['POST', '/health'],
+    ['POST', '/api/downloads/m/1/f'],
+    ['GET', '/API/downloads/m/1/f'],
+    ['GET', '/api/models/m/download-uris'],
   ];
 
   it.each(guarded)('%s %s without a token → 401 UNAUTHENTICATED with WWW-Authenticate', async (method, path) => {
@@ -52,6 +55,12 @@ describe('AUTH=on: authentication on every route', () => {
   it('leaves GET and HEAD /health open', async () => {
     await t.http.get('/health').expect(200);
     await t.http.head('/health').expect(200);
+  });
+
+  it('lets signed download links through to their own signature check (403 for a bad one, not 401)', async () => {
+    const res = await t.http.get('/api/downloads/m/1/MLmodel').query({ expires: '9999999999', signature: 'bad' });
+    expect(res.status).toBe(403);
+    expect(res.body.error_code).toBe('PERMISSION_DENIED');
   });
 
   it('answers 404 ENDPOINT_NOT_FOUND for an unknown route once authenticated (401 comes first)', async () => {
