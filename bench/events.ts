@@ -20,25 +20,16 @@ import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { createDb } from '../src/db/knex';
-
-const REPO = path.resolve(__dirname, '..');
+import { freePort } from './lib/free-port';
+import { latencyStats } from './lib/latency-stats';
+import { REPO, writeResult } from './lib/results';
+import { waitForHttp } from './lib/spawned-server';
 
 interface Receiver {
   url: string;
   deliveries: Map<string, number>;
   latencies: number[];
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function startReceiver(): Promise<Receiver> {
@@ -81,23 +72,13 @@ async function startServer(databaseUrl: string, dataDir: string, port: number): 
   };
   // One process (node with tsx's loader), so SIGKILL hits the server itself, not a wrapper.
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} during startup`);
-    if (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false)) return child;
-    if (Date.now() > deadline) throw new Error('server /health not 200 after 90 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitForHttp(`http://127.0.0.1:${port}/health`, child, 90_000, 'semreg', 200);
+  return child;
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json().catch(() => ({})) };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
 async function main(): Promise<void> {
@@ -163,6 +144,7 @@ async function main(): Promise<void> {
     await db.destroy();
 
     const latencies = receivers.flatMap((r) => r.latencies);
+    const latency = latencyStats(latencies);
     const duplicates = receivers.reduce((sum, r) => sum + [...r.deliveries.values()].filter((n) => n > 1).length, 0);
     const result = {
       promotions,
@@ -175,7 +157,7 @@ async function main(): Promise<void> {
       receivedDistinct: received(),
       lost: expected - received(),
       duplicates,
-      latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+      latencyMs: { p50: latency.p50, p99: latency.p99, max: Math.max(...latencies) },
       promotionsPerSecond: acknowledged / promoteSeconds,
       outbox: Object.fromEntries(statuses.map((s: any) => [s.status, Number(s.n)])),
       cpus: os.cpus().length,
@@ -191,8 +173,7 @@ async function main(): Promise<void> {
       'latency p50 ms': result.latencyMs.p50,
       'latency p99 ms': result.latencyMs.p99,
     });
-    fs.mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
-    fs.writeFileSync(path.join(REPO, 'bench', 'results', 'events.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeResult('events', result);
     if (result.lost !== 0) process.exitCode = 1;
   } finally {
     if (server.exitCode === null) {

@@ -10,16 +10,17 @@
  * Prints a table and writes it to bench/results/registry.json. Exits 1 when a correctness check fails;
  * timing goals are reported, never asserted (the machine is shared).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
+import { latencyStats as stats } from './lib/latency-stats';
+import { gitCommit, machineInfo, writeResult } from './lib/results';
+import { startSemreg } from './lib/semreg-server';
+import type { SpawnedServer } from './lib/spawned-server';
 
-const REPO = path.resolve(__dirname, '..');
 const API = '/api/2.0/mlflow';
 const WINDOW = 1000;
 
@@ -29,16 +30,7 @@ interface Options {
   perClient: number;
 }
 
-interface Stats {
-  count: number;
-  p50: number;
-  p99: number;
-  mean: number;
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
+interface Server extends SpawnedServer {
   dataDir: string;
 }
 
@@ -62,51 +54,15 @@ function parseOptions(): Options {
   return options;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 async function startServer(): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-bench-'));
   // embedded PostgreSQL runs as an unprivileged user when we are root: it must reach the directory.
   fs.chmodSync(dataDir, 0o755);
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
-  env.LOG_LEVEL = 'warn';
-  env.AUTH = 'off';
-  delete env.DATABASE_URL;
-  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-    cwd: REPO,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} during startup`);
-    const healthy = await fetch(`${url}/health`).then(
-      (res) => res.status === 200,
-      () => false,
-    );
-    if (healthy) return { url, child, dataDir };
-    if (Date.now() > deadline) throw new Error('server /health not 200 after 90 s');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return { ...(await startSemreg(dataDir)), dataDir };
 }
 
 async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode === null) {
-    const exited = new Promise((resolve) => server.child.once('exit', resolve));
-    server.child.kill('SIGINT'); // Ctrl-C: the server also stops its embedded PostgreSQL
-    await exited;
-  }
+  await server.stop(); // Ctrl-C: the server also stops its embedded PostgreSQL
   fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 
@@ -135,17 +91,6 @@ async function createVersion(
   const start = performance.now();
   const res = await call(`${baseUrl}${API}/model-versions/create`, 'POST', { name, source: source() });
   return { ms: performance.now() - start, ...res };
-}
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index];
-}
-
-function stats(latencies: number[]): Stats {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
-  return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean };
 }
 
 async function createModel(baseUrl: string, name: string): Promise<void> {
@@ -240,16 +185,6 @@ async function parallel(baseUrl: string, clients: number, perClient: number) {
   };
 }
 
-function gitCommit(): string | undefined {
-  try {
-    const head = fs.readFileSync(path.join(REPO, '.git/HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head;
-    return fs.readFileSync(path.join(REPO, '.git', head.slice(5)), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
 const ms = (x: number) => x.toFixed(2);
 
 async function main(): Promise<void> {
@@ -301,16 +236,13 @@ async function main(): Promise<void> {
       benchmark: 'registry',
       date: new Date().toISOString(),
       commit: gitCommit(),
-      machine: { cpus: os.cpus().length, node: process.version, loadavg: os.loadavg() },
+      machine: machineInfo(),
       options,
       sequential: seq,
       parallel: par,
       checks,
     };
-    const outDir = path.join(REPO, 'bench/results');
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'registry.json'), `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`written to bench/results/registry.json`);
+    console.log(`written to ${writeResult('registry', result)}`);
     // Correctness failures fail the run; the latency goal is only reported (shared, noisy machines).
     if (
       !checks.sequentialNoErrors ||

@@ -13,6 +13,7 @@ export async function waitForHttp(
   child: ChildProcess,
   timeoutMs: number,
   label: string,
+  intervalMs = 250,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -25,7 +26,7 @@ export async function waitForHttp(
     );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${label}: ${url} not 200 after ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
