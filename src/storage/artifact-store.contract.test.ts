@@ -198,6 +198,14 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     expect(h.temporaryFileCount()).toBe(0);
   });
 
+  it('survives a body that fails before the store starts reading it', async () => {
+    const body = new PassThrough();
+    body.destroy(new Error('connection reset'));
+    await expect(store.put('early.bin', body, { maxBytes: MAX })).rejects.toBeDefined();
+    expect(await store.stat('early.bin')).toBeUndefined();
+    expect(h.temporaryFileCount()).toBe(0);
+  });
+
   it('leaves nothing behind when the body fails mid-way', async () => {
     await expect(
       store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX }),

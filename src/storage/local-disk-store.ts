@@ -116,6 +116,9 @@ export class LocalDiskStore implements ArtifactStore {
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<PutResult> {
+    // The body may fail (a disconnect) while the checks below are still awaiting, before `pipeline` listens:
+    // without a listener that error would crash the process. `pipeline` still sees it (the stream is errored).
+    body.on('error', () => undefined);
     const target = await this.locate(key);
     if (target === this.root) throw invalid(key, 'a file needs a name');
     const existing = await fs.stat(target).catch(() => undefined);
