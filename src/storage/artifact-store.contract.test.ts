@@ -279,13 +279,20 @@ describe('LocalDiskStore specifics', () => {
     const dead = path.join(tmp, `999999999_deadbeef_${os.hostname()}`);
     fs.mkdirSync(dead);
     fs.writeFileSync(path.join(dead, 'x.part'), 'partial');
+    // A restarted container: same pid and hostname as before the crash, another instance id.
+    const earlierIncarnation = path.join(tmp, `${process.pid}_0badcafe_${os.hostname()}`);
+    fs.mkdirSync(earlierIncarnation);
+    fs.writeFileSync(path.join(earlierIncarnation, 'z.part'), 'partial');
     fs.writeFileSync(path.join(tmp, 'stray.part'), 'partial');
-    const live = fs.readdirSync(tmp).find((name) => name.startsWith(`${process.pid}_`))!;
+    const live = fs
+      .readdirSync(tmp)
+      .find((name) => name.startsWith(`${process.pid}_`) && !name.includes('0badcafe'))!;
     fs.writeFileSync(path.join(tmp, live, 'y.part'), 'in flight');
 
     const second = await LocalDiskStore.open(root);
     await second.cleanTemporaryFiles();
     expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(earlierIncarnation)).toBe(false);
     expect(fs.existsSync(path.join(tmp, 'stray.part'))).toBe(false);
     expect(fs.existsSync(path.join(tmp, live, 'y.part'))).toBe(true);
     expect(first).toBeDefined();

@@ -23,8 +23,10 @@ import { assertInsideRealRoot, normaliseRelativePath, resolveSafePath } from './
  * file system), so a crash or a disconnect never leaves half a file where a reader can see it.
  */
 const TEMP_DIR = '.tmp';
-/** Temporary files of another host (shared volume) are only removed once they are surely abandoned. */
-const FOREIGN_TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
+/** Temporary files whose owner cannot be checked (another host, a reused pid) are removed after this long. */
+const ABANDONED_TEMP_AGE_MS = 24 * 3600 * 1000;
+/** Stores open in this process: a temp folder with our pid but not in here belongs to an earlier incarnation. */
+const liveInstances = new Set<string>();
 
 type ErrnoError = NodeJS.ErrnoException;
 const errno = (err: unknown): string | undefined => (err as ErrnoError)?.code;
@@ -102,6 +104,7 @@ export class LocalDiskStore implements ArtifactStore {
     const realRoot = await fs.realpath(root);
     const store = new LocalDiskStore(realRoot, path.join(realRoot, TEMP_DIR));
     await fs.mkdir(path.join(store.tempDir, store.instanceId), { recursive: true });
+    liveInstances.add(store.instanceId);
     return store;
   }
 
@@ -233,8 +236,9 @@ export class LocalDiskStore implements ArtifactStore {
   }
 
   /**
-   * Removes temporary files of crashed processes: those of this host whose process is gone, and those of
-   * other hosts (a shared volume) untouched for a day. Live processes' uploads are left alone, so several
+   * Removes temporary files of crashed processes: those of this host whose process is gone (or whose pid is
+   * ours again — a restarted container often gets the same pid and hostname), and anything untouched for a
+   * day (other hosts sharing the volume, reused pids). Live processes' uploads are left alone, so several
    * semreg processes can share one artifact root.
    */
   async cleanTemporaryFiles(): Promise<void> {
@@ -246,11 +250,11 @@ export class LocalDiskStore implements ArtifactStore {
       const [pid, , ...hostParts] = entry.name.split('_');
       const owner = hostParts.join('_');
       const stats = await fs.stat(full).catch(() => undefined);
-      const abandoned =
-        !entry.isDirectory() ||
-        (owner === host
-          ? !isProcessAlive(Number(pid))
-          : Date.now() - (stats?.mtimeMs ?? 0) > FOREIGN_TEMP_MAX_AGE_MS);
+      const ownerGone =
+        owner === host &&
+        (Number(pid) === process.pid ? !liveInstances.has(entry.name) : !isProcessAlive(Number(pid)));
+      const stale = Date.now() - (stats?.mtimeMs ?? 0) > ABANDONED_TEMP_AGE_MS;
+      const abandoned = !entry.isDirectory() || ownerGone || stale;
       if (abandoned) await fs.rm(full, { recursive: true, force: true });
     }
   }
