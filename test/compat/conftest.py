@@ -81,7 +81,8 @@ def start_server(extra_env: dict[str, str] | None = None) -> Server:
             "DATA_DIR": str(data_dir),
             "PORT": str(port),
             "HOST": "127.0.0.1",
-            "LOG_LEVEL": "warn",
+            # COMPAT_SERVER_LOG_LEVEL=info logs every request (with COMPAT_KEEP_DATA=1 the log is kept)
+            "LOG_LEVEL": os.environ.get("COMPAT_SERVER_LOG_LEVEL", "warn"),
             "AUTH": "off",
             **(extra_env or {}),
         }

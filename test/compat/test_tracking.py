@@ -335,3 +335,14 @@ def test_search_logged_models(experiment_id, churn_data):
     assert len(page) == 1 and page.token
     df = mlflow.search_logged_models(experiment_ids=[experiment_id], filter_string="name LIKE 'alpha%'")
     assert df["model_id"].tolist() == [first.model_id]
+
+
+def test_client_keeps_multipart_off_for_semreg(experiment_id):
+    # MLflow 3.17 (newer than mlflow-compat.md's baseline) asks GET /api/3.0/mlflow/server-info whether the
+    # artifact server offers multipart uploads/downloads; when server-info says so it uses presigned URLs and
+    # raises instead of falling back. semreg has no multipart, so the client must end up with both off.
+    from mlflow.store.artifact.mlflow_artifacts_repo import MlflowArtifactsRepository
+
+    repo = MlflowArtifactsRepository(f"mlflow-artifacts:/{experiment_id}")
+    assert repo._is_multipart_upload_enabled() is False
+    assert repo._is_multipart_download_enabled() is False
