@@ -193,7 +193,12 @@ async function download(req: Request, res: Response, app: AppContext, model: str
     return;
   }
   const { stream } = await app.storage.get(file.storage_key, range ? { range } : {});
-  await pipeline(stream, res);
+  try {
+    await pipeline(stream, res);
+  } catch (err) {
+    // The client went away mid-download (curl interrupted): nothing to answer and nothing to log as a bug.
+    if (!res.destroyed && !req.destroyed) throw err;
+  }
 }
 
 export function packageRoutes(app: AppContext): Router {

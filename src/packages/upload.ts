@@ -171,6 +171,9 @@ export class PackageUpload {
     // Looked up again under the lock: another upload may have created the version or this file meanwhile.
     const version = await findVersionBySemver(this.services.db, this.registeredModelId, this.target.semver);
     if (version) PackageUpload.checkVersion(version, this.target);
+    if (version && version.semver !== this.folderSemver) {
+      throw new MlflowError('RESOURCE_CONFLICT', `Version ${version.version} of '${version.name}' was just created as ${version.semver}; retry the upload.`);
+    }
     const existing = version ? await findPackageFile(this.services.db, version.id, path) : undefined;
     const { maxFileBytes } = this.services;
 
@@ -192,10 +195,6 @@ export class PackageUpload {
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
     const stored = await this.services.store.put(key, withDigestCheck(file.body, file.expected), { maxBytes: maxFileBytes });
     this.pending.push({ path, outcome: existing ? 'replaced' : 'created', key, ...stored, contentType: file.contentType });
-  }
-
-  get fileCount(): number {
-    return this.pending.length;
   }
 
   async commit(): Promise<UploadResult> {
@@ -278,10 +277,12 @@ export class PackageUpload {
     }
     await this.releaseLocks();
     if (this.createdModel) {
-      // Only if nothing else landed in it meanwhile.
+      // Only if it is still empty and no other upload to it is under way (they hold path locks): a
+      // concurrent first upload of another file must not lose the model it is about to commit into.
       await db('registered_models')
         .where({ id: this.registeredModelId })
         .whereNotExists(db('model_versions').where('registered_model_id', this.registeredModelId).select(db.raw('1')))
+        .whereNotExists(db('package_upload_locks').where('model_name', this.target.name).select(db.raw('1')))
         .delete()
         .catch(() => undefined);
     }
