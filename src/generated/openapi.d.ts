@@ -2701,6 +2701,15 @@ export interface components {
                 };
             };
         };
+        /** @description Deliberate 501 NOT_IMPLEMENTED (never retried by the MLflow client), the answer MLflow's reference server gives for storage without multipart uploads or presigned URLs; the client falls back to a single PUT or a proxied GET (mlflow-compat.md §2.3). */
+        NotImplemented: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description A listing under a run's or logged model's artifact root. */
         ArtifactListingResponse: {
             headers: {
@@ -4090,6 +4099,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -4105,6 +4115,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -4120,6 +4131,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -4135,6 +4147,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -6327,6 +6340,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -6342,6 +6356,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -6357,6 +6372,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
@@ -6372,6 +6388,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
     };
