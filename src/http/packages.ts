@@ -14,6 +14,7 @@ import { listPackageVersions, requireRegisteredModelId, resolvePackageVersion } 
 import { parseCoordinates, parsePackagePath } from '../packages/target';
 import { PackageUpload, UploadResult } from '../packages/upload';
 import { requireAccess } from './middleware/auth';
+import { jsonBody } from './middleware/json-body';
 
 /**
  * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
@@ -249,8 +250,10 @@ export function packageRoutes(app: AppContext): Router {
     '/api/packages/:model/:selector/*path',
     wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'selector'))),
   );
+  // Deletes take no body; one that is sent must be JSON, like every JSON endpoint (CSRF defence, §7).
   router.delete(
     '/api/packages/:model/:semver/*path',
+    jsonBody,
     wrap(async (req, res) => {
       authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
@@ -261,6 +264,7 @@ export function packageRoutes(app: AppContext): Router {
   );
   router.delete(
     '/api/packages/:model/:semver',
+    jsonBody,
     wrap(async (req, res) => {
       authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
