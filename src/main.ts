@@ -45,6 +45,18 @@ async function main(): Promise<void> {
   server.headersTimeout = 20_000;
   server.requestTimeout = 3_600_000;
   server.keepAliveTimeout = 65_000;
+  // curl sends `Expect: 100-continue` for large uploads; refuse a declared size over every limit before the
+  // client streams gigabytes, instead of Node's automatic "100 Continue".
+  const largestUpload = Math.max(config.maxArtifactBytes, config.maxPackageFileBytes);
+  server.on('checkContinue', (req, res) => {
+    if (Number(req.headers['content-length'] ?? 0) > largestUpload) {
+      res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
+      res.end(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: `The upload is larger than ${largestUpload} bytes.` }));
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
+  });
   answerClientErrorsWithJson(server);
   server.listen(config.port, config.host, () => {
     log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');

@@ -20,6 +20,11 @@ export function healthRoutes(app: AppContext): Router {
   router.get('/version', (_req, res) => {
     res.type('text/plain').send(SEMREG_VERSION);
   });
+  // MLflow >= 3.12 probes this before artifact transfers; multipart stays off so the client keeps using
+  // single proxied PUTs and GETs (a `multipart_*_enabled: true` would make it call presigned URLs).
+  router.get('/api/3.0/mlflow/server-info', (_req, res) => {
+    res.json({ store_type: null, workspaces_enabled: false });
+  });
   router.get('/api/openapi.json', (_req, res) => {
     res.json(loadOpenApiDocument());
   });

@@ -1,5 +1,6 @@
 import type { components } from '../generated/openapi';
 import type { Queryable } from '../db/knex';
+import { inOrder } from '../db/in-order';
 
 /**
  * Rows of the registry tables and their MLflow JSON shapes. Tags and aliases are loaded in one query per
@@ -105,7 +106,7 @@ export async function modelVersionsToJson(db: Queryable, rows: ModelVersionRow[]
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
   const modelIds = [...new Set(rows.map((row) => row.registered_model_id))];
-  const [tags, aliases]: [TagRow[], AliasRow[]] = await Promise.all([
+  const [tags, aliases]: [TagRow[], AliasRow[]] = await inOrder([
     db('model_version_tags').whereIn('model_version_id', ids).orderBy('key').select('model_version_id', 'key', 'value'),
     db('registered_model_aliases')
       .whereIn('registered_model_id', modelIds)
@@ -161,7 +162,7 @@ async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<Mod
 export async function registeredModelsToJson(db: Queryable, rows: RegisteredModelRow[]): Promise<RegisteredModelJson[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
-  const [tags, aliases, latestRows]: [TagRow[], AliasRow[], ModelVersionRow[]] = await Promise.all([
+  const [tags, aliases, latestRows]: [TagRow[], AliasRow[], ModelVersionRow[]] = await inOrder([
     db('registered_model_tags').whereIn('registered_model_id', ids).orderBy('key').select('registered_model_id', 'key', 'value'),
     db('registered_model_aliases').whereIn('registered_model_id', ids).orderBy('alias').select('registered_model_id', 'alias', 'version'),
     latestVersionRows(db, ids),

@@ -15,6 +15,7 @@ import { generateRunName } from './run-names';
 import type { MetricJson } from './run-view';
 import { nowMs, parseMaxResults } from './values';
 import { parseExperimentId, validateLength } from './validation';
+import { inOrder } from '../db/in-order';
 
 /**
  * MLflow 3 logged models (mlflow-compat.md §3.5, §4.3): `log_model` creates one (PENDING), uploads its files
@@ -133,7 +134,7 @@ function groupByModel(
 async function modelsToJson(db: Queryable, rows: LoggedModelRow[]): Promise<LoggedModelJson[]> {
   if (!rows.length) return [];
   const ids = rows.map((row) => row.model_id);
-  const [tags, params, metrics] = await Promise.all([
+  const [tags, params, metrics] = await inOrder([
     db('logged_model_tags').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
     db('logged_model_params').select('model_id', 'key', 'value').whereIn('model_id', ids).orderBy('key'),
     loggedModelMetrics(db, ids),

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/knex';
 import type { KeyValue } from './experiments';
+import { inOrder } from '../db/in-order';
 
 /**
  * MLflow `Run` messages built for many runs at once (get, search): one query per child table, never one
@@ -101,7 +102,7 @@ function groupBy<T extends { run_uuid: string }>(rows: T[]): Map<string, T[]> {
 export async function runsToJson(db: Queryable, rows: RunRow[]): Promise<RunJson[]> {
   if (!rows.length) return [];
   const ids = rows.map((row) => row.run_uuid);
-  const [metrics, params, tags, datasetInputs, inputTags, modelInputs, modelOutputs] = await Promise.all([
+  const [metrics, params, tags, datasetInputs, inputTags, modelInputs, modelOutputs] = await inOrder([
     db('latest_metrics')
       .select('run_uuid', 'key', 'value', 'timestamp', 'step')
       .whereIn('run_uuid', ids)

@@ -62,3 +62,27 @@ describe('MLflow calls with the database down', () => {
     await t.ctx.db.destroy();
   });
 });
+
+describe('GET /api/3.0/mlflow/server-info', () => {
+  it('answers the probe MLflow 3.12+ clients send, with multipart off', async () => {
+    const t = await createTestApp();
+    try {
+      const res = await t.http.get('/api/3.0/mlflow/server-info').expect(200);
+      expect(res.body).toEqual({ store_type: null, workspaces_enabled: false });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('malformed percent-encoding in a path parameter', () => {
+  it('is a 400 INVALID_PARAMETER_VALUE, not a 500', async () => {
+    const t = await createTestApp();
+    try {
+      const res = await t.http.get('/api/2.0/mlflow/logged-models/%E0%A4%A').expect(400);
+      expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -27,7 +27,8 @@ function fromBodyParser(err: BodyParserError): MlflowError | undefined {
     case 'request.aborted':
       return new MlflowError('BAD_REQUEST', 'The request was aborted by the client.');
     default:
-      return err.status && err.status >= 400 && err.status < 500 && err.expose
+      // Any other 4xx that Express or a parser raises is a client mistake, never a 500.
+      return err.status && err.status >= 400 && err.status < 500
         ? new MlflowError('BAD_REQUEST', 'The request could not be read.')
         : undefined;
   }
