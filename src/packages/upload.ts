@@ -19,6 +19,7 @@ import {
   PackageVersionRow,
   versionRef,
 } from './package-versions';
+import { removeStaleFiles } from './stale-files';
 import { PackageCoordinates, packageDir, packageSource, parsePackagePath, semverText } from './target';
 import { acquireUploadLock, LockKey, releaseUploadLock } from './upload-lock';
 
@@ -201,9 +202,11 @@ export class PackageUpload {
     if (this.pending.length === 0) throw invalidParameter('The upload carries no file.');
     const { db } = this.services;
     try {
-      const result = await db.transaction(async (trx) => {
+      const outcome = await db.transaction(async (trx) => {
         let version = await findVersionBySemver(trx, this.registeredModelId, this.target.semver);
+        let created = false;
         if (!version) {
+          created = true;
           await createModelVersion(trx as unknown as Db, {
             name: this.target.name,
             source: packageSource(this.registeredModelId, this.folderSemver),
@@ -212,6 +215,7 @@ export class PackageUpload {
           }).catch((err: unknown) => {
             // A concurrent first upload to the same version created it: add the files to that one.
             if (!(err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
+            created = false;
           });
           version = (await findVersionBySemver(trx, this.registeredModelId, this.target.semver))!;
         }
@@ -257,10 +261,21 @@ export class PackageUpload {
             files.push(fileJson(row));
           }
         }
-        return { changed: this.pending.some((file) => file.outcome !== 'unchanged'), files, modelVersion: versionRef(version) };
+        return {
+          created: created ? version.id : undefined,
+          result: { changed: this.pending.some((file) => file.outcome !== 'unchanged'), files, modelVersion: versionRef(version) },
+        };
       });
       this.finished = true;
-      return result;
+      if (outcome.created !== undefined) {
+        // Still holding this upload's locks, so its own files are skipped. Best effort: the upload has
+        // committed and must be answered as such; a leftover file is retried by the next version creation.
+        await removeStaleFiles(this.services, packageDir(this.registeredModelId, this.folderSemver), outcome.created, {
+          model_name: this.target.name,
+          semver: this.folderSemver.split('+')[0],
+        }).catch(() => undefined);
+      }
+      return outcome.result;
     } finally {
       if (this.finished) await this.releaseLocks();
     }

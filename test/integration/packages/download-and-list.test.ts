@@ -168,3 +168,28 @@ describe('package downloads, listings, selectors and deletes', () => {
     expect((await t.http.put(`/api/2.0/mlflow-artifacts/artifacts/${dir}/README.md`).send('x')).status).toBe(403);
   });
 });
+
+describe('a package version deleted through MLflow, then uploaded again', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('does not bring the old files back into the new version’s artifacts', async () => {
+    const name = uniqueName('reuse');
+    await t.http.put(`/api/packages/${name}/1.0.0/old.bin`).send('old').expect(201);
+    await t.http.put(`/api/packages/${name}/1.0.0/model/old.txt`).send('old').expect(201);
+    await t.http.delete('/api/2.0/mlflow/model-versions/delete').send({ name, version: '1' }).expect(200);
+    const again = await t.http.put(`/api/packages/${name}/1.0.0/new.bin`).send('new').expect(201);
+    expect(again.body.model_version.version).toBe('2');
+    const uri = await t.http.get('/api/2.0/mlflow/model-versions/get-download-uri').query({ name, version: '2' }).expect(200);
+    const dir = uri.body.artifact_uri.replace('mlflow-artifacts:/', '');
+    const listing = await t.http.get('/api/2.0/mlflow-artifacts/artifacts').query({ path: dir }).expect(200);
+    // An emptied folder may stay (removing it could race with an upload creating a file in it).
+    expect(listing.body.files.filter((f: { is_dir: boolean }) => !f.is_dir).map((f: { path: string }) => f.path)).toEqual(['new.bin']);
+    await t.http.get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/old.bin`).expect(404);
+    await t.http.get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/model/old.txt`).expect(404);
+    expect(await t.db('stored_files').where('key', 'like', `${dir}/%`).pluck('key')).toEqual([`${dir}/new.bin`]);
+  });
+});
