@@ -6,6 +6,7 @@ import type { Db } from '../db/knex';
 import { invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
+import { recordEvent } from '../lifecycle/events';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { recordStoredFile } from '../storage/stored-files';
 import { digestCheck, digestMismatch, ExpectedDigests } from './checksums';
@@ -239,8 +240,21 @@ export class PackageUpload {
             ...ciJobColumns(this.options.ciJob),
             created_at: now,
           };
+          // The lifecycle history and webhooks see every stored file (semreg-api.md "History").
+          const previous = file.outcome === 'replaced' ? await findPackageFile(trx, version.id, file.path) : undefined;
+          await recordEvent(trx, {
+            type: 'package.file_added',
+            model: version.name,
+            registeredModelId: version.registered_model_id,
+            version: version.version,
+            semver: version.semver,
+            before: previous ? { path: previous.path, size: previous.size, sha256: previous.sha256 } : null,
+            after: { path: file.path, size: file.size, sha256: file.sha256 },
+            actor: this.options.tokenId ?? null,
+            ciJobId: this.options.ciJob.jobId ?? null,
+          });
           if (file.outcome === 'replaced') {
-            const old = (await findPackageFile(trx, version.id, file.path))!;
+            const old = previous!;
             await trx('package_file_events').insert({
               action: 'overwritten',
               model_name: version.name,

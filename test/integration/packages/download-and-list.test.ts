@@ -193,3 +193,24 @@ describe('a package version deleted through MLflow, then uploaded again', () => 
     expect(await t.db('stored_files').where('key', 'like', `${dir}/%`).pluck('key')).toEqual([`${dir}/new.bin`]);
   });
 });
+
+describe('package history events', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('records package.file_added and package.file_deleted with the CI job, queryable through /api/events', async () => {
+    const name = uniqueName('hist');
+    await t.http.put(`/api/packages/${name}/1.0.0/a.bin`).set('X-CI-Job-Id', '555').send('a').expect(201);
+    await t.http.put(`/api/packages/${name}/1.0.0/a.bin`).send('a').expect(200); // unchanged: no event
+    await t.http.delete(`/api/packages/${name}/1.0.0/a.bin`).expect(200);
+    const added = await t.http.get('/api/events').query({ model: name, type: 'package.file_added' }).expect(200);
+    expect(added.body.events).toMatchObject([
+      { type: 'package.file_added', model: name, version: '1', semver: '1.0.0', ci_job_id: '555', after: { path: 'a.bin', size: 1, sha256: sha256('a') } },
+    ]);
+    const deleted = await t.http.get('/api/events').query({ model: name, type: 'package.file_deleted' }).expect(200);
+    expect(deleted.body.events).toMatchObject([{ type: 'package.file_deleted', before: { path: 'a.bin' } }]);
+  });
+});
