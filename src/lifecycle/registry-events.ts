@@ -90,29 +90,3 @@ export async function aliasSet(trx: Queryable, model: Model, alias: string, vers
 export async function aliasDeleted(trx: Queryable, model: Model, alias: string, previous: number): Promise<void> {
   await recordEvent(trx, { type: 'alias.deleted', model: model.name, registeredModelId: model.id, alias, before: { version: String(previous) } });
 }
-
-type PackageVersion = { registered_model_id: number; name: string; version: number; semver: string };
-type PackageFile = { path: string; size: number | string; sha256: string };
-
-/** A package file was published (or replaced): fires the `package.published` webhook. */
-export async function packageFileAdded(trx: Queryable, version: PackageVersion, file: PackageFile): Promise<void> {
-  await recordEvent(trx, {
-    type: 'package.file_added',
-    model: version.name,
-    registeredModelId: version.registered_model_id,
-    version: version.version,
-    semver: version.semver,
-    after: { path: file.path, size: Number(file.size), sha256: file.sha256 },
-  });
-}
-
-export async function packageFileDeleted(trx: Queryable, version: PackageVersion, file: PackageFile): Promise<void> {
-  await recordEvent(trx, {
-    type: 'package.file_deleted',
-    model: version.name,
-    registeredModelId: version.registered_model_id,
-    version: version.version,
-    semver: version.semver,
-    before: { path: file.path, size: Number(file.size), sha256: file.sha256 },
-  });
-}

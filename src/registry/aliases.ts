@@ -1,6 +1,8 @@
 import type { Db, Queryable } from '../db/knex';
 import { invalidParameter } from '../errors';
 import { findRegisteredModel, lockRegisteredModel, touchRegisteredModel } from './registered-models';
+import { aliasDeleted, aliasSet } from '../lifecycle/registry-events';
+import { versionForAlias } from '../lifecycle/version-selector';
 import { findModelVersion } from './model-versions';
 import { parseVersionNumber, validateAlias, validateModelName } from './validation';
 import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionToJson } from './views';
@@ -14,11 +16,13 @@ export async function setRegisteredModelAlias(db: Db, name: string, alias: strin
   await db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
     await findModelVersion(trx, name, number);
+    const previous = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias }).first('version');
     await trx('registered_model_aliases')
       .insert({ registered_model_id: model.id, alias, version: number })
       .onConflict(['registered_model_id', 'alias'])
       .merge();
     await touchRegisteredModel(trx, model.id);
+    await aliasSet(trx, model, alias, number, previous?.version);
   });
 }
 
@@ -28,8 +32,14 @@ export async function deleteRegisteredModelAlias(db: Db, name: string, alias: st
   if (!alias) validateAlias(alias);
   await db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
-    const deleted = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias }).delete();
-    if (deleted > 0) await touchRegisteredModel(trx, model.id);
+    const removed: Array<{ version: number }> = await trx('registered_model_aliases')
+      .where({ registered_model_id: model.id, alias })
+      .delete()
+      .returning('version');
+    if (removed.length > 0) {
+      await touchRegisteredModel(trx, model.id);
+      await aliasDeleted(trx, model, alias, removed[0].version);
+    }
   });
 }
 
@@ -41,8 +51,9 @@ export async function getModelVersionByAlias(db: Queryable, name: string, alias:
   if (alias.toLowerCase() === 'latest') {
     row = await modelVersionQuery(db).where('mv.registered_model_id', model.id).orderBy('mv.version', 'desc').first();
   } else {
-    const target = await db('registered_model_aliases').where({ registered_model_id: model.id, alias }).first('version');
-    if (target) row = await findModelVersion(db, name, target.version);
+    // An alias row, else a stage of the same name: every stage is also an alias (`models:/m@prod`).
+    const target = await versionForAlias(db, model.id, alias);
+    if (target !== undefined) row = await findModelVersion(db, name, target);
   }
   if (!row) throw invalidParameter(`Registered model alias ${alias.slice(0, 300)} not found.`);
   return modelVersionToJson(db, row);

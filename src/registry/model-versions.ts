@@ -4,8 +4,11 @@ import { alreadyExists, invalidParameter, notFound } from '../errors';
 import { CiJob, ciJobColumns } from '../ci/ci-job';
 import { lockRegisteredModel, Tag, touchRegisteredModel, validateTags } from './registered-models';
 import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
+import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
+import { moveToStage } from '../lifecycle/stage-moves';
+import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { resolveSource } from './source';
-import { requireStage, stageAllowsArchiving } from './stages';
+import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import { parseVersionNumber, validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import {
   CI_TAG_COLUMNS,
@@ -125,7 +128,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
         await trx('model_version_tags').insert(storedTags.map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value })));
       }
       await touchRegisteredModel(trx, model.id, now);
-      return modelVersionToJson(trx, await findModelVersion(trx, name, version));
+      const json = await modelVersionToJson(trx, await findModelVersion(trx, name, version));
+      await versionCreated(trx, model, json);
+      return json;
     });
   } catch (err) {
     if (semver && isUniqueViolation(err, 'model_versions_semver_key')) {
@@ -161,6 +166,7 @@ export async function deleteModelVersion(db: Db, name: string, version: string |
     const row = await findModelVersion(trx, name, number);
     await trx('model_versions').where({ id: row.id }).delete();
     await touchRegisteredModel(trx, model.id);
+    await versionDeleted(trx, model, row);
   });
 }
 
@@ -187,6 +193,7 @@ export async function setModelVersionTag(db: Db, name: string, version: string |
       await trx('model_version_tags').insert({ model_version_id: row.id, key, value }).onConflict(['model_version_id', 'key']).merge();
     }
     await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: now });
+    await tagSet(trx, { id: row.registered_model_id, name }, key, value, number);
   });
 }
 
@@ -204,6 +211,7 @@ export async function deleteModelVersionTag(db: Db, name: string, version: strin
       if (deleted === 0) throw notFound(`No tag with name: ${key} in model version (name=${name}, version=${number}).`);
     }
     await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: Date.now() });
+    await tagDeleted(trx, { id: row.registered_model_id, name }, key, number);
   });
 }
 
@@ -218,25 +226,20 @@ export interface TransitionInput {
 export async function transitionModelVersionStage(db: Db, input: TransitionInput): Promise<ModelVersionJson> {
   const number = parseVersionNumber(input.version);
   const name = validateModelName(input.name);
-  const stage = requireStage(input.stage);
+  // MLflow's four stages, or (checked below, against the model's stage policy) a custom one.
+  const mlflowStage = canonicalStage(input.stage);
   const archive = input.archive_existing_versions === true;
-  if (archive && !stageAllowsArchiving(stage)) {
+  if (mlflowStage && archive && !stageAllowsArchiving(mlflowStage)) {
     throw invalidParameter(
-      `Model version transition cannot archive existing model versions because '${stage}' is not an Active stage. Valid stages are Staging, Production.`,
+      `Model version transition cannot archive existing model versions because '${mlflowStage}' is not an Active stage. Valid stages are Staging, Production.`,
     );
   }
   return db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
+    const stage = mlflowStage ?? findStage(await effectivePolicy(trx, model.id), input.stage)?.name ?? requireStage(input.stage);
     const row = await findModelVersion(trx, name, number);
-    const now = Date.now();
-    if (archive) {
-      await trx('model_versions')
-        .where({ registered_model_id: model.id, current_stage: stage })
-        .whereNot({ id: row.id })
-        .update({ current_stage: 'Archived', last_updated_timestamp: now });
-    }
-    await trx('model_versions').where({ id: row.id }).update({ current_stage: stage, last_updated_timestamp: now });
-    await touchRegisteredModel(trx, model.id, now);
+    // The stage policy decides (transitions, capacity, required tags, archive_previous); it records the events.
+    await moveToStage(trx, { model, version: row, toStage: stage, archiveExisting: archive });
     return modelVersionToJson(trx, await findModelVersion(trx, name, number));
   });
 }

@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, notFound } from '../errors';
+import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import { RegisteredModelJson, RegisteredModelRow, registeredModelToJson } from './views';
 
@@ -64,7 +65,9 @@ export async function createRegisteredModel(db: Db, input: CreateRegisteredModel
     if (tags.length > 0) {
       await trx('registered_model_tags').insert(tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })));
     }
-    return registeredModelToJson(trx, row);
+    const json = await registeredModelToJson(trx, row);
+    await modelCreated(trx, row, json);
+    return json;
   });
 }
 
@@ -82,6 +85,7 @@ export async function renameRegisteredModel(db: Db, name: string, newName: strin
         .where({ id: row.id })
         .update({ name: newName, last_updated_timestamp: Date.now() })
         .returning('*');
+      await modelRenamed(trx, row, newName);
       return registeredModelToJson(trx, renamed);
     } catch (err) {
       if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
@@ -112,6 +116,7 @@ export async function deleteRegisteredModel(db: Db, name: string): Promise<void>
   await db.transaction(async (trx) => {
     const row = await lockRegisteredModel(trx, name);
     await trx('registered_models').where({ id: row.id }).delete();
+    await modelDeleted(trx, row);
   });
 }
 
@@ -126,6 +131,7 @@ export async function setRegisteredModelTag(db: Db, name: string, key: string, v
       .onConflict(['registered_model_id', 'key'])
       .merge();
     await touchRegisteredModel(trx, row.id);
+    await tagSet(trx, row, key, value);
   });
 }
 
@@ -137,5 +143,6 @@ export async function deleteRegisteredModelTag(db: Db, name: string, key: string
     const deleted = await trx('registered_model_tags').where({ registered_model_id: row.id, key }).delete();
     if (deleted === 0) throw notFound(`No tag with name: ${key} in registered model ${name}.`);
     await touchRegisteredModel(trx, row.id);
+    await tagDeleted(trx, row, key);
   });
 }

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import type { Queryable } from '../db/knex';
 import { invalidParameter, notFound } from '../errors';
+import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { findRegisteredModel } from './registered-models';
 import { isStrictSemver, parseRange, parseSemver } from './semver';
 import { canonicalStage, MLFLOW_STAGES } from './stages';
@@ -57,6 +58,13 @@ export async function getLatestVersions(db: Queryable, name: string, stages: str
     const stage = canonicalStage(selector);
     if (stage) {
       const row = await latestInStage(db, model.id, stage);
+      if (row) rows.push(row);
+      continue;
+    }
+    // A custom stage of the model's policy (`models:/m/prod`) reads like an MLflow stage.
+    const custom = findStage(await effectivePolicy(db, model.id), selector);
+    if (custom) {
+      const row = await latestInStage(db, model.id, custom.name);
       if (row) rows.push(row);
       continue;
     }

@@ -1,0 +1,152 @@
+import { WebhookWorker } from '../../../src/lifecycle/webhook-worker';
+import { createTestApp, TestApp } from '../../helpers/test-app';
+import { createModel, createVersion, uniqueName } from '../../helpers/mlflow';
+import { startWebhookReceiver, verifyMlflowSignature } from '../../helpers/webhook-receiver';
+
+/** Every registry change made through MLflow's API lands in the history and fires its webhooks. */
+describe('registry changes → events and webhooks', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE: 'true' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const api = '/api/2.0/mlflow';
+  const types = async (name: string) =>
+    (await t.http.get('/api/events').query({ model: name, max_results: 1000 }).expect(200)).body.events.map((e: { type: string }) => e.type);
+
+  it('records model, version, tag, alias and stage changes in order', async () => {
+    const name = await createModel(t, uniqueName('ev'));
+    await createVersion(t, name, { semver: '2.0.0' });
+    await createVersion(t, name);
+    await t.http.post(`${api}/registered-models/set-tag`).send({ name, key: 'team', value: 'risk' }).expect(200);
+    await t.http.delete(`${api}/registered-models/delete-tag`).send({ name, key: 'team' }).expect(200);
+    await t.http.post(`${api}/model-versions/set-tag`).send({ name, version: '1', key: 'validated', value: 'true' }).expect(200);
+    await t.http.delete(`${api}/model-versions/delete-tag`).send({ name, version: '1', key: 'validated' }).expect(200);
+    await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '1' }).expect(200);
+    await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '2' }).expect(200);
+    await t.http.delete(`${api}/registered-models/alias`).send({ name, alias: 'champion' }).expect(200);
+    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'production', archive_existing_versions: false }).expect(200);
+    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'Production', archive_existing_versions: true }).expect(200);
+    await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '2' }).expect(200);
+    expect(await types(name)).toEqual([
+      'model.created',
+      'version.created',
+      'version.created',
+      'tag.set',
+      'tag.deleted',
+      'tag.set',
+      'tag.deleted',
+      'alias.set',
+      'alias.set',
+      'alias.deleted',
+      'stage.transitioned',
+      'stage.transitioned',
+      'stage.transitioned',
+      'version.deleted',
+    ]);
+    const events = (await t.http.get('/api/events').query({ model: name, type: 'version.created,alias.set,stage.transitioned' }).expect(200)).body.events;
+    expect(events[0]).toMatchObject({ version: '1', semver: '2.0.0', after: { current_stage: 'None' } });
+    expect(events[1]).toMatchObject({ version: '2', semver: '2.0.1' });
+    expect(events[3]).toMatchObject({ alias: 'champion', version: '2', before: { version: '1' } });
+    // archive_existing_versions: version 2 enters Production, version 1 is archived.
+    expect(events.slice(-2)).toMatchObject([
+      { version: '2', stage: 'Production', after: { archived_versions: ['1'] } },
+      { version: '1', stage: 'Archived', before: { stage: 'Production' } },
+    ]);
+
+    await t.http.delete(`${api}/registered-models/delete`).send({ name }).expect(200);
+    expect((await types(name)).pop()).toBe('model.deleted');
+  });
+
+  it('a failed change records nothing', async () => {
+    const name = await createModel(t, uniqueName('ev'));
+    await createVersion(t, name, { semver: '1.0.0' });
+    await t.http
+      .post(`${api}/model-versions/create`)
+      .send({ name, source: 'mlflow-artifacts:/0/x', tags: [{ key: 'semver', value: '1.0.0' }] })
+      .expect(400);
+    expect(await types(name)).toEqual(['model.created', 'version.created']);
+  });
+
+  it('transition-stage obeys the stage policy and accepts the policy’s custom stages', async () => {
+    const name = await createModel(t, uniqueName('ev'));
+    await createVersion(t, name);
+    await createVersion(t, name);
+    await t.http
+      .put('/api/policies')
+      .send({ model: name, stages: [{ name: 'shadow' }, { name: 'prod', capacity: 1 }, { name: 'Archived' }], transitions: [{ from: 'None', to: 'shadow' }, { from: 'shadow', to: 'prod' }] })
+      .expect(200);
+    const skip = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'prod', archive_existing_versions: false }).expect(400);
+    expect(skip.body).toMatchObject({ error_code: 'INVALID_STATE' });
+    expect(skip.body.message).toContain("rule 'transitions'");
+    const staged = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'Shadow', archive_existing_versions: false }).expect(200);
+    expect(staged.body.model_version.current_stage).toBe('shadow');
+    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'prod', archive_existing_versions: false }).expect(200);
+    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'shadow', archive_existing_versions: false }).expect(200);
+    const full = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'prod', archive_existing_versions: false }).expect(400);
+    expect(full.body.message).toContain("rule 'capacity'");
+    // MLflow's archive_existing_versions makes room, as it always did.
+    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'prod', archive_existing_versions: true }).expect(200);
+
+    // models:/name/prod (get-latest-versions) and models:/name@prod both resolve the custom stage.
+    const latest = await t.http.post(`${api}/registered-models/get-latest-versions`).send({ name, stages: ['prod'] }).expect(200);
+    expect(latest.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['2']);
+    const alias = await t.http.get(`${api}/registered-models/alias`).query({ name, alias: 'prod' }).expect(200);
+    expect(alias.body.model_version.version).toBe('2');
+    const unknown = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'bogus', archive_existing_versions: false }).expect(400);
+    expect(unknown.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
+  it('MLflow API changes reach a webhook receiver, signed', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      await t.http
+        .post(`${api}/webhooks`)
+        .send({
+          name: 'e2e',
+          url: receiver.url,
+          secret: 'e2e-secret',
+          events: [
+            { entity: 'REGISTERED_MODEL', action: 'CREATED' },
+            { entity: 'MODEL_VERSION', action: 'CREATED' },
+            { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' },
+            { entity: 'MODEL_VERSION_ALIAS', action: 'UPDATED' },
+            { entity: 'MODEL_VERSION_STAGE', action: 'UPDATED' },
+            { entity: 'MODEL_VERSION', action: 'DELETED' },
+          ],
+        })
+        .expect(200);
+      const name = await createModel(t, uniqueName('wh'));
+      await createVersion(t, name);
+      await createVersion(t, name);
+      await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '1' }).expect(200);
+      await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '2' }).expect(200);
+      await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'Staging', archive_existing_versions: false }).expect(200);
+      await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '1' }).expect(200);
+      const worker = new WebhookWorker(t.db, t.config, t.ctx.log);
+      while ((await worker.runOnce()) > 0);
+      const mine = receiver.received.filter((hit) => hit.json.data.name === name);
+      expect(mine.map((hit) => `${hit.json.entity}.${hit.json.action}`)).toEqual(
+        expect.arrayContaining([
+          'registered_model.created',
+          'model_version.created',
+          'model_version_alias.created',
+          'model_version_alias.updated',
+          'model_version_stage.updated',
+          'model_version.deleted',
+        ]),
+      );
+      expect(mine).toHaveLength(8);
+      expect(mine.every((hit) => verifyMlflowSignature(hit, 'e2e-secret'))).toBe(true);
+      const moved = mine.find((hit) => hit.json.entity === 'model_version_alias' && hit.json.action === 'updated');
+      expect(moved?.json.data).toEqual({ name, alias: 'champion', version: '2', previous_version: '1' });
+      const stage = mine.find((hit) => hit.json.entity === 'model_version_stage');
+      expect(stage?.json.data).toMatchObject({ name, version: '2', from_stage: 'None', to_stage: 'Staging', archived_versions: [] });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
