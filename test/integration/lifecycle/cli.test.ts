@@ -82,6 +82,42 @@ describe('semreg CLI', () => {
     });
   });
 
+  describe('push', () => {
+    it('publishes files as a package version with the GitLab CI job, and get fetches them back', async () => {
+      const model = uniqueName('push');
+      const dir = fs.mkdtempSync(path.join(tmp, 'push-'));
+      fs.writeFileSync(path.join(dir, 'model.onnx'), 'onnx-bytes');
+      fs.mkdirSync(path.join(dir, 'conf'));
+      fs.writeFileSync(path.join(dir, 'conf', 'settings.json'), '{"a":1}');
+      const ci = { GITLAB_CI: 'true', CI_JOB_ID: '4242', CI_JOB_URL: 'https://gitlab.example/p/-/jobs/4242', CI_PIPELINE_ID: '99', CI_COMMIT_SHA: 'abcdef1234567' };
+      const res = await runSemreg(['push', '--keep-paths', `${model}/1.2.0`, 'model.onnx', 'conf/settings.json'], { ...env, ...ci }, dir);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain('uploaded model.onnx');
+      expect(res.stdout).toContain('uploaded conf/settings.json');
+
+      const listing = await t.http.get(`/api/packages/${model}/1.2.0`).expect(200);
+      expect(listing.body.files.map((f: { path: string }) => f.path).sort()).toEqual(['conf/settings.json', 'model.onnx']);
+      expect(listing.body.files.every((f: { ci_job_id: string }) => f.ci_job_id === '4242')).toBe(true);
+      const events = await t.http.get('/api/events').query({ model, type: 'package.file_added' }).expect(200);
+      expect(events.body.events.map((e: { ci_job_id: string }) => e.ci_job_id)).toEqual(['4242', '4242']);
+
+      const again = await runSemreg(['push', `${model}/1.2.0`, path.join(dir, 'model.onnx')], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('unchanged model.onnx');
+
+      const out = path.join(tmp, 'pushed');
+      const got = await runSemreg(['get', `${model}/1.2.0`, '-o', out], env);
+      expect(got.code).toBe(0);
+      expect(fs.readFileSync(path.join(out, 'conf', 'settings.json'), 'utf8')).toBe('{"a":1}');
+      expect(fs.readFileSync(path.join(out, 'model.onnx'), 'utf8')).toBe('onnx-bytes');
+    });
+
+    it('exits 2 on a reference without a semver', async () => {
+      expect((await runSemreg(['push', 'model-only', __filename], env)).code).toBe(2);
+    });
+  });
+
   describe('promote, rollback and history', () => {
     it('promotes with compare-and-set (exit 4 when the expectation is stale) and prints the history', async () => {
       const model = await versionWithFiles({ a: '1' });
