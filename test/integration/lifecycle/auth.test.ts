@@ -1,3 +1,6 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createToken } from '../../../src/auth/tokens';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 import { uniqueName } from '../../helpers/mlflow';
@@ -66,5 +69,25 @@ describe('lifecycle endpoints with AUTH=on', () => {
     const byAlias = Object.fromEntries(res.body.events.map((e: { alias: string; time: number }) => [e.alias, e.time]));
     expect(byAlias.a).toBeGreaterThan(past);
     expect(byAlias.b).toBe(past);
+  });
+
+  it('download-uris needs a token; the signed links it hands out work without one', async () => {
+    const name = uniqueName('signed');
+    const modelId = `m-${crypto.randomBytes(16).toString('hex')}`;
+    const dir = path.join(t.config.artifactRoot, '0', 'models', modelId, 'artifacts');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'MLmodel'), 'flavors: {}\n');
+    await t.http.post('/api/2.0/mlflow/registered-models/create').set(as(writer)).send({ name }).expect(200);
+    await t.http
+      .post('/api/2.0/mlflow/model-versions/create')
+      .set(as(writer))
+      .send({ name, source: `mlflow-artifacts:/0/models/${modelId}/artifacts` })
+      .expect(200);
+    await t.http.get(`/api/models/${name}/download-uris`).expect(401);
+    const links = await t.http.get(`/api/models/${name}/download-uris`).set(as(reader)).expect(200);
+    const url = new URL(links.body.MLmodel);
+    const file = await t.http.get(url.pathname + url.search).expect(200);
+    expect(file.text ?? file.body.toString()).toContain('flavors');
+    await t.http.get(url.pathname + url.search.replace(/signature=[^&]+/, 'signature=x')).expect(403);
   });
 });
