@@ -1,6 +1,7 @@
 /**
  * Package benchmark (`npm run bench:packages`, issue 5): the real `curl` binary against a spawned semreg
- * (`tsx src/main.ts`, its own embedded PostgreSQL, temporary DATA_DIR).
+ * (`tsx src/main.ts`, temporary DATA_DIR) on an embedded PostgreSQL that this process runs: the database is
+ * then outside the server's process tree, so the RSS figures are the server's alone.
  *
  * 1. A 1 GiB file: `curl -T` to `PUT /api/packages/<model>/<semver>/<file>` and `curl -o` from the GET, each
  *    as MB/s against `cp` of the same file on the same disk (goal ≥ 80 %), and the server process tree's peak
@@ -17,6 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { ensureDatabase } from '../src/db/ensure-database';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
@@ -139,7 +142,13 @@ async function main(): Promise<void> {
   fs.chmodSync(scratch, 0o755);
   const files = path.join(scratch, 'files');
   fs.mkdirSync(files);
-  const server = await startSemreg(path.join(scratch, 'semreg'));
+  const pg = await startEmbeddedPostgres(path.join(scratch, 'pg'));
+  const server = await startSemreg(path.join(scratch, 'semreg'), {
+    DATABASE_URL: await ensureDatabase(pg.url, 'semreg_bench_packages'),
+  }).catch(async (err: unknown) => {
+    await pg.stop();
+    throw err;
+  });
   const pid = server.child.pid as number;
   const base = `${server.url}/api/packages/${MODEL}`;
   try {
@@ -323,6 +332,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.stop();
+    await pg.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
