@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context';
 import { AccessRequest, authorize, authorizeScope } from '../../auth/authorize';
 import { presentedSecret, unauthenticated } from '../../auth/credentials';
 import type { Principal } from '../../auth/principal';
-import { Scope, scopeForMethod, scopeIncludes } from '../../auth/scope';
+import { Scope, scopeForMethod } from '../../auth/scope';
 import { authenticateSecret } from '../../auth/tokens';
 import { isSignedDownloadPath } from '../../lifecycle/download-links';
 import type { Route } from '../route';
@@ -21,7 +21,19 @@ declare module 'express-serve-static-core' {
  * token's write to any other path is refused before routing, so a router that forgets to check cannot be
  * used to get around the restriction (deny by default, mlflow-compat.md §7).
  */
-const MODEL_CHECKING_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/', '/api/packages/', '/api/v4/projects/'];
+const MODEL_CHECKING_PREFIXES = [
+  '/api/2.0/mlflow/',
+  '/ajax-api/2.0/mlflow/',
+  '/api/packages/',
+  '/api/v4/projects/',
+];
+
+/**
+ * Under these prefixes every route is an endpoint-table route, and `mountRoutes` always runs
+ * `authorizeRoute`, which knows the operation: some POST RPCs only read (runs/search,
+ * get-latest-versions, which `load_model("models:/m/Production")` calls), so the scope is decided there.
+ */
+const ENDPOINT_TABLE_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'];
 
 /**
  * The liveness probe stays open (as with MLflow's basic-auth server), and signed download links carry their
@@ -43,13 +55,18 @@ export function authenticate(app: AppContext) {
     if (!app.config.authEnabled || isOpen(req)) return next();
     const secret = presentedSecret(req.headers);
     if (secret === undefined) {
-      throw unauthenticated('Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.');
+      throw unauthenticated(
+        'Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.',
+      );
     }
     const principal = await authenticateSecret(app.db, secret);
     if (!principal) throw unauthenticated('The token is not valid (unknown, expired or revoked).');
     req.principal = principal;
     const scope = scopeForMethod(req.method);
-    if (MODEL_CHECKING_PREFIXES.some((prefix) => req.path.startsWith(prefix))) authorizeScope(principal, scope);
+    if (ENDPOINT_TABLE_PREFIXES.some((prefix) => req.path.startsWith(prefix)))
+      authorizeScope(principal, 'read');
+    else if (MODEL_CHECKING_PREFIXES.some((prefix) => req.path.startsWith(prefix)))
+      authorizeScope(principal, scope);
     else authorize(principal, { scope });
     next();
   };
@@ -67,21 +84,33 @@ export function requireAccess(req: Request, app: AppContext, request: AccessRequ
 
 /** How an endpoint-table route is authorized beyond its HTTP method. */
 export interface RouteAccess {
-  /** A stronger scope than the method implies (e.g. admin for token management). */
+  /**
+   * The scope the route needs when the HTTP method does not tell: admin for token management and webhooks,
+   * read for POST RPCs that only read (searches, get-latest-versions).
+   */
   scope?: Scope;
   /** Input fields that carry registered-model names (e.g. `name`, `new_name`). */
   modelFields?: readonly string[];
 }
 
 /** The hook `mountRoutes` runs after validation and before the handler. */
-export function authorizeRoute(req: Request, app: AppContext, access: RouteAccess | undefined, input: Record<string, unknown>): void {
+export function authorizeRoute(
+  req: Request,
+  app: AppContext,
+  access: RouteAccess | undefined,
+  input: Record<string, unknown>,
+): void {
   if (!app.config.authEnabled) return;
-  const methodScope = scopeForMethod(req.method);
-  const scope = access?.scope && scopeIncludes(access.scope, methodScope) ? access.scope : methodScope;
+  const scope = access?.scope ?? scopeForMethod(req.method);
   const models = access?.modelFields
     ?.map((field) => input[field])
     .filter((value): value is string => typeof value === 'string');
   requireAccess(req, app, { scope, models: models?.length ? models : undefined });
+}
+
+/** Marks a POST RPC that only reads, so a read token may call it. */
+export function readOnly(route: Route): Route {
+  return { ...route, access: { ...route.access, scope: 'read' } };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   searchExperiments,
   setExperimentTag,
 } from '../../tracking/experiments';
+import { readOnly } from '../middleware/auth';
 
 /** MLflow experiments endpoints (mlflow-compat.md §3.1). */
 export const experimentRoutes: Route[] = [
@@ -22,8 +23,10 @@ export const experimentRoutes: Route[] = [
   defineRoute('GET', '/experiments/get-by-name', 'getExperimentByName', async ({ input, app }) => ({
     experiment: await getExperimentByName(app.db, input.experiment_name),
   })),
-  defineRoute('POST', '/experiments/search', 'searchExperiments', async ({ input, app }) =>
-    searchExperiments(app.db, input),
+  readOnly(
+    defineRoute('POST', '/experiments/search', 'searchExperiments', async ({ input, app }) =>
+      searchExperiments(app.db, input),
+    ),
   ),
   defineRoute('GET', '/experiments/search', 'searchExperimentsByGet', async ({ input, app }) =>
     searchExperiments(app.db, input),

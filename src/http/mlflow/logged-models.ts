@@ -9,6 +9,7 @@ import {
   searchLoggedModels,
   setLoggedModelTags,
 } from '../../tracking/logged-models';
+import { readOnly } from '../middleware/auth';
 
 /**
  * MLflow 3 logged models (mlflow-compat.md §3.5). `search` is declared before `/:model_id` routes; it is a
@@ -16,8 +17,10 @@ import {
  * a `model_id` in the body.
  */
 export const loggedModelRoutes: Route[] = [
-  defineRoute('POST', '/logged-models/search', 'searchLoggedModels', async ({ input, app }) =>
-    searchLoggedModels(app.db, input),
+  readOnly(
+    defineRoute('POST', '/logged-models/search', 'searchLoggedModels', async ({ input, app }) =>
+      searchLoggedModels(app.db, input),
+    ),
   ),
   defineRoute('POST', '/logged-models', 'createLoggedModel', async ({ input, app }) => ({
     model: await createLoggedModel(app.db, input),

@@ -1,4 +1,8 @@
-import { deleteRegisteredModelAlias, getModelVersionByAlias, setRegisteredModelAlias } from '../../registry/aliases';
+import {
+  deleteRegisteredModelAlias,
+  getModelVersionByAlias,
+  setRegisteredModelAlias,
+} from '../../registry/aliases';
 import {
   createRegisteredModel,
   deleteRegisteredModel,
@@ -11,6 +15,7 @@ import {
 import { searchRegisteredModels } from '../../registry/search';
 import { getLatestVersions } from '../../registry/selectors';
 import { defineRoute, Route } from '../route';
+import { readOnly } from '../middleware/auth';
 
 /** registered-models/*: MLflow's registered model, tag and alias RPCs. */
 export const registeredModelRoutes: Route[] = [
@@ -33,20 +38,37 @@ export const registeredModelRoutes: Route[] = [
   defineRoute('GET', '/registered-models/search', 'searchRegisteredModels', async ({ input, app }) =>
     searchRegisteredModels(app.db, input),
   ),
-  defineRoute('POST', '/registered-models/get-latest-versions', 'getLatestVersions', async ({ input, app }) => ({
-    model_versions: await getLatestVersions(app.db, input.name, input.stages),
-  })),
-  defineRoute('GET', '/registered-models/get-latest-versions', 'getLatestVersionsByGet', async ({ input, app }) => ({
-    model_versions: await getLatestVersions(app.db, input.name, input.stages),
-  })),
+  readOnly(
+    defineRoute(
+      'POST',
+      '/registered-models/get-latest-versions',
+      'getLatestVersions',
+      async ({ input, app }) => ({
+        model_versions: await getLatestVersions(app.db, input.name, input.stages),
+      }),
+    ),
+  ),
+  defineRoute(
+    'GET',
+    '/registered-models/get-latest-versions',
+    'getLatestVersionsByGet',
+    async ({ input, app }) => ({
+      model_versions: await getLatestVersions(app.db, input.name, input.stages),
+    }),
+  ),
   defineRoute('POST', '/registered-models/set-tag', 'setRegisteredModelTag', async ({ input, app }) => {
     await setRegisteredModelTag(app.db, input.name, input.key, input.value);
     return {};
   }),
-  defineRoute('DELETE', '/registered-models/delete-tag', 'deleteRegisteredModelTag', async ({ input, app }) => {
-    await deleteRegisteredModelTag(app.db, input.name, input.key);
-    return {};
-  }),
+  defineRoute(
+    'DELETE',
+    '/registered-models/delete-tag',
+    'deleteRegisteredModelTag',
+    async ({ input, app }) => {
+      await deleteRegisteredModelTag(app.db, input.name, input.key);
+      return {};
+    },
+  ),
   defineRoute('POST', '/registered-models/alias', 'setRegisteredModelAlias', async ({ input, app }) => {
     await setRegisteredModelAlias(app.db, input.name, input.alias, input.version);
     return {};

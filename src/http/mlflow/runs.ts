@@ -13,6 +13,7 @@ import { logInputs, logModel, logOutputs } from '../../tracking/run-inputs-outpu
 import { logBatch, logMetric, logParam } from '../../tracking/run-logging';
 import { searchRuns } from '../../tracking/run-search';
 import { requireRunId } from '../../tracking/validation';
+import { readOnly } from '../middleware/auth';
 
 /** MLflow runs endpoints (mlflow-compat.md §3.2-3.3). Run RPCs read `run_id`, falling back to `run_uuid`. */
 export const runRoutes: Route[] = [
@@ -34,7 +35,9 @@ export const runRoutes: Route[] = [
     await restoreRun(app.db, requireRunId(input));
     return {};
   }),
-  defineRoute('POST', '/runs/search', 'searchRuns', async ({ input, app }) => searchRuns(app.db, input)),
+  readOnly(
+    defineRoute('POST', '/runs/search', 'searchRuns', async ({ input, app }) => searchRuns(app.db, input)),
+  ),
   defineRoute('POST', '/runs/set-tag', 'setRunTag', async ({ input, app }) => {
     await setRunTag(app.db, requireRunId(input), input);
     return {};

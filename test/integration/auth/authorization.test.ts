@@ -25,6 +25,16 @@ describe('AUTH=on: scopes and model patterns', () => {
       expect(res.body).toEqual({ error_code: 'PERMISSION_DENIED', message: expect.stringMatching(/scope 'write'/) });
     });
 
+    it('lets a read token call the POST RPCs that only read (searches, get-latest-versions)', async () => {
+      const name = uniqueName();
+      await createModel(prefix, write, name).expect(200);
+      await t.http.post(`${prefix}/registered-models/get-latest-versions`).set(bearer(read)).send({ name }).expect(200);
+      await t.http.post(`${prefix}/runs/search`).set(bearer(read)).send({ experiment_ids: ['0'] }).expect(200);
+      await t.http.post(`${prefix}/experiments/search`).set(bearer(read)).send({}).expect(200);
+      await t.http.post(`${prefix}/logged-models/search`).set(bearer(read)).send({ experiment_ids: ['0'] }).expect(200);
+      expect((await t.http.post(`${prefix}/runs/create`).set(bearer(read)).send({ experiment_id: '0' })).status).toBe(403);
+    });
+
     it('lets write and admin tokens write', async () => {
       await createModel(prefix, write, uniqueName()).expect(200);
       await createModel(prefix, admin, uniqueName()).expect(200);
