@@ -17,7 +17,9 @@ import { webhookRoutes } from './webhooks';
 // are checked against them; routes without a declared model are refused for restricted writes.
 const namingModel = namingModelIn('name', 'new_name');
 
-export const mlflowRoutes: readonly Route[] = [...registeredModelRoutes.map(namingModel), ...modelVersionRoutes.map(namingModel),
+export const mlflowRoutes: readonly Route[] = [
+  ...registeredModelRoutes.map(namingModel),
+  ...modelVersionRoutes.map(namingModel),
   ...experimentRoutes,
   ...runRoutes,
   ...metricRoutes,

@@ -15,7 +15,10 @@ import { defineRoute, Route } from '../route';
 /** model-versions/*: MLflow's model version RPCs. */
 export const modelVersionRoutes: Route[] = [
   defineRoute('POST', '/model-versions/create', 'createModelVersion', async ({ input, app, req }) => ({
-    model_version: await createModelVersion(app.db, { ...input, ciJob: extractCiJob(req.headers, input.tags ?? []) }),
+    model_version: await createModelVersion(app.db, {
+      ...input,
+      ciJob: extractCiJob(req.headers, input.tags ?? []),
+    }),
   })),
   defineRoute('GET', '/model-versions/get', 'getModelVersion', async ({ input, app }) => ({
     model_version: await getModelVersion(app.db, input.name, input.version),
@@ -38,10 +41,20 @@ export const modelVersionRoutes: Route[] = [
     await deleteModelVersionTag(app.db, input.name, input.version, input.key);
     return {};
   }),
-  defineRoute('POST', '/model-versions/transition-stage', 'transitionModelVersionStage', async ({ input, app }) => ({
-    model_version: await transitionModelVersionStage(app.db, input),
-  })),
-  defineRoute('GET', '/model-versions/get-download-uri', 'getModelVersionDownloadUri', async ({ input, app }) => ({
-    artifact_uri: await getModelVersionDownloadUri(app.db, input.name, input.version),
-  })),
+  defineRoute(
+    'POST',
+    '/model-versions/transition-stage',
+    'transitionModelVersionStage',
+    async ({ input, app }) => ({
+      model_version: await transitionModelVersionStage(app.db, input),
+    }),
+  ),
+  defineRoute(
+    'GET',
+    '/model-versions/get-download-uri',
+    'getModelVersionDownloadUri',
+    async ({ input, app }) => ({
+      artifact_uri: await getModelVersionDownloadUri(app.db, input.name, input.version),
+    }),
+  ),
 ];

@@ -1,5 +1,13 @@
 import { defineRoute, Route } from '../route';
-import { createWebhook, deleteWebhook, findWebhook, listWebhooks, testWebhook, updateWebhook, webhookToJson } from '../../lifecycle/webhooks';
+import {
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  listWebhooks,
+  testWebhook,
+  updateWebhook,
+  webhookToJson,
+} from '../../lifecycle/webhooks';
 
 /** MLflow 3's webhook API (mlflow/protos/webhooks.proto; mlflow-compat.md §3.9). */
 export const webhookRoutes: Route[] = [
