@@ -22,8 +22,7 @@ export type EventType =
   | 'alias.deleted'
   | 'stage.transitioned'
   | 'package.file_added'
-  | 'package.file_deleted'
-  | 'token.used';
+  | 'package.file_deleted';
 
 export const EVENT_TYPES: readonly EventType[] = [
   'model.created',
@@ -38,13 +37,12 @@ export const EVENT_TYPES: readonly EventType[] = [
   'stage.transitioned',
   'package.file_added',
   'package.file_deleted',
-  'token.used',
 ];
 
 /**
  * What a caller records. Conventions (the webhook payloads and `GET /api/models/<name>/at` rely on them):
  * - `version.created`: `after` = `{source, run_id, tags, description, current_stage}`.
- * - `tag.set` / `tag.deleted`: `after` = `{key, value}` / `before` = `{key, value}`; `version` set for a
+ * - `tag.set` / `tag.deleted`: `after` = `{key, value}` / `before` = `{key}`; `version` set for a
  *   model-version tag, absent for a registered-model tag.
  * - `alias.set`: `alias`, `version` = new target, `before` = `{version: <previous>}` when it moved.
  * - `stage.transitioned`: `stage` = target stage, `before` = `{stage: from}`, `after` = `{stage: to,
