@@ -26,6 +26,8 @@ const MODEL_CHECKING_PREFIXES = [
   '/ajax-api/2.0/mlflow/',
   '/api/packages/',
   '/api/v4/projects/',
+  // promote, rollback, download-uris: lifecycle routes that declare their model with namingModelIn
+  '/api/models/',
 ];
 
 /**

@@ -10,7 +10,11 @@ describe('AUTH=on: scopes and model patterns', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ AUTH: 'on' });
-    [read, write, admin] = await Promise.all([mintToken(t, 'read'), mintToken(t, 'write'), mintToken(t, 'admin')]);
+    [read, write, admin] = await Promise.all([
+      mintToken(t, 'read'),
+      mintToken(t, 'write'),
+      mintToken(t, 'admin'),
+    ]);
   });
   afterAll(() => t.close());
 
@@ -22,17 +26,34 @@ describe('AUTH=on: scopes and model patterns', () => {
       await t.http.get(`${prefix}/registered-models/search`).set(bearer(read)).expect(200);
       const res = await createModel(prefix, read, uniqueName());
       expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error_code: 'PERMISSION_DENIED', message: expect.stringMatching(/scope 'write'/) });
+      expect(res.body).toEqual({
+        error_code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/scope 'write'/),
+      });
     });
 
     it('lets a read token call the POST RPCs that only read (searches, get-latest-versions)', async () => {
       const name = uniqueName();
       await createModel(prefix, write, name).expect(200);
-      await t.http.post(`${prefix}/registered-models/get-latest-versions`).set(bearer(read)).send({ name }).expect(200);
-      await t.http.post(`${prefix}/runs/search`).set(bearer(read)).send({ experiment_ids: ['0'] }).expect(200);
+      await t.http
+        .post(`${prefix}/registered-models/get-latest-versions`)
+        .set(bearer(read))
+        .send({ name })
+        .expect(200);
+      await t.http
+        .post(`${prefix}/runs/search`)
+        .set(bearer(read))
+        .send({ experiment_ids: ['0'] })
+        .expect(200);
       await t.http.post(`${prefix}/experiments/search`).set(bearer(read)).send({}).expect(200);
-      await t.http.post(`${prefix}/logged-models/search`).set(bearer(read)).send({ experiment_ids: ['0'] }).expect(200);
-      expect((await t.http.post(`${prefix}/runs/create`).set(bearer(read)).send({ experiment_id: '0' })).status).toBe(403);
+      await t.http
+        .post(`${prefix}/logged-models/search`)
+        .set(bearer(read))
+        .send({ experiment_ids: ['0'] })
+        .expect(200);
+      expect(
+        (await t.http.post(`${prefix}/runs/create`).set(bearer(read)).send({ experiment_id: '0' })).status,
+      ).toBe(403);
     });
 
     it('lets write and admin tokens write', async () => {
@@ -59,6 +80,29 @@ describe('AUTH=on: scopes and model patterns', () => {
       await createModel('/api/2.0/mlflow', admin, other).expect(200);
     });
 
+    it('may promote a matching model and is refused promotion of other models', async () => {
+      const name = `churn-${uniqueName()}`;
+      await createModel('/api/2.0/mlflow', churn, name).expect(200);
+      await t.http
+        .post('/api/2.0/mlflow/model-versions/create')
+        .set(bearer(churn))
+        .send({ name, source: 'mlflow-artifacts:/0/x' })
+        .expect(200);
+      await t.http
+        .post(`/api/models/${name}/promote`)
+        .set(bearer(churn))
+        .send({ alias: 'champion', version: '1' })
+        .expect(200);
+      expect(
+        (
+          await t.http
+            .post(`/api/models/${other}/promote`)
+            .set(bearer(churn))
+            .send({ alias: 'champion', version: '1' })
+        ).status,
+      ).toBe(403);
+    });
+
     it.each(MLFLOW_PREFIXES)('creates and reads models matching the pattern (%s)', async (prefix) => {
       const name = `churn-${uniqueName()}`;
       await createModel(prefix, churn, name).expect(200);
@@ -67,7 +111,10 @@ describe('AUTH=on: scopes and model patterns', () => {
 
     it.each(MLFLOW_PREFIXES)('is refused other models on writes and named reads (%s)', async (prefix) => {
       expect((await createModel(prefix, churn, uniqueName('fraud'))).status).toBe(403);
-      const get = await t.http.get(`${prefix}/registered-models/get`).query({ name: other }).set(bearer(churn));
+      const get = await t.http
+        .get(`${prefix}/registered-models/get`)
+        .query({ name: other })
+        .set(bearer(churn));
       expect(get.status).toBe(403);
       expect(get.body.message).toContain(other);
       const tag = await t.http
@@ -105,7 +152,10 @@ describe('AUTH=on: scopes and model patterns', () => {
         ['post', '/API/2.0/mlflow/registered-models/create'],
       ];
       for (const [method, path] of targets) {
-        const res = await (t.http as any)[method](path).set(bearer(churn)).send({ name: `churn-${uniqueName()}` });
+        const res = await (t.http as any)
+          [method](path)
+          .set(bearer(churn))
+          .send({ name: `churn-${uniqueName()}` });
         expect({ path, status: res.status }).toEqual({ path, status: 403 });
       }
     });
@@ -126,7 +176,14 @@ describe('AUTH=on: scopes and model patterns', () => {
     await createModel('/api/2.0/mlflow', admin, otherName).expect(200);
     const token = await mintToken(t, 'read', { models: ['team-a-*', 'exact?name'] });
     await t.http.get('/api/2.0/mlflow/registered-models/get').query({ name }).set(bearer(token)).expect(200);
-    expect((await t.http.get('/api/2.0/mlflow/registered-models/get').query({ name: otherName }).set(bearer(token))).status).toBe(403);
+    expect(
+      (
+        await t.http
+          .get('/api/2.0/mlflow/registered-models/get')
+          .query({ name: otherName })
+          .set(bearer(token))
+      ).status,
+    ).toBe(403);
   });
 
   it('refuses a revoked token from the moment it is revoked', async () => {
