@@ -98,10 +98,17 @@ export class ValidatorRegistry {
       required: queryParams.filter((p) => p.required).map((p) => p.name),
     });
 
-    const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
+    // A request body may be shared through `$ref: '#/components/requestBodies/X'`; unresolved, such operations
+    // would run with no body validation at all (found by the fuzzer: `{"experiment_id": {}}` reached the handler).
+    const bodyRef = (operation.requestBody as { $ref?: string } | undefined)?.$ref;
+    const bodyLocation = bodyRef ? bodyRef.replace(/^#\//, '').split('/') : ['paths', route, method, 'requestBody'];
+    const requestBody = bodyRef
+      ? (bodyLocation.reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], loadOpenApiDocument()) as OpenApiOperation['requestBody'])
+      : operation.requestBody;
+    const bodySchema = requestBody?.content?.['application/json']?.schema;
     const bodyValidator: ValidateFunction | undefined = bodySchema
       ? this.bodyAjv.compile({
-          $ref: `${DOC_ID}${pointer('paths', route, method, 'requestBody', 'content', 'application/json', 'schema')}`,
+          $ref: `${DOC_ID}${pointer(...bodyLocation, 'content', 'application/json', 'schema')}`,
         })
       : undefined;
 

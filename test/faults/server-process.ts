@@ -56,6 +56,40 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Until nothing accepts connections on `port` any more (the server process itself is gone). */
+async function waitUntilClosed(port: number): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (!open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`port ${port} still accepts connections after the server was stopped`);
+}
+
+/**
+ * Until every process of the group is reaped. A SIGKILLed process stays a zombie until its parent reaps it,
+ * and a zombie still "exists" for kill(pid, 0) — the check the store uses to tell abandoned temporary files.
+ * A real restart (new container, systemd) only happens after that, so the test waits for it too.
+ */
+async function waitUntilGroupGone(pgid: number): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`process group ${pgid} is still there 10 s after SIGKILL`);
+}
+
 async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -87,7 +121,16 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
-  const child = spawn(TSX, ['src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: `tsx` runs the server in a child node process, and SIGKILL (unlike SIGTERM) is not
+  // relayed, so a crash must be delivered to the whole group or the real server would survive it.
+  const child = spawn(TSX, ['src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
   let log = '';
   const append = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-20_000);
@@ -98,7 +141,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   try {
     await waitForHealth(url, child, () => log, options.startTimeoutMs ?? 90_000);
   } catch (err) {
-    child.kill('SIGKILL');
+    signalGroup('SIGKILL');
     throw err;
   }
   return {
@@ -108,14 +151,17 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     pid: child.pid!,
     output: () => log,
     async kill9() {
-      child.kill('SIGKILL');
+      signalGroup('SIGKILL');
       await exited(child);
+      await waitUntilClosed(port);
+      await waitUntilGroupGone(child.pid!);
     },
     async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 15_000);
       await exited(child);
       clearTimeout(timer);
+      await waitUntilClosed(port);
     },
   };
 }
