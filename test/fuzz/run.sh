@@ -3,6 +3,8 @@
 #   FUZZ_SECONDS   time budget (default 240)         FUZZ_CHECKS   schemathesis checks (default below)
 #   FUZZ_PHASES    phases (default: examples,coverage,fuzzing,stateful)
 #   FUZZ_REPORT_DIR  where the JUnit report goes (default: a temp dir, printed at the end)
+#   FUZZ_EXCLUDE   path regex left out; by default mpu/* and presigned/*, which answer 501 NOT_IMPLEMENTED on
+#                  purpose (MLflow's client falls back to a single PUT / proxied GET only on that answer, §2.3)
 # Starts `tsx src/main.ts` on a fresh DATA_DIR (embedded PostgreSQL) and a free port, runs every operation of
 # /api/openapi.json for the time budget, and fails on any 5xx, schema-violating response or wrong content type.
 set -euo pipefail
@@ -46,6 +48,7 @@ set +e
   --request-timeout 30 \
   --workers 2 \
   --suppress-health-check all \
+  --exclude-path-regex "${FUZZ_EXCLUDE:-mlflow-artifacts/(mpu|presigned)/}" \
   --continue-on-failure \
   --report junit --report-dir "$REPORT_DIR"
 STATUS=$?
