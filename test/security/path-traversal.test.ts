@@ -155,3 +155,23 @@ describe.each(ENDPOINTS.map((e) => [`${e.method} ${e.template}`, e] as const))('
     canaries.assertUntouched();
   });
 });
+
+describe('multipart package uploads', () => {
+  it('refuses traversal in the part filename (the filename is the stored path) and stores nothing outside', async () => {
+    const failures: string[] = [];
+    // As written: the server decodes until stable.
+    const names = vectors().filter((v) => !v.includes('link'));
+    for (const filename of [...names, '../../x', '..\\..\\x', '/abs/x', 'C:\\x', 'a/../../x']) {
+      const res = await t.http.post('/api/packages/victim/9.9.9').attach('file', Buffer.from('planted'), { filename });
+      texts.push(res.text ?? '');
+      if (res.status === 201 || res.status === 200) {
+        const stored = (res.body.files ?? []).map((f: { path: string }) => f.path);
+        if (stored.some((p: string) => p.includes('..') || p.startsWith('/') || p.includes('\\'))) failures.push(`${filename} stored as ${stored}`);
+      } else if (res.status >= 500 || !/^application\/json/.test(res.headers['content-type'] ?? '')) {
+        failures.push(`${JSON.stringify(filename)} → ${res.status} ${(res.text ?? '').slice(0, 160)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    canaries.assertUntouched();
+  });
+});
