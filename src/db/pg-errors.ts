@@ -28,6 +28,11 @@ export function translateDatabaseError(err: unknown): MlflowError | undefined {
   }
   const e = err as { code?: string; constraint?: string; detail?: string };
   switch (e?.code) {
+    case '40P01':
+    case '40001':
+      // Deadlock / serialization failure between concurrent writers: transient, so the client's retry (503 is
+      // retried, mlflow-compat.md §2.4) succeeds; a 500 would hide the message and look like a bug to the user.
+      return new MlflowError('TEMPORARILY_UNAVAILABLE', 'A concurrent change to the same entity conflicted; retry the request.');
     case '23505':
       return new MlflowError('RESOURCE_ALREADY_EXISTS', `Already exists (${e.constraint ?? 'unique constraint'}).`);
     case '23503':

@@ -36,3 +36,19 @@ describe.each(MLFLOW_PREFIXES)('%s', (prefix) => {
     else expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
   });
 });
+
+// Fuzz finding 3 (tracking, reported): two concurrent runs/update calls on one run deadlocked in PostgreSQL
+// (run_tags upsert vs the runs row, 40P01) and answered 500. A deadlock is transient: it must at worst be the
+// retryable 503 TEMPORARILY_UNAVAILABLE, never a 500 whose body the client loses (mlflow-compat.md §2.4).
+it('concurrent updates, tags and log-batch on one run never answer 500', async () => {
+  const created = await t.http.post('/api/2.0/mlflow/runs/create').send({ experiment_id: '0' }).expect(200);
+  const runId = created.body.run.info.run_id as string;
+  // The fuzzer's stateful phase mixed update, set-tag and log-batch on one run from two workers.
+  const calls = Array.from({ length: 30 }, (_v, i) => {
+    if (i % 3 === 0) return t.http.post('/api/2.0/mlflow/runs/update').send({ run_id: runId, run_name: `name-${i}`, status: 'RUNNING' });
+    if (i % 3 === 1) return t.http.post('/api/2.0/mlflow/runs/set-tag').send({ run_id: runId, key: 'mlflow.runName', value: `tag-${i}` });
+    return t.http.post('/api/2.0/mlflow/runs/log-batch').send({ run_id: runId, tags: [{ key: 'mlflow.runName', value: `b-${i}` }, { key: 'k', value: `${i}` }] });
+  });
+  const statuses = await Promise.all(calls.map((call) => call.then((res) => `${res.status} ${res.body.error_code ?? ''}`.trim())));
+  expect(statuses.filter((s) => s !== '200' && s !== '503 TEMPORARILY_UNAVAILABLE')).toEqual([]);
+});
