@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb, Db } from '../../src/db/knex';
@@ -27,6 +28,24 @@ function mountSmallFileSystem(dir: string): string {
       throw new Error(`cannot mount a small file system here (tmpfs: ${String(tmpfsError)}; loop: ${String(loopError)})`);
     }
   }
+}
+
+/**
+ * A PUT that keeps the server's answer even when the server answers before the body is fully sent and then
+ * closes the connection (the client's remaining writes then fail with EPIPE — fetch() would only report that).
+ */
+function putAllowingEarlyAnswer(url: string, body: Buffer): Promise<{ status: number; contentType: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': body.length } });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), text }));
+    });
+    req.on('error', (err) => setTimeout(() => reject(err), 2000)); // give an early answer time to be read
+    req.end(body);
+  });
 }
 
 function filesUnder(dir: string): string[] {
@@ -61,10 +80,10 @@ describe('disk full on the artifact root', () => {
     const filesBefore = filesUnder(root).sort();
 
     const big = Buffer.alloc(5 * 1024 * 1024, 7);
-    const full = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin`, { method: 'PUT', body: big });
-    const body = (await full.json()) as { error_code: string; message: string };
+    const full = await putAllowingEarlyAnswer(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin`, big);
+    const body = JSON.parse(full.text) as { error_code: string; message: string };
     expect(full.status).toBe(507);
-    expect(full.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(full.contentType).toMatch(/^application\/json/);
     expect(body.error_code).toBe('RESOURCE_EXHAUSTED');
     expect(body.message).toMatch(/full/i);
 
