@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import { ensureDatabase } from '../../src/db/ensure-database';
+import { ServerProcess, startServer } from './server-process';
+
+/**
+ * Issue 6 item 7 "bounded memory": a 512 MiB artifact upload and download stream through the real server
+ * process; its resident memory must not grow with the file (it would by ~512 MiB if anything buffered it).
+ */
+const MiB = 1024 * 1024;
+const SIZE = 512 * MiB;
+
+/** RSS of the node process that really serves (tsx runs the server as its child). */
+function serverRssBytes(tsxPid: number): number {
+  const children = execFileSync('pgrep', ['-P', String(tsxPid)]).toString().trim().split('\n').filter(Boolean);
+  const pids = [String(tsxPid), ...children];
+  return Math.max(
+    ...pids.map((pid) => {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    }),
+  );
+}
+
+describe('memory stays bounded while streaming large files', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    const databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    server = await startServer({ databaseUrl });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('uploads and downloads 512 MiB with less than 150 MiB of RSS growth', async () => {
+    const url = `${server.url}/api/2.0/mlflow-artifacts/artifacts/0/memrun/artifacts/big.bin`;
+    const baseline = serverRssBytes(server.pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, serverRssBytes(server.pid))), 100);
+    try {
+      const chunk = crypto.randomBytes(MiB);
+      const sent = crypto.createHash('sha256');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': SIZE } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        let written = 0;
+        const pump = (): void => {
+          while (written < SIZE) {
+            sent.update(chunk);
+            written += chunk.length;
+            if (!req.write(chunk)) return void req.once('drain', pump);
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(status).toBe(200);
+
+      const received = crypto.createHash('sha256');
+      let bytes = 0;
+      await new Promise<void>((resolve, reject) => {
+        http.get(url, (res) => {
+          res.on('data', (data: Buffer) => {
+            bytes += data.length;
+            received.update(data);
+          });
+          res.on('end', () => resolve());
+          res.on('error', reject);
+        });
+      });
+      expect(bytes).toBe(SIZE);
+      expect(received.digest('hex')).toBe(sent.digest('hex'));
+    } finally {
+      clearInterval(sampler);
+    }
+    console.info(`server RSS: baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`);
+    expect(peak - baseline).toBeLessThan(150 * MiB);
+  });
+});
