@@ -71,13 +71,21 @@ async function startServer(databaseUrl: string, dataDir: string, port: number): 
     WEBHOOK_WORKER: 'on',
   };
   // One process (node with tsx's loader), so SIGKILL hits the server itself, not a wrapper.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   await waitForHttp(`http://127.0.0.1:${port}/health`, child, 90_000, 'semreg', 200);
   return child;
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json().catch(() => ({})) };
 }
 
@@ -106,7 +114,10 @@ async function main(): Promise<void> {
     const model = 'bench-events';
     await post(`${base}/api/2.0/mlflow/registered-models/create`, { name: model });
     for (let v = 0; v < 2; v += 1) {
-      await post(`${base}/api/2.0/mlflow/model-versions/create`, { name: model, source: `mlflow-artifacts:/bench/${v}` });
+      await post(`${base}/api/2.0/mlflow/model-versions/create`, {
+        name: model,
+        source: `mlflow-artifacts:/bench/${v}`,
+      });
     }
     for (const [i, receiver] of receivers.entries()) {
       const res = await post(`${base}/api/2.0/mlflow/webhooks`, {
@@ -128,24 +139,33 @@ async function main(): Promise<void> {
         await new Promise((resolve) => server.once('exit', resolve));
         server = await startServer(databaseUrl, dataDir, port);
       }
-      const res = await post(`${base}/api/models/${model}/promote`, { alias: 'champion', version: String((i % 2) + 1) }).catch(() => ({ status: 0, json: {} }));
+      const res = await post(`${base}/api/models/${model}/promote`, {
+        alias: 'champion',
+        version: String((i % 2) + 1),
+      }).catch(() => ({ status: 0, json: {} }));
       if (res.status === 200) acknowledged += 1;
       else failed += 1;
     }
     const promoteSeconds = (Date.now() - started) / 1000;
 
     const db = createDb(databaseUrl, 2);
-    const committed = Number((await db('events').where({ type: 'alias.set', model }).count('* as n').first())?.n ?? 0);
+    const committed = Number(
+      (await db('events').where({ type: 'alias.set', model }).count('* as n').first())?.n ?? 0,
+    );
     const expected = committed * webhookCount;
     const deadline = Date.now() + 120_000;
     const received = () => receivers.reduce((sum, r) => sum + r.deliveries.size, 0);
-    while (received() < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (received() < expected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 200));
     const statuses = await db('webhook_deliveries').select('status').count('* as n').groupBy('status');
     await db.destroy();
 
     const latencies = receivers.flatMap((r) => r.latencies);
     const latency = latencyStats(latencies);
-    const duplicates = receivers.reduce((sum, r) => sum + [...r.deliveries.values()].filter((n) => n > 1).length, 0);
+    const duplicates = receivers.reduce(
+      (sum, r) => sum + [...r.deliveries.values()].filter((n) => n > 1).length,
+      0,
+    );
     const result = {
       promotions,
       webhooks: webhookCount,

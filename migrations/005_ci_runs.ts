@@ -25,7 +25,8 @@ function columnValue(column: string, ciTag: string, gitlabTag: string): string {
 
 export async function up(knex: Knex): Promise<void> {
   const assignments = PAIRS.map(
-    ([column, ci, gitlab]) => `${column} = (SELECT ${columnValue(column, ci, gitlab)} FROM run_tags WHERE run_uuid = target AND key IN (${KEYS}))`,
+    ([column, ci, gitlab]) =>
+      `${column} = (SELECT ${columnValue(column, ci, gitlab)} FROM run_tags WHERE run_uuid = target AND key IN (${KEYS}))`,
   ).join(',\n        ');
   await knex.raw(`
     ALTER TABLE runs

@@ -54,5 +54,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE package_upload_locks; DROP TABLE package_file_events; DROP TABLE package_files;');
+  await knex.raw(
+    'DROP TABLE package_upload_locks; DROP TABLE package_file_events; DROP TABLE package_files;',
+  );
 }

@@ -19,9 +19,18 @@ type Json = Record<string, any>;
 function mergeInto(target: Json, part: Json, file: string, trail: string[] = []): void {
   for (const [key, value] of Object.entries(part)) {
     const here = [...trail, key];
-    if (value && typeof value === 'object' && !Array.isArray(value) && target[key] && typeof target[key] === 'object') {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      target[key] &&
+      typeof target[key] === 'object'
+    ) {
       // Two fragments may add to the same section (paths, components.schemas) but never redefine an entry.
-      if (here.length >= 3 || (here[0] === 'paths' && here.length >= 2 && Object.keys(value).some((m) => m in target[key]))) {
+      if (
+        here.length >= 3 ||
+        (here[0] === 'paths' && here.length >= 2 && Object.keys(value).some((m) => m in target[key]))
+      ) {
         throw new Error(`${file}: ${here.join('.')} is already defined by another fragment`);
       }
       mergeInto(target[key], value, file, here);
@@ -35,14 +44,21 @@ function mergeInto(target: Json, part: Json, file: string, trail: string[] = [])
 
 function bundle(): Json {
   const doc: Json = {};
-  for (const file of fs.readdirSync(sourceDir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of fs
+    .readdirSync(sourceDir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     mergeInto(doc, YAML.parse(fs.readFileSync(path.join(sourceDir, file), 'utf8')) ?? {}, file);
   }
   for (const [route, item] of Object.entries(doc.paths as Json)) {
     if (!route.startsWith('/api/2.0/mlflow')) continue;
     const mirrored: Json = {};
     for (const [method, operation] of Object.entries(item as Json)) {
-      mirrored[method] = { ...operation, operationId: `${operation.operationId}Ajax`, tags: ['ajax-api mirror'] };
+      mirrored[method] = {
+        ...operation,
+        operationId: `${operation.operationId}Ajax`,
+        tags: ['ajax-api mirror'],
+      };
     }
     doc.paths[route.replace('/api/2.0/mlflow', '/ajax-api/2.0/mlflow')] = mirrored;
   }
@@ -70,10 +86,15 @@ function main(): void {
   const stale = [
     [bundlePath, path.join(tmp, 'openapi.json')],
     [typesPath, path.join(tmp, 'openapi.d.ts')],
-  ].filter(([committed, fresh]) => !fs.existsSync(committed) || fs.readFileSync(committed, 'utf8') !== fs.readFileSync(fresh, 'utf8'));
+  ].filter(
+    ([committed, fresh]) =>
+      !fs.existsSync(committed) || fs.readFileSync(committed, 'utf8') !== fs.readFileSync(fresh, 'utf8'),
+  );
   fs.rmSync(tmp, { recursive: true, force: true });
   if (stale.length > 0) {
-    console.error(`stale generated files: ${stale.map(([f]) => path.relative(root, f)).join(', ')}; run npm run gen`);
+    console.error(
+      `stale generated files: ${stale.map(([f]) => path.relative(root, f)).join(', ')}; run npm run gen`,
+    );
     process.exit(1);
   }
   console.log('generated files are up to date');

@@ -35,7 +35,13 @@ export function createApp(ctx: AppContext): express.Express {
   app.set('json replacer', nonFiniteAsString);
   app.set('query parser', 'simple');
 
-  app.use(pinoHttp({ logger: ctx.log, quietReqLogger: true, autoLogging: { ignore: (req) => req.url === '/health' } }));
+  app.use(
+    pinoHttp({
+      logger: ctx.log,
+      quietReqLogger: true,
+      autoLogging: { ignore: (req) => req.url === '/health' },
+    }),
+  );
   app.use(hostOriginGuard(ctx));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));

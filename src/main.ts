@@ -51,7 +51,12 @@ async function main(): Promise<void> {
   server.on('checkContinue', (req, res) => {
     if (Number(req.headers['content-length'] ?? 0) > largestUpload) {
       res.writeHead(413, { 'Content-Type': 'application/json', Connection: 'close' });
-      res.end(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: `The upload is larger than ${largestUpload} bytes.` }));
+      res.end(
+        JSON.stringify({
+          error_code: 'INVALID_PARAMETER_VALUE',
+          message: `The upload is larger than ${largestUpload} bytes.`,
+        }),
+      );
       return;
     }
     res.writeContinue();

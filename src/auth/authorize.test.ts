@@ -3,7 +3,11 @@ import { authorize } from './authorize';
 import { modelAllowed, parseModelPatterns } from './model-pattern';
 import type { Principal } from './principal';
 
-const token = (scope: Principal['scope'], models: string[] = []): Principal => ({ tokenId: '1', scope, models });
+const token = (scope: Principal['scope'], models: string[] = []): Principal => ({
+  tokenId: '1',
+  scope,
+  models,
+});
 
 function denied(fn: () => void): string | undefined {
   try {
@@ -25,8 +29,12 @@ describe('authorize', () => {
   });
 
   it('refuses a restricted token writes that name no model (deny by default)', () => {
-    expect(denied(() => authorize(token('write', ['churn-*']), { scope: 'write' }))).toMatch(/restricted to models/);
-    expect(denied(() => authorize(token('write', ['churn-*']), { scope: 'write', models: [] }))).toMatch(/restricted/);
+    expect(denied(() => authorize(token('write', ['churn-*']), { scope: 'write' }))).toMatch(
+      /restricted to models/,
+    );
+    expect(denied(() => authorize(token('write', ['churn-*']), { scope: 'write', models: [] }))).toMatch(
+      /restricted/,
+    );
   });
 
   it('allows a restricted token reads that name no model', () => {
@@ -35,8 +43,12 @@ describe('authorize', () => {
 
   it('checks every named model', () => {
     const churn = token('write', ['churn-*']);
-    expect(denied(() => authorize(churn, { scope: 'write', models: ['churn-a', 'churn-b'] }))).toBeUndefined();
-    expect(denied(() => authorize(churn, { scope: 'write', models: ['churn-a', 'fraud'] }))).toMatch(/'fraud'/);
+    expect(
+      denied(() => authorize(churn, { scope: 'write', models: ['churn-a', 'churn-b'] })),
+    ).toBeUndefined();
+    expect(denied(() => authorize(churn, { scope: 'write', models: ['churn-a', 'fraud'] }))).toMatch(
+      /'fraud'/,
+    );
   });
 });
 
@@ -59,7 +71,10 @@ describe('model patterns', () => {
     expect(modelAllowed([], 'x')).toBe(true);
   });
 
-  it.each([[''], ['a/b'], ['a:b'], ['a\u0000b'], ['x'.repeat(257)], [42]])('refuses the pattern %j', (pattern) => {
-    expect(() => parseModelPatterns([pattern])).toThrow(MlflowError);
-  });
+  it.each([[''], ['a/b'], ['a:b'], ['a\u0000b'], ['x'.repeat(257)], [42]])(
+    'refuses the pattern %j',
+    (pattern) => {
+      expect(() => parseModelPatterns([pattern])).toThrow(MlflowError);
+    },
+  );
 });

@@ -20,7 +20,9 @@ export function permissionDenied(message: string): MlflowError {
 
 export function authorizeScope(principal: Principal, scope: Scope): void {
   if (!scopeIncludes(principal.scope, scope)) {
-    throw permissionDenied(`This call needs a token with scope '${scope}'; the token has scope '${principal.scope}'.`);
+    throw permissionDenied(
+      `This call needs a token with scope '${scope}'; the token has scope '${principal.scope}'.`,
+    );
   }
 }
 
@@ -29,10 +31,14 @@ export function authorize(principal: Principal, request: AccessRequest): void {
   if (principal.models.length === 0) return;
   if (request.models === undefined || request.models.length === 0) {
     if (request.scope === 'read') return;
-    throw permissionDenied('This token is restricted to models; this call does not name a model it may change.');
+    throw permissionDenied(
+      'This token is restricted to models; this call does not name a model it may change.',
+    );
   }
   const outside = request.models.find((name) => !modelAllowed(principal.models, name));
   if (outside !== undefined) {
-    throw permissionDenied(`This token may not access model '${outside.slice(0, 256)}' (allowed: ${principal.models.join(', ')}).`);
+    throw permissionDenied(
+      `This token may not access model '${outside.slice(0, 256)}' (allowed: ${principal.models.join(', ')}).`,
+    );
   }
 }

@@ -11,7 +11,11 @@ import { createToken, ensureAdminSecret, hasUsableAdminToken } from './tokens';
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 const BOOTSTRAP_LOCK = 0x5e3e6001;
 
-export async function bootstrapAdminToken({ config, db, log }: Pick<AppContext, 'config' | 'db' | 'log'>): Promise<void> {
+export async function bootstrapAdminToken({
+  config,
+  db,
+  log,
+}: Pick<AppContext, 'config' | 'db' | 'log'>): Promise<void> {
   if (config.adminToken !== undefined) {
     if (config.adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
       throw new Error(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long`);
@@ -24,11 +28,15 @@ export async function bootstrapAdminToken({ config, db, log }: Pick<AppContext, 
   const secret = await db.transaction(async (tx) => {
     await tx.raw('SELECT pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK]);
     if (await hasUsableAdminToken(tx)) return undefined;
-    const created = await createToken(tx, { scope: 'admin', description: 'first admin token, generated at start' });
+    const created = await createToken(tx, {
+      scope: 'admin',
+      description: 'first admin token, generated at start',
+    });
     return created.secret;
   });
   if (secret === undefined) return;
-  const message = 'AUTH=on and no admin token existed: generated one. It is shown only this once; store it now.';
+  const message =
+    'AUTH=on and no admin token existed: generated one. It is shown only this once; store it now.';
   if (log.isLevelEnabled('warn')) log.warn({ adminToken: secret }, message);
   else process.stderr.write(`${message}\nadmin token: ${secret}\n`);
 }

@@ -23,7 +23,10 @@ function single(value: string | string[] | undefined): string | undefined {
 
 function fromAuthorization(value: string): string {
   const match = /^([A-Za-z]+) +(\S.*)$/.exec(value.trim());
-  if (!match) throw unauthenticated('Malformed Authorization header: expected "Bearer <token>" or "Basic <credentials>".');
+  if (!match)
+    throw unauthenticated(
+      'Malformed Authorization header: expected "Bearer <token>" or "Basic <credentials>".',
+    );
   const [, scheme, credentials] = match;
   switch (scheme.toLowerCase()) {
     case 'bearer':
@@ -35,7 +38,9 @@ function fromAuthorization(value: string): string {
       return colon >= 0 ? decoded.slice(colon + 1) : '';
     }
     default:
-      throw unauthenticated(`Unsupported Authorization scheme '${scheme.slice(0, 20)}': use Bearer or Basic.`);
+      throw unauthenticated(
+        `Unsupported Authorization scheme '${scheme.slice(0, 20)}': use Bearer or Basic.`,
+      );
   }
 }
 

@@ -18,13 +18,21 @@ function toRegExp(pattern: string): RegExp {
 
 /** Validates patterns the way registered-model names are validated (no `/`, `:` or control characters). */
 export function parseModelPatterns(patterns: readonly unknown[]): string[] {
-  if (patterns.length > MAX_PATTERNS) throw invalidParameter(`A token may carry at most ${MAX_PATTERNS} model patterns.`);
+  if (patterns.length > MAX_PATTERNS)
+    throw invalidParameter(`A token may carry at most ${MAX_PATTERNS} model patterns.`);
   return patterns.map((pattern) => {
     if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH) {
-      throw invalidParameter(`Invalid model pattern ${JSON.stringify(pattern)}: 1-${MAX_PATTERN_LENGTH} characters.`);
+      throw invalidParameter(
+        `Invalid model pattern ${JSON.stringify(pattern)}: 1-${MAX_PATTERN_LENGTH} characters.`,
+      );
     }
-    if (/[/:]/.test(pattern) || [...pattern].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) {
-      throw invalidParameter(`Invalid model pattern ${JSON.stringify(pattern)}: no '/', ':' or control characters.`);
+    if (
+      /[/:]/.test(pattern) ||
+      [...pattern].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)
+    ) {
+      throw invalidParameter(
+        `Invalid model pattern ${JSON.stringify(pattern)}: no '/', ':' or control characters.`,
+      );
     }
     return pattern;
   });

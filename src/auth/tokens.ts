@@ -71,7 +71,11 @@ function checkNewToken(input: NewToken, now: number): { scope: Scope; models: st
 }
 
 /** Creates a token and returns its secret: the only time the secret exists outside the caller. */
-export async function createToken(db: Queryable, input: NewToken, now = Date.now()): Promise<{ secret: string; token: TokenInfo }> {
+export async function createToken(
+  db: Queryable,
+  input: NewToken,
+  now = Date.now(),
+): Promise<{ secret: string; token: TokenInfo }> {
   const { scope, models } = checkNewToken(input, now);
   const secret = generateSecret();
   const [row] = await db<TokenRow>('tokens')
@@ -89,7 +93,11 @@ export async function createToken(db: Queryable, input: NewToken, now = Date.now
 
 /** Tokens that are not revoked, newest first (expired ones included, so an admin can see them). */
 export async function listTokens(db: Queryable, offset: number, limit: number): Promise<TokenInfo[]> {
-  const rows = await db<TokenRow>('tokens').where({ revoked: false }).orderBy('id', 'desc').offset(offset).limit(limit);
+  const rows = await db<TokenRow>('tokens')
+    .where({ revoked: false })
+    .orderBy('id', 'desc')
+    .offset(offset)
+    .limit(limit);
   return rows.map(toInfo);
 }
 
@@ -103,8 +111,14 @@ export async function revokeToken(db: Queryable, id: string): Promise<void> {
  * The principal for a presented secret, or undefined when it is unknown, revoked or expired. The lookup is
  * by digest: comparing digests leaks nothing useful about the secret, so no constant-time compare is needed.
  */
-export async function authenticateSecret(db: Queryable, secret: string, now = Date.now()): Promise<Principal | undefined> {
-  const row: TokenRow | undefined = await db('tokens').where({ secret_sha256: hashSecret(secret) }).first();
+export async function authenticateSecret(
+  db: Queryable,
+  secret: string,
+  now = Date.now(),
+): Promise<Principal | undefined> {
+  const row: TokenRow | undefined = await db('tokens')
+    .where({ secret_sha256: hashSecret(secret) })
+    .first();
   if (!row || row.revoked || (row.expires_at !== null && row.expires_at <= now)) return undefined;
   if (row.last_used_at === null || row.last_used_at < now - LAST_USED_RESOLUTION_MS) {
     await db('tokens').where({ id: row.id }).update({ last_used_at: now });
@@ -113,7 +127,12 @@ export async function authenticateSecret(db: Queryable, secret: string, now = Da
 }
 
 /** Stores `secret` as an admin token unless it is stored already (ADMIN_TOKEN; a revoked one stays revoked). */
-export async function ensureAdminSecret(db: Queryable, secret: string, description: string, now = Date.now()): Promise<boolean> {
+export async function ensureAdminSecret(
+  db: Queryable,
+  secret: string,
+  description: string,
+  now = Date.now(),
+): Promise<boolean> {
   const inserted = await db('tokens')
     .insert({ secret_sha256: hashSecret(secret), scope: 'admin', models: [], description, created_at: now })
     .onConflict('secret_sha256')

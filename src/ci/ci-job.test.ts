@@ -10,7 +10,12 @@ describe('extractCiJob', () => {
         'x-ci-pipeline-id': '77',
         'x-ci-commit-sha': 'ABCDEF1234567',
       }),
-    ).toEqual({ jobId: '123', jobUrl: 'https://gitlab.example/g/p/-/jobs/123', pipelineId: '77', commitSha: 'abcdef1234567' });
+    ).toEqual({
+      jobId: '123',
+      jobUrl: 'https://gitlab.example/g/p/-/jobs/123',
+      pipelineId: '77',
+      commitSha: 'abcdef1234567',
+    });
   });
 
   it('reads ci.* tags, then gitlab.CI_* tags', () => {
@@ -29,7 +34,12 @@ describe('extractCiJob', () => {
   });
 
   it('ignores empty values and unrelated tags', () => {
-    expect(extractCiJob({ 'x-ci-job-id': '  ' }, [{ key: 'ci.job_id', value: '' }, { key: 'other', value: 'x' }])).toEqual({});
+    expect(
+      extractCiJob({ 'x-ci-job-id': '  ' }, [
+        { key: 'ci.job_id', value: '' },
+        { key: 'other', value: 'x' },
+      ]),
+    ).toEqual({});
   });
 
   it.each([
@@ -49,6 +59,11 @@ describe('extractCiJob', () => {
       { key: 'ci.job_id', value: '1' },
       { key: 'ci.commit_sha', value: 'abcdef0' },
     ]);
-    expect(ciJobColumns(job)).toEqual({ ci_job_id: '1', ci_job_url: null, ci_pipeline_id: null, ci_commit_sha: 'abcdef0' });
+    expect(ciJobColumns(job)).toEqual({
+      ci_job_id: '1',
+      ci_job_url: null,
+      ci_pipeline_id: null,
+      ci_commit_sha: 'abcdef0',
+    });
   });
 });

@@ -41,11 +41,14 @@ function validate(field: Field, value: string, origin: string): string {
     case 'jobId':
     case 'pipelineId':
       if (!ID_RULE.test(value)) {
-        throw invalidParameter(`Invalid CI ${field === 'jobId' ? 'job id' : 'pipeline id'} in ${origin}: 1-256 printable ASCII characters without spaces.`);
+        throw invalidParameter(
+          `Invalid CI ${field === 'jobId' ? 'job id' : 'pipeline id'} in ${origin}: 1-256 printable ASCII characters without spaces.`,
+        );
       }
       return value;
     case 'commitSha':
-      if (!SHA_RULE.test(value)) throw invalidParameter(`Invalid CI commit sha in ${origin}: 7-64 hexadecimal characters.`);
+      if (!SHA_RULE.test(value))
+        throw invalidParameter(`Invalid CI commit sha in ${origin}: 7-64 hexadecimal characters.`);
       return value.toLowerCase();
     case 'jobUrl': {
       // The URL is shown to people and may be rendered as a link: only http(s), never javascript: or data:,
@@ -57,14 +60,19 @@ function validate(field: Field, value: string, origin: string): string {
         url = undefined;
       }
       if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !/^[\x21-\x7e]+$/.test(value)) {
-        throw invalidParameter(`Invalid CI job URL in ${origin}: an absolute http(s) URL of at most ${MAX_URL} characters.`);
+        throw invalidParameter(
+          `Invalid CI job URL in ${origin}: an absolute http(s) URL of at most ${MAX_URL} characters.`,
+        );
       }
       return value;
     }
   }
 }
 
-function headerValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
+function headerValue(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  name: string,
+): string | undefined {
   const raw = headers[name];
   const value = Array.isArray(raw) ? raw[0] : raw;
   const trimmed = value?.trim();
@@ -78,7 +86,10 @@ export type TagList = ReadonlyArray<{ key: string; value?: string | null }>;
  * present but malformed are refused with INVALID_PARAMETER_VALUE rather than silently dropped, so a
  * misconfigured pipeline notices.
  */
-export function extractCiJob(headers: Readonly<Record<string, string | string[] | undefined>> = {}, tags: TagList = []): CiJob {
+export function extractCiJob(
+  headers: Readonly<Record<string, string | string[] | undefined>> = {},
+  tags: TagList = [],
+): CiJob {
   const tagMap = new Map<string, string>();
   for (const tag of tags) {
     const value = tag.value?.trim();
@@ -125,6 +136,8 @@ export function ciJobColumns(job: CiJob): {
  * own tags, so a header wins over a tag as in `extractCiJob`. The runs table keeps its CI columns in step
  * with these tags (migration 005).
  */
-export function ciHeaderTags(headers: Readonly<Record<string, string | string[] | undefined>>): Array<{ key: string; value: string }> {
+export function ciHeaderTags(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): Array<{ key: string; value: string }> {
   return ciJobTags(extractCiJob(headers, []));
 }

@@ -23,5 +23,7 @@ export function ciHeaders(env: Env): Record<string, string> {
     headers['X-CI-Pipeline-Id'] = runId;
     headers['X-CI-Commit-Sha'] = env.GITHUB_SHA;
   }
-  return Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  return Object.fromEntries(
+    Object.entries(headers).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
 }

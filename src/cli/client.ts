@@ -35,17 +35,25 @@ export class SemregClient {
 
   url(path: string, query: Query = {}): string {
     const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') search.set(key, String(value));
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined && value !== '') search.set(key, String(value));
     const qs = search.toString();
     return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  async json<T>(method: string, path: string, options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  async json<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.url(path, options.query), {
         method,
-        headers: this.headers({ ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(options.headers ?? {}) }),
+        headers: this.headers({
+          ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...(options.headers ?? {}),
+        }),
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
       });
     } catch (err) {
@@ -57,16 +65,29 @@ export class SemregClient {
   }
 
   /** PUTs a file as a raw stream; returns the parsed JSON answer. */
-  async upload(path: string, file: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  async upload(
+    path: string,
+    file: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> {
     const size = (await fs.promises.stat(file)).size;
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = transport(this.baseUrl).request(
         this.url(path),
-        { method: 'PUT', headers: this.headers({ 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), ...headers }) },
+        {
+          method: 'PUT',
+          headers: this.headers({
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': String(size),
+            ...headers,
+          }),
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (c: Buffer) => chunks.push(c));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
           response.on('error', reject);
         },
       );
@@ -83,8 +104,13 @@ function transport(url: string): typeof http | typeof https {
 }
 
 function unreachable(baseUrl: string, err: unknown): CliError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? (err as { code?: string; message?: string });
-  return new CliError(`Cannot reach semreg at ${baseUrl}: ${cause?.code ?? cause?.message ?? String(err)}`, EXIT.UNAVAILABLE);
+  const cause =
+    (err as { cause?: { code?: string; message?: string } }).cause ??
+    (err as { code?: string; message?: string });
+  return new CliError(
+    `Cannot reach semreg at ${baseUrl}: ${cause?.code ?? cause?.message ?? String(err)}`,
+    EXIT.UNAVAILABLE,
+  );
 }
 
 function httpError(status: number, text: string): CliError {
@@ -105,13 +131,20 @@ export interface DownloadResult {
 }
 
 /** GETs a (signed, absolute) URL into `sink`; `onData` sees every chunk (progress, hashing). */
-export function download(url: string, sink: Writable, onData: (chunk: Buffer) => void, onSize?: (size: number) => void): Promise<DownloadResult> {
+export function download(
+  url: string,
+  sink: Writable,
+  onData: (chunk: Buffer) => void,
+  onSize?: (size: number) => void,
+): Promise<DownloadResult> {
   return new Promise((resolve, reject) => {
     const request = transport(url).get(url, (response) => {
       if (response.statusCode !== 200) {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => reject(httpError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        response.on('end', () =>
+          reject(httpError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
+        );
         return;
       }
       const size = Number(response.headers['x-file-size'] ?? response.headers['content-length'] ?? NaN);

@@ -15,23 +15,41 @@ import { parseModelRef } from './model-ref';
 function localTarget(outDir: string, remotePath: string): string {
   // The server names the files; still, never let a name leave the output directory.
   const segments = remotePath.split('/');
-  if (remotePath.includes('\\') || remotePath.startsWith('/') || segments.some((s) => s === '..' || s === '')) {
+  if (
+    remotePath.includes('\\') ||
+    remotePath.startsWith('/') ||
+    segments.some((s) => s === '..' || s === '')
+  ) {
     throw new CliError(`Refusing to write unsafe path '${remotePath}'.`, EXIT.UNEXPECTED);
   }
   const root = path.resolve(outDir);
   const target = path.resolve(root, ...segments);
-  if (!target.startsWith(root + path.sep)) throw new CliError(`Refusing to write unsafe path '${remotePath}'.`, EXIT.UNEXPECTED);
+  if (!target.startsWith(root + path.sep))
+    throw new CliError(`Refusing to write unsafe path '${remotePath}'.`, EXIT.UNEXPECTED);
   return target;
 }
 
-export async function getModel(client: SemregClient, ref: string, outDir: string, options: { progress: boolean; log: (line: string) => void }): Promise<void> {
+export async function getModel(
+  client: SemregClient,
+  ref: string,
+  outDir: string,
+  options: { progress: boolean; log: (line: string) => void },
+): Promise<void> {
   const { model, selector } = parseModelRef(ref);
-  const links = await client.json<Record<string, string>>('GET', `/api/models/${encodeURIComponent(model)}/download-uris`, { query: selector });
+  const links = await client.json<Record<string, string>>(
+    'GET',
+    `/api/models/${encodeURIComponent(model)}/download-uris`,
+    { query: selector },
+  );
   const files = Object.entries(links);
-  if (files.length === 0) throw new CliError(`The selected version of '${model}' has no files.`, EXIT.NOT_FOUND);
+  if (files.length === 0)
+    throw new CliError(`The selected version of '${model}' has no files.`, EXIT.NOT_FOUND);
 
   const bar = options.progress
-    ? new cliProgress.SingleBar({ format: '{bar} {percentage}% | {value}/{total} bytes | {file}', hideCursor: true }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: '{bar} {percentage}% | {value}/{total} bytes | {file}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   bar?.start(0, 0, { file: '' });
   let total = 0;
@@ -57,9 +75,16 @@ export async function getModel(client: SemregClient, ref: string, outDir: string
           },
         );
         const actual = hash.digest('hex');
-        if (!result.sha256) throw new CliError(`The server sent no checksum for '${remotePath}'; not trusting it.`, EXIT.INTEGRITY);
+        if (!result.sha256)
+          throw new CliError(
+            `The server sent no checksum for '${remotePath}'; not trusting it.`,
+            EXIT.INTEGRITY,
+          );
         if (result.sha256 !== actual) {
-          throw new CliError(`sha256 mismatch for '${remotePath}': expected ${result.sha256}, got ${actual}.`, EXIT.INTEGRITY);
+          throw new CliError(
+            `sha256 mismatch for '${remotePath}': expected ${result.sha256}, got ${actual}.`,
+            EXIT.INTEGRITY,
+          );
         }
         await fs.promises.rename(temp, target);
         if (!bar) options.log(`${actual}  ${remotePath}`);

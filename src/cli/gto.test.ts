@@ -16,9 +16,12 @@ describe('parseGtoTag (GTO tag grammar)', () => {
     expect(parseGtoTag(tag)).toEqual(expected);
   });
 
-  it.each(['v1.0.0', 'churn@1.2.3', 'churn@v1.2', 'Churn@v1.0.0', 'churn#', 'churn@created', 'release-2024'])('ignores %s', (tag) => {
-    expect(parseGtoTag(tag)).toBeUndefined();
-  });
+  it.each(['v1.0.0', 'churn@1.2.3', 'churn@v1.2', 'Churn@v1.0.0', 'churn#', 'churn@created', 'release-2024'])(
+    'ignores %s',
+    (tag) => {
+      expect(parseGtoTag(tag)).toBeUndefined();
+    },
+  );
 
   it('maps GTO artifact names to registered-model names', () => {
     expect(modelNameFor('models=churn')).toBe('churn');

@@ -20,7 +20,8 @@ export type GtoAction =
 
 const NAME = '[a-z0-9](?:[a-z0-9-/]*[a-z0-9])?';
 const DIRNAME = '[a-z0-9-_./]+';
-const SEMVER = '(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?';
+const SEMVER =
+  '(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?';
 const TAG_RE = new RegExp(
   `^(?<artifact>(?:${DIRNAME}=)?${NAME})(?:(?:#(?<stage>${NAME})|@v(?<version>${SEMVER}))(?<cancel>!?)|@(?<deprecated>deprecated|created))(?:#(?<counter>[0-9]+))?$`,
 );
@@ -49,18 +50,33 @@ export interface GtoTag {
   action: GtoAction;
 }
 
-const ORDER: Record<GtoAction['kind'], number> = { register: 0, assign: 1, unassign: 2, deregister: 3, deprecate: 4 };
+const ORDER: Record<GtoAction['kind'], number> = {
+  register: 0,
+  assign: 1,
+  unassign: 2,
+  deregister: 3,
+  deprecate: 4,
+};
 
 export async function readGtoTags(repo: string): Promise<GtoTag[]> {
   let stdout: string;
   try {
     ({ stdout } = await promisify(execFile)(
       'git',
-      ['-C', repo, 'for-each-ref', '--format=%(refname:strip=2)%09%(*objectname)%09%(objectname)%09%(creatordate:unix)', 'refs/tags'],
+      [
+        '-C',
+        repo,
+        'for-each-ref',
+        '--format=%(refname:strip=2)%09%(*objectname)%09%(objectname)%09%(creatordate:unix)',
+        'refs/tags',
+      ],
       { maxBuffer: 64 * 1024 * 1024 },
     ));
   } catch (err) {
-    throw new CliError(`Cannot read git tags of '${repo}': ${(err as Error).message.split('\n')[0]}`, EXIT.USAGE);
+    throw new CliError(
+      `Cannot read git tags of '${repo}': ${(err as Error).message.split('\n')[0]}`,
+      EXIT.USAGE,
+    );
   }
   const tags: GtoTag[] = [];
   for (const line of stdout.split('\n').filter(Boolean)) {
@@ -70,7 +86,9 @@ export async function readGtoTags(repo: string): Promise<GtoTag[]> {
     if (action) tags.push({ tag, commit: peeled || object, time: Number(unix) * 1000, action });
   }
   // GTO orders its history by tag date; same-second tags keep register → assign → unassign → deregister.
-  return tags.sort((a, b) => a.time - b.time || ORDER[a.action.kind] - ORDER[b.action.kind] || a.tag.localeCompare(b.tag));
+  return tags.sort(
+    (a, b) => a.time - b.time || ORDER[a.action.kind] - ORDER[b.action.kind] || a.tag.localeCompare(b.tag),
+  );
 }
 
 interface ImportSummary {
@@ -80,7 +98,11 @@ interface ImportSummary {
   skipped: string[];
 }
 
-export async function importGto(client: SemregClient, repo: string, log: (line: string) => void): Promise<ImportSummary> {
+export async function importGto(
+  client: SemregClient,
+  repo: string,
+  log: (line: string) => void,
+): Promise<ImportSummary> {
   const tags = await readGtoTags(repo);
   const summary: ImportSummary = { models: 0, versions: 0, assignments: 0, skipped: [] };
   const knownModels = new Set<string>();
@@ -114,7 +136,11 @@ export async function importGto(client: SemregClient, repo: string, log: (line: 
       await client.json('PUT', '/api/policies', {
         body: {
           model,
-          stages: [{ name: 'None' }, ...stages.map((name) => ({ name, capacity: 1, archive_previous: true })), { name: 'Archived' }],
+          stages: [
+            { name: 'None' },
+            ...stages.map((name) => ({ name, capacity: 1, archive_previous: true })),
+            { name: 'Archived' },
+          ],
           transitions: [],
         },
       });
@@ -150,11 +176,18 @@ export async function importGto(client: SemregClient, repo: string, log: (line: 
         break;
       case 'deregister':
         try {
-          const mv = await client.json<{ model_versions: Array<{ version: string }> }>('POST', '/api/2.0/mlflow/registered-models/get-latest-versions', {
-            body: { name: model, stages: [t.action.version] },
-          });
+          const mv = await client.json<{ model_versions: Array<{ version: string }> }>(
+            'POST',
+            '/api/2.0/mlflow/registered-models/get-latest-versions',
+            {
+              body: { name: model, stages: [t.action.version] },
+            },
+          );
           for (const v of mv.model_versions) {
-            await client.json('DELETE', '/api/2.0/mlflow/model-versions/delete', { body: { name: model, version: v.version }, headers: at(t) });
+            await client.json('DELETE', '/api/2.0/mlflow/model-versions/delete', {
+              body: { name: model, version: v.version },
+              headers: at(t),
+            });
           }
         } catch (err) {
           if (!(err instanceof CliError && err.exitCode === EXIT.NOT_FOUND)) throw err;
@@ -170,15 +203,18 @@ export async function importGto(client: SemregClient, repo: string, log: (line: 
         }
         if (t.action.kind === 'unassign') {
           // Unassigning takes the stage away only if the version still holds it.
-          const { model_versions: found } = await client.json<{ model_versions: Array<{ current_stage: string }> }>(
-            'POST',
-            '/api/2.0/mlflow/registered-models/get-latest-versions',
-            { body: { name: model, stages: [semver] } },
-          );
+          const { model_versions: found } = await client.json<{
+            model_versions: Array<{ current_stage: string }>;
+          }>('POST', '/api/2.0/mlflow/registered-models/get-latest-versions', {
+            body: { name: model, stages: [semver] },
+          });
           if (found[0]?.current_stage.toLowerCase() !== t.action.stage.toLowerCase()) break;
         }
         const stage = t.action.kind === 'assign' ? t.action.stage : 'None';
-        await client.json('POST', `/api/models/${encodeURIComponent(model)}/promote`, { body: { stage, semver }, headers: at(t) });
+        await client.json('POST', `/api/models/${encodeURIComponent(model)}/promote`, {
+          body: { stage, semver },
+          headers: at(t),
+        });
         summary.assignments += 1;
         break;
       }

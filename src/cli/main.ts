@@ -26,23 +26,36 @@ const program = new Command('semreg')
 function client(): SemregClient {
   const options = program.opts<{ url?: string; token?: string }>();
   const baseUrl = options.url ?? env.SEMREG_URL ?? env.MLFLOW_TRACKING_URI;
-  if (!baseUrl) throw new CliError('No server: pass --url or set SEMREG_URL (or MLFLOW_TRACKING_URI).', EXIT.USAGE);
-  if (!/^https?:\/\//.test(baseUrl)) throw new CliError(`The server URL must be http(s)://…, got '${baseUrl}'.`, EXIT.USAGE);
-  return new SemregClient({ baseUrl, token: options.token ?? env.SEMREG_TOKEN ?? env.MLFLOW_TRACKING_TOKEN, headers: ciHeaders(env) });
+  if (!baseUrl)
+    throw new CliError('No server: pass --url or set SEMREG_URL (or MLFLOW_TRACKING_URI).', EXIT.USAGE);
+  if (!/^https?:\/\//.test(baseUrl))
+    throw new CliError(`The server URL must be http(s)://…, got '${baseUrl}'.`, EXIT.USAGE);
+  return new SemregClient({
+    baseUrl,
+    token: options.token ?? env.SEMREG_TOKEN ?? env.MLFLOW_TRACKING_TOKEN,
+    headers: ciHeaders(env),
+  });
 }
 
 program
   .command('get <ref>')
-  .description('download every file of a version: <model>, <model>@<alias>, <model>/<semver or range>, <model>:<stage>')
+  .description(
+    'download every file of a version: <model>, <model>@<alias>, <model>/<semver or range>, <model>:<stage>',
+  )
   .requiredOption('-o, --output <dir>', 'directory to write the files to')
   .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
   .action(async (ref: string, options: { output: string; progress: boolean }) => {
-    await getModel(client(), ref, options.output, { progress: options.progress && Boolean(process.stderr.isTTY), log: out });
+    await getModel(client(), ref, options.output, {
+      progress: options.progress && Boolean(process.stderr.isTTY),
+      log: out,
+    });
   });
 
 program
   .command('push <ref> <files...>')
-  .description('upload files to the package registry as <model>/<semver> (records the CI job from GitHub Actions / GitLab CI)')
+  .description(
+    'upload files to the package registry as <model>/<semver> (records the CI job from GitHub Actions / GitLab CI)',
+  )
   .option('--keep-paths', 'keep the relative paths of the files instead of their names')
   .action(async (ref: string, files: string[], options: { keepPaths?: boolean }) => {
     await pushFiles(client(), ref, files, { keepPaths: Boolean(options.keepPaths), log: out });
@@ -58,22 +71,24 @@ program
   .option('--range <range>', 'highest version in a semver range')
   .option('--expect <version>', "refuse (exit 4) unless the target is held by this version ('' = empty)")
   .action(async (model: string, options: Record<string, string | undefined>) => {
-    const result = await client().json<{ model_version: { version: string; current_stage: string }; previous_version: string | null; archived_versions: string[] }>(
-      'POST',
-      `/api/models/${encodeURIComponent(model)}/promote`,
-      {
-        body: {
-          stage: options.stage,
-          alias: options.alias,
-          version: options.version,
-          semver: options.semver,
-          range: options.range,
-          expected_current_version: options.expect,
-        },
+    const result = await client().json<{
+      model_version: { version: string; current_stage: string };
+      previous_version: string | null;
+      archived_versions: string[];
+    }>('POST', `/api/models/${encodeURIComponent(model)}/promote`, {
+      body: {
+        stage: options.stage,
+        alias: options.alias,
+        version: options.version,
+        semver: options.semver,
+        range: options.range,
+        expected_current_version: options.expect,
       },
-    );
+    });
     const target = options.stage ? `stage ${options.stage}` : `alias @${options.alias}`;
-    out(`${model}: version ${result.model_version.version} now holds ${target} (previous: ${result.previous_version ?? 'none'}${result.archived_versions.length ? `; archived ${result.archived_versions.join(', ')}` : ''})`);
+    out(
+      `${model}: version ${result.model_version.version} now holds ${target} (previous: ${result.previous_version ?? 'none'}${result.archived_versions.length ? `; archived ${result.archived_versions.join(', ')}` : ''})`,
+    );
   });
 
 program
@@ -82,12 +97,13 @@ program
   .option('--stage <stage>', 'stage to roll back')
   .option('--alias <alias>', 'alias to roll back')
   .action(async (model: string, options: { stage?: string; alias?: string }) => {
-    const result = await client().json<{ model_version: { version: string }; previous_version: string | null }>(
-      'POST',
-      `/api/models/${encodeURIComponent(model)}/rollback`,
-      { body: options },
+    const result = await client().json<{
+      model_version: { version: string };
+      previous_version: string | null;
+    }>('POST', `/api/models/${encodeURIComponent(model)}/rollback`, { body: options });
+    out(
+      `${model}: version ${result.model_version.version} is back (was ${result.previous_version ?? 'none'})`,
     );
-    out(`${model}: version ${result.model_version.version} is back (was ${result.previous_version ?? 'none'})`);
   });
 
 program
@@ -98,16 +114,23 @@ program
   .option('--type <types>', 'event types, comma-separated (e.g. stage.transitioned,alias.set)')
   .option('--at <time>', 'instead: which version held each stage and alias at that instant')
   .option('--json', 'one JSON object per line')
-  .action(async (model: string, options: { since?: string; until?: string; type?: string; at?: string; json?: boolean }) => {
-    await printHistory(client(), model, options, out);
-  });
+  .action(
+    async (
+      model: string,
+      options: { since?: string; until?: string; type?: string; at?: string; json?: boolean },
+    ) => {
+      await printHistory(client(), model, options, out);
+    },
+  );
 
 program
   .command('import-gto <repo>')
   .description('replay a GTO git-tag registry (name@v1.2.3, name#prod#1, …) with its original timestamps')
   .action(async (repo: string) => {
     const summary = await importGto(client(), repo, err);
-    out(`Imported ${summary.models} model(s), ${summary.versions} version(s), ${summary.assignments} stage change(s) from ${repo}`);
+    out(
+      `Imported ${summary.models} model(s), ${summary.versions} version(s), ${summary.assignments} stage change(s) from ${repo}`,
+    );
     for (const line of summary.skipped) err(`skipped ${line}`);
   });
 
@@ -120,14 +143,21 @@ token
   .option('--expires-at <time>', 'ISO 8601 expiry')
   .option('--description <text>', 'what the token is for')
   .action(async (options: { scope: string; models?: string; expiresAt?: string; description?: string }) => {
-    const created = await client().json<{ token: string; id: string | number; scope: string }>('POST', '/api/tokens', {
-      body: {
-        scope: options.scope,
-        models: options.models?.split(',').map((m) => m.trim()).filter(Boolean),
-        expires_at: options.expiresAt,
-        description: options.description,
+    const created = await client().json<{ token: string; id: string | number; scope: string }>(
+      'POST',
+      '/api/tokens',
+      {
+        body: {
+          scope: options.scope,
+          models: options.models
+            ?.split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+          expires_at: options.expiresAt,
+          description: options.description,
+        },
       },
-    });
+    );
     out(created.token);
     err(`token id ${created.id}, scope ${created.scope}. The secret above is not shown again.`);
   });

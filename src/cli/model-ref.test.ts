@@ -21,8 +21,19 @@ describe('parseModelRef', () => {
 describe('ciHeaders', () => {
   it('reads GitLab CI job variables', () => {
     expect(
-      ciHeaders({ GITLAB_CI: 'true', CI_JOB_ID: '42', CI_JOB_URL: 'https://gitlab.example/p/-/jobs/42', CI_PIPELINE_ID: '7', CI_COMMIT_SHA: 'abc1234' }),
-    ).toEqual({ 'X-CI-Job-Id': '42', 'X-CI-Job-Url': 'https://gitlab.example/p/-/jobs/42', 'X-CI-Pipeline-Id': '7', 'X-CI-Commit-Sha': 'abc1234' });
+      ciHeaders({
+        GITLAB_CI: 'true',
+        CI_JOB_ID: '42',
+        CI_JOB_URL: 'https://gitlab.example/p/-/jobs/42',
+        CI_PIPELINE_ID: '7',
+        CI_COMMIT_SHA: 'abc1234',
+      }),
+    ).toEqual({
+      'X-CI-Job-Id': '42',
+      'X-CI-Job-Url': 'https://gitlab.example/p/-/jobs/42',
+      'X-CI-Pipeline-Id': '7',
+      'X-CI-Commit-Sha': 'abc1234',
+    });
   });
 
   it('reads GitHub Actions variables', () => {

@@ -13,7 +13,8 @@ export interface ModelRef {
 const STRICT_SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 export function parseModelRef(ref: string): ModelRef {
-  const bad = (why: string): CliError => new CliError(`Invalid model reference '${ref}': ${why}.`, EXIT.USAGE);
+  const bad = (why: string): CliError =>
+    new CliError(`Invalid model reference '${ref}': ${why}.`, EXIT.USAGE);
   const colon = ref.indexOf(':');
   if (colon >= 0) {
     const [model, stage] = [ref.slice(0, colon), ref.slice(colon + 1)];

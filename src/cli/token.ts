@@ -24,7 +24,13 @@ function parseDuration(value: string): number {
 }
 
 function collectPatterns(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((pattern) => pattern.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((pattern) => pattern.trim())
+      .filter(Boolean),
+  ];
 }
 
 async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
@@ -51,7 +57,12 @@ program
   .command('create')
   .description('mint a token and print its secret once')
   .requiredOption('--scope <scope>', 'read, write or admin')
-  .option('--models <patterns>', "model-name patterns, comma-separated or repeated (e.g. 'churn-*')", collectPatterns, [])
+  .option(
+    '--models <patterns>',
+    "model-name patterns, comma-separated or repeated (e.g. 'churn-*')",
+    collectPatterns,
+    [],
+  )
   .option('--expires-in <duration>', 'lifetime, e.g. 30d, 12h, 2w', parseDuration)
   .option('--description <text>', 'what the token is for')
   .action(async (options: { scope: string; models: string[]; expiresIn?: number; description?: string }) => {
@@ -66,7 +77,9 @@ program
     process.stdout.write(`${secret}\n`);
     const expiry = token.expires_at === undefined ? 'never' : new Date(token.expires_at).toISOString();
     const models = token.models.length ? token.models.join(', ') : 'all';
-    process.stderr.write(`token id ${token.id}: scope ${token.scope}, models ${models}, expires ${expiry}. The secret above is not shown again.\n`);
+    process.stderr.write(
+      `token id ${token.id}: scope ${token.scope}, models ${models}, expires ${expiry}. The secret above is not shown again.\n`,
+    );
   });
 
 program
@@ -86,6 +99,8 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`${err instanceof MlflowError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+  process.stderr.write(
+    `${err instanceof MlflowError ? err.message : String((err as Error)?.stack ?? err)}\n`,
+  );
   process.exit(1);
 });

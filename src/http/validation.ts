@@ -47,8 +47,11 @@ function toError(errors: ErrorObject[] | null | undefined, data: unknown): Error
   }
   const field = first.instancePath.slice(1).replace(/\//g, '.') || 'request';
   let value: unknown = data;
-  for (const part of first.instancePath.split('/').slice(1)) value = (value as Record<string, unknown>)?.[part];
-  return invalidParameter(`Invalid value ${describe(value)} for parameter '${field}': ${first.message ?? 'invalid'}.`);
+  for (const part of first.instancePath.split('/').slice(1))
+    value = (value as Record<string, unknown>)?.[part];
+  return invalidParameter(
+    `Invalid value ${describe(value)} for parameter '${field}': ${first.message ?? 'invalid'}.`,
+  );
 }
 
 /** Python's `str(True)` is `True`; ajv only coerces lower-case booleans. */
@@ -90,7 +93,9 @@ export class ValidatorRegistry {
     const properties: Record<string, object> = {};
     queryParams.forEach((param) => {
       const index = operation.parameters!.indexOf(param);
-      properties[param.name] = { $ref: `${DOC_ID}${pointer('paths', route, method, 'parameters', String(index), 'schema')}` };
+      properties[param.name] = {
+        $ref: `${DOC_ID}${pointer('paths', route, method, 'parameters', String(index), 'schema')}`,
+      };
     });
     const queryValidator: ValidateFunction = this.queryAjv.compile({
       type: 'object',
@@ -101,9 +106,14 @@ export class ValidatorRegistry {
     // A request body may be shared through `$ref: '#/components/requestBodies/X'`; unresolved, such operations
     // would run with no body validation at all (found by the fuzzer: `{"experiment_id": {}}` reached the handler).
     const bodyRef = (operation.requestBody as { $ref?: string } | undefined)?.$ref;
-    const bodyLocation = bodyRef ? bodyRef.replace(/^#\//, '').split('/') : ['paths', route, method, 'requestBody'];
+    const bodyLocation = bodyRef
+      ? bodyRef.replace(/^#\//, '').split('/')
+      : ['paths', route, method, 'requestBody'];
     const requestBody = bodyRef
-      ? (bodyLocation.reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], loadOpenApiDocument()) as OpenApiOperation['requestBody'])
+      ? (bodyLocation.reduce<unknown>(
+          (node, key) => (node as Record<string, unknown>)?.[key],
+          loadOpenApiDocument(),
+        ) as OpenApiOperation['requestBody'])
       : operation.requestBody;
     const bodySchema = requestBody?.content?.['application/json']?.schema;
     const bodyValidator: ValidateFunction | undefined = bodySchema

@@ -49,20 +49,31 @@ function forbidden(message: string): MlflowError {
   return new MlflowError('PERMISSION_DENIED', message);
 }
 
-export function verifyDownload(config: Config, file: SignedFile, signature: string, nowMs = Date.now()): void {
+export function verifyDownload(
+  config: Config,
+  file: SignedFile,
+  signature: string,
+  nowMs = Date.now(),
+): void {
   const expected = Buffer.from(signDownload(config, file));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) {
     throw forbidden('The download link is invalid: its signature does not match.');
   }
-  if (file.expires * 1000 < nowMs) throw forbidden('The download link has expired; ask for new ones with download-uris.');
+  if (file.expires * 1000 < nowMs)
+    throw forbidden('The download link has expired; ask for new ones with download-uris.');
 }
 
 function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
-export function signedUrl(config: Config, baseUrl: string, file: Omit<SignedFile, 'expires'>, nowMs = Date.now()): string {
+export function signedUrl(
+  config: Config,
+  baseUrl: string,
+  file: Omit<SignedFile, 'expires'>,
+  nowMs = Date.now(),
+): string {
   const expires = Math.floor(nowMs / 1000) + config.downloadLinkTtlSeconds;
   const signature = signDownload(config, { ...file, expires });
   return `${baseUrl}${SIGNED_DOWNLOAD_PREFIX}${encodeURIComponent(file.name)}/${file.version}/${encodePath(file.path)}?expires=${expires}&signature=${signature}`;
@@ -75,7 +86,11 @@ const MAX_FILES = 10_000;
 export async function versionStorageKey(db: Queryable, name: string, version: number): Promise<string> {
   const uri = await getModelVersionDownloadUri(db, name, version);
   if (!uri.startsWith(ARTIFACTS_SCHEME)) {
-    throw new MlflowError('INVALID_STATE', `Version ${version} of '${name}' is stored at ${uri}, outside semreg's artifact store.`, 400);
+    throw new MlflowError(
+      'INVALID_STATE',
+      `Version ${version} of '${name}' is stored at ${uri}, outside semreg's artifact store.`,
+      400,
+    );
   }
   // mlflow-artifacts:/a/b and mlflow-artifacts://host/a/b both name a/b under the root.
   const rest = uri.slice(ARTIFACTS_SCHEME.length).replace(/^\/\/[^/]*/, '');
@@ -83,14 +98,18 @@ export async function versionStorageKey(db: Queryable, name: string, version: nu
 }
 
 /** Every file under `prefix`, as paths relative to it, depth first in name order. */
-export async function listFilesRecursively(store: ArtifactStore, prefix: string): Promise<Array<{ path: string; size?: number }>> {
+export async function listFilesRecursively(
+  store: ArtifactStore,
+  prefix: string,
+): Promise<Array<{ path: string; size?: number }>> {
   const files: Array<{ path: string; size?: number }> = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await store.list(dir ? `${prefix}/${dir}` : prefix)) {
       const rel = dir ? `${dir}/${entry.name}` : entry.name;
       if (entry.isDir) await walk(rel);
       else files.push({ path: rel, size: entry.size });
-      if (files.length > MAX_FILES) throw new MlflowError('RESOURCE_EXHAUSTED', `The version has more than ${MAX_FILES} files.`);
+      if (files.length > MAX_FILES)
+        throw new MlflowError('RESOURCE_EXHAUSTED', `The version has more than ${MAX_FILES} files.`);
     }
   };
   await walk('');
@@ -125,7 +144,8 @@ export async function resolveSignedDownload(
 ): Promise<string> {
   const version = Number(request.version);
   const expires = Number(request.expires);
-  if (!Number.isSafeInteger(version) || !Number.isSafeInteger(expires)) throw forbidden('The download link is invalid.');
+  if (!Number.isSafeInteger(version) || !Number.isSafeInteger(expires))
+    throw forbidden('The download link is invalid.');
   verifyDownload(config, { name: request.name, version, path: request.path, expires }, request.signature);
   const path = normaliseRelativePath(request.path);
   if (!path) throw notFound('The download link names no file.');

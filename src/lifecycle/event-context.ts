@@ -32,7 +32,6 @@ export function withEventContext<T>(context: EventContext, fn: () => T): T {
 // Same rule as the ci_job_id columns: printable ASCII without spaces, at most 256 characters.
 const CI_JOB_ID = /^[\x21-\x7e]{1,256}$/;
 
-
 export const REPLAY_TIME_HEADER = 'x-semreg-replay-time';
 
 function replayTimeOf(req: Request): number | undefined {

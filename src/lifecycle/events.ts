@@ -136,19 +136,33 @@ const MAX_PAGE = 1000;
  * `GET /api/events`, oldest first. The page token carries the last id returned (keyset paging: the table is
  * append-only, so ids never shift under a reader the way offsets would).
  */
-export async function listEvents(db: Queryable, query: ListEventsQuery): Promise<{ events: EventRecord[]; next_page_token?: string }> {
+export async function listEvents(
+  db: Queryable,
+  query: ListEventsQuery,
+): Promise<{ events: EventRecord[]; next_page_token?: string }> {
   const maxResults = query.max_results ?? DEFAULT_PAGE;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_PAGE) {
-    throw invalidParameter(`Invalid value ${maxResults} for parameter 'max_results': must be between 1 and ${MAX_PAGE}.`);
+    throw invalidParameter(
+      `Invalid value ${maxResults} for parameter 'max_results': must be between 1 and ${MAX_PAGE}.`,
+    );
   }
   const binding = JSON.stringify([query.model, query.type, query.since, query.until]);
   const afterId = decodePageToken(query.page_token, binding);
-  const builder = db<EventRow>('events').where('id', '>', afterId).orderBy('id', 'asc').limit(maxResults + 1);
+  const builder = db<EventRow>('events')
+    .where('id', '>', afterId)
+    .orderBy('id', 'asc')
+    .limit(maxResults + 1);
   if (query.model !== undefined) whereModel(builder, db, query.model);
   if (query.type !== undefined) {
-    const types = query.type.split(',').map((t) => t.trim()).filter(Boolean);
+    const types = query.type
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const unknown = types.find((t) => !EVENT_TYPES.includes(t as EventType));
-    if (unknown) throw invalidParameter(`Unknown event type '${unknown.slice(0, 64)}'. Known types: ${EVENT_TYPES.join(', ')}.`);
+    if (unknown)
+      throw invalidParameter(
+        `Unknown event type '${unknown.slice(0, 64)}'. Known types: ${EVENT_TYPES.join(', ')}.`,
+      );
     builder.whereIn('type', types);
   }
   if (query.since !== undefined) builder.where('time', '>=', parseInstant(query.since, 'since'));

@@ -27,7 +27,8 @@ export function replay(events: EventRecord[]): ModelState {
         state.exists = event.type === 'model.created';
         break;
       case 'version.created':
-        if (version) state.stageOf.set(version, String(event.after?.current_stage ?? event.stage ?? INITIAL_STAGE));
+        if (version)
+          state.stageOf.set(version, String(event.after?.current_stage ?? event.stage ?? INITIAL_STAGE));
         break;
       case 'version.deleted':
         if (version) {
@@ -55,12 +56,17 @@ export function replay(events: EventRecord[]): ModelState {
 export function holderOf(state: ModelState, stage: string): string | null {
   let best: string | null = null;
   for (const [version, current] of state.stageOf) {
-    if (current.toLowerCase() === stage.toLowerCase() && (best === null || Number(version) > Number(best))) best = version;
+    if (current.toLowerCase() === stage.toLowerCase() && (best === null || Number(version) > Number(best)))
+      best = version;
   }
   return best;
 }
 
-export async function modelEvents(db: Queryable, name: string, bound: { time?: number; beforeId?: number }): Promise<EventRecord[]> {
+export async function modelEvents(
+  db: Queryable,
+  name: string,
+  bound: { time?: number; beforeId?: number },
+): Promise<EventRecord[]> {
   const builder = db('events').orderBy('id', 'asc');
   whereModel(builder, db, name);
   if (bound.time !== undefined) builder.where('time', '<=', bound.time);
@@ -72,7 +78,12 @@ export async function modelStateAt(
   db: Queryable,
   name: string,
   time: number,
-): Promise<{ time: number; stages: Record<string, string | null>; stage_versions: Record<string, string[]>; aliases: Record<string, string> }> {
+): Promise<{
+  time: number;
+  stages: Record<string, string | null>;
+  stage_versions: Record<string, string[]>;
+  aliases: Record<string, string>;
+}> {
   const model = await db('registered_models').where({ name }).first('id');
   const events = await modelEvents(db, name, { time });
   if (!model && events.length === 0) throw notFound(`Registered Model with name=${name} not found`);
@@ -89,5 +100,10 @@ export async function modelStateAt(
       .map(([v]) => v)
       .sort((a, b) => Number(a) - Number(b));
   }
-  return { time, stages, stage_versions: stageVersions, aliases: Object.fromEntries([...state.aliases].sort()) };
+  return {
+    time,
+    stages,
+    stage_versions: stageVersions,
+    aliases: Object.fromEntries([...state.aliases].sort()),
+  };
 }

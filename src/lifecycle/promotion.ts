@@ -35,7 +35,11 @@ function target(input: { stage?: string; alias?: string }): { stage: string } | 
   throw invalidParameter("Missing value for required parameter 'stage' or 'alias'.");
 }
 
-function compareAndSet(expected: string | number | undefined, current: number | undefined, what: string): void {
+function compareAndSet(
+  expected: string | number | undefined,
+  current: number | undefined,
+  what: string,
+): void {
   if (expected === undefined) return;
   const wanted = String(expected);
   const actual = current === undefined ? '' : String(current);
@@ -52,7 +56,11 @@ export async function promote(db: Db, name: string, input: PromoteInput): Promis
   const dest = target(input);
   return db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
-    const version = await selectVersion(trx, model, { version: input.version, semver: input.semver, range: input.range });
+    const version = await selectVersion(trx, model, {
+      version: input.version,
+      semver: input.semver,
+      range: input.range,
+    });
     if ('stage' in dest) {
       const current = await highestInStage(trx, model.id, dest.stage);
       compareAndSet(input.expected_current_version, current, `Stage ${dest.stage} of '${name}'`);
@@ -62,7 +70,9 @@ export async function promote(db: Db, name: string, input: PromoteInput): Promis
       const moved = await moveToStage(trx, { model, version, toStage: dest.stage });
       return result(trx, name, version.version, current, moved.archived);
     }
-    const row = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias: dest.alias }).first('version');
+    const row = await trx('registered_model_aliases')
+      .where({ registered_model_id: model.id, alias: dest.alias })
+      .first('version');
     compareAndSet(input.expected_current_version, row?.version, `Alias @${dest.alias} of '${name}'`);
     await setAlias(trx, model, dest.alias, version, row?.version);
     return result(trx, name, version.version, row?.version, []);
@@ -85,7 +95,13 @@ async function setAlias(
   await aliasSet(trx, model, alias, version.version, previous);
 }
 
-async function result(trx: Queryable, name: string, version: number, previous: number | undefined, archived: number[]): Promise<PromotionResult> {
+async function result(
+  trx: Queryable,
+  name: string,
+  version: number,
+  previous: number | undefined,
+  archived: number[],
+): Promise<PromotionResult> {
   return {
     model_version: await modelVersionToJson(trx, await findModelVersion(trx, name, version)),
     previous_version: previous === undefined ? null : String(previous),
@@ -93,7 +109,11 @@ async function result(trx: Queryable, name: string, version: number, previous: n
   };
 }
 
-async function lastEvent(trx: Queryable, name: string, where: Record<string, unknown>): Promise<EventRecord | undefined> {
+async function lastEvent(
+  trx: Queryable,
+  name: string,
+  where: Record<string, unknown>,
+): Promise<EventRecord | undefined> {
   const builder = trx('events').where(where).orderBy('id', 'desc').first();
   whereModel(builder, trx, name);
   const row = await builder;
@@ -105,18 +125,29 @@ function noPrevious(what: string): MlflowError {
 }
 
 /** Returns a stage or alias to the version that held it before the current holder arrived. */
-export async function rollback(db: Db, name: string, input: { stage?: string; alias?: string }): Promise<PromotionResult> {
+export async function rollback(
+  db: Db,
+  name: string,
+  input: { stage?: string; alias?: string },
+): Promise<PromotionResult> {
   validateModelName(name);
   const dest = target(input);
   return db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
     if ('alias' in dest) {
-      const current = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias: dest.alias }).first('version');
+      const current = await trx('registered_model_aliases')
+        .where({ registered_model_id: model.id, alias: dest.alias })
+        .first('version');
       const last = await lastEvent(trx, name, { type: 'alias.set', alias: dest.alias });
       const previous = last?.before?.version;
-      if (!current || previous === undefined || previous === null) throw noPrevious(`Alias @${dest.alias} of '${name}'`);
+      if (!current || previous === undefined || previous === null)
+        throw noPrevious(`Alias @${dest.alias} of '${name}'`);
       const version = await findModelVersion(trx, name, Number(previous)).catch(() => {
-        throw new MlflowError('INVALID_STATE', `Version ${previous}, which held @${dest.alias} before, no longer exists.`, 400);
+        throw new MlflowError(
+          'INVALID_STATE',
+          `Version ${previous}, which held @${dest.alias} before, no longer exists.`,
+          400,
+        );
       });
       await setAlias(trx, model, dest.alias, version, current.version);
       return result(trx, name, version.version, current.version, []);
@@ -132,7 +163,11 @@ export async function rollback(db: Db, name: string, input: { stage?: string; al
     const previous = holderOf(before, stage);
     if (previous === null || Number(previous) === current) throw noPrevious(`Stage ${stage} of '${name}'`);
     const version = await findModelVersion(trx, name, Number(previous)).catch(() => {
-      throw new MlflowError('INVALID_STATE', `Version ${previous}, which held ${stage} before, no longer exists.`, 400);
+      throw new MlflowError(
+        'INVALID_STATE',
+        `Version ${previous}, which held ${stage} before, no longer exists.`,
+        400,
+      );
     });
     // The current holder goes back where it came from, then the previous holder returns.
     const holder = await findModelVersion(trx, name, current);

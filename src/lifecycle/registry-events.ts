@@ -27,7 +27,13 @@ export async function modelCreated(trx: Queryable, model: Model, json: Registere
 }
 
 export async function modelRenamed(trx: Queryable, model: Model, newName: string): Promise<void> {
-  await recordEvent(trx, { type: 'model.renamed', model: newName, registeredModelId: model.id, before: { name: model.name }, after: { name: newName } });
+  await recordEvent(trx, {
+    type: 'model.renamed',
+    model: newName,
+    registeredModelId: model.id,
+    before: { name: model.name },
+    after: { name: newName },
+  });
 }
 
 export async function modelDeleted(trx: Queryable, model: Model): Promise<void> {
@@ -52,7 +58,11 @@ export async function versionCreated(trx: Queryable, model: Model, version: Mode
   });
 }
 
-export async function versionDeleted(trx: Queryable, model: Model, version: { version: number; semver: string; current_stage: string }): Promise<void> {
+export async function versionDeleted(
+  trx: Queryable,
+  model: Model,
+  version: { version: number; semver: string; current_stage: string },
+): Promise<void> {
   await recordEvent(trx, {
     type: 'version.deleted',
     model: model.name,
@@ -64,17 +74,43 @@ export async function versionDeleted(trx: Queryable, model: Model, version: { ve
 }
 
 /** `version` absent → a registered-model tag. */
-export async function tagSet(trx: Queryable, model: Model, key: string, value: string | null | undefined, version?: number): Promise<void> {
-  await recordEvent(trx, { type: 'tag.set', model: model.name, registeredModelId: model.id, version, after: { key, value: value ?? null } });
+export async function tagSet(
+  trx: Queryable,
+  model: Model,
+  key: string,
+  value: string | null | undefined,
+  version?: number,
+): Promise<void> {
+  await recordEvent(trx, {
+    type: 'tag.set',
+    model: model.name,
+    registeredModelId: model.id,
+    version,
+    after: { key, value: value ?? null },
+  });
 }
 
 export async function tagDeleted(trx: Queryable, model: Model, key: string, version?: number): Promise<void> {
-  await recordEvent(trx, { type: 'tag.deleted', model: model.name, registeredModelId: model.id, version, before: { key } });
+  await recordEvent(trx, {
+    type: 'tag.deleted',
+    model: model.name,
+    registeredModelId: model.id,
+    version,
+    before: { key },
+  });
 }
 
-export async function aliasSet(trx: Queryable, model: Model, alias: string, version: number, previous: number | undefined): Promise<void> {
+export async function aliasSet(
+  trx: Queryable,
+  model: Model,
+  alias: string,
+  version: number,
+  previous: number | undefined,
+): Promise<void> {
   if (previous === version) return; // pointing an alias where it already points changes nothing
-  const semver = (await trx('model_versions').where({ registered_model_id: model.id, version }).first('semver'))?.semver ?? null;
+  const semver =
+    (await trx('model_versions').where({ registered_model_id: model.id, version }).first('semver'))?.semver ??
+    null;
   await recordEvent(trx, {
     type: 'alias.set',
     model: model.name,
@@ -87,6 +123,17 @@ export async function aliasSet(trx: Queryable, model: Model, alias: string, vers
   });
 }
 
-export async function aliasDeleted(trx: Queryable, model: Model, alias: string, previous: number): Promise<void> {
-  await recordEvent(trx, { type: 'alias.deleted', model: model.name, registeredModelId: model.id, alias, before: { version: String(previous) } });
+export async function aliasDeleted(
+  trx: Queryable,
+  model: Model,
+  alias: string,
+  previous: number,
+): Promise<void> {
+  await recordEvent(trx, {
+    type: 'alias.deleted',
+    model: model.name,
+    registeredModelId: model.id,
+    alias,
+    before: { version: String(previous) },
+  });
 }

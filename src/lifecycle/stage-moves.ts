@@ -45,7 +45,9 @@ export async function moveToStage(trx: Queryable, move: StageMove): Promise<Stag
         .update({ current_stage: plan.archiveStage, last_updated_timestamp: now })
         .returning(['version', 'semver', 'current_stage'])
     : [];
-  await trx('model_versions').where({ id: version.id }).update({ current_stage: plan.stage, last_updated_timestamp: now });
+  await trx('model_versions')
+    .where({ id: version.id })
+    .update({ current_stage: plan.stage, last_updated_timestamp: now });
   await trx('registered_models').where({ id: model.id }).update({ last_updated_timestamp: now });
   // The move itself first, then what it archived: replaying events up to the move's id then shows the
   // stage as it was before (rollback relies on it).

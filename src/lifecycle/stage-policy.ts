@@ -49,19 +49,29 @@ function same(a: string, b: string): boolean {
 /** Checks a policy a user sent (PUT /api/policies or the YAML seed) and returns it normalised. */
 export function validatePolicy(input: unknown): StagePolicy {
   const raw = input as Partial<StagePolicy> | null;
-  if (!raw || !Array.isArray(raw.stages) || raw.stages.length === 0) throw invalidParameter('A stage policy needs a non-empty "stages" list.');
+  if (!raw || !Array.isArray(raw.stages) || raw.stages.length === 0)
+    throw invalidParameter('A stage policy needs a non-empty "stages" list.');
   const stages: StageRule[] = [];
   for (const stage of raw.stages) {
     if (!stage || typeof stage.name !== 'string' || !STAGE_NAME.test(stage.name)) {
-      throw invalidParameter(`Invalid stage name '${String(stage?.name).slice(0, 80)}': 1-64 letters, digits, spaces, '.', '_' or '-'.`);
+      throw invalidParameter(
+        `Invalid stage name '${String(stage?.name).slice(0, 80)}': 1-64 letters, digits, spaces, '.', '_' or '-'.`,
+      );
     }
-    if (stages.some((s) => same(s.name, stage.name))) throw invalidParameter(`Stage '${stage.name}' is listed twice.`);
+    if (stages.some((s) => same(s.name, stage.name)))
+      throw invalidParameter(`Stage '${stage.name}' is listed twice.`);
     const capacity = stage.capacity ?? null;
     if (capacity !== null && (!Number.isSafeInteger(capacity) || capacity < 1)) {
-      throw invalidParameter(`Invalid capacity ${capacity} for stage '${stage.name}': a whole number >= 1, or null for unlimited.`);
+      throw invalidParameter(
+        `Invalid capacity ${capacity} for stage '${stage.name}': a whole number >= 1, or null for unlimited.`,
+      );
     }
     const requiredTags = stage.required_tags ?? {};
-    if (typeof requiredTags !== 'object' || Array.isArray(requiredTags) || Object.values(requiredTags).some((v) => typeof v !== 'string')) {
+    if (
+      typeof requiredTags !== 'object' ||
+      Array.isArray(requiredTags) ||
+      Object.values(requiredTags).some((v) => typeof v !== 'string')
+    ) {
       throw invalidParameter(`required_tags of stage '${stage.name}' must map tag keys to string values.`);
     }
     stages.push({
@@ -75,9 +85,11 @@ export function validatePolicy(input: unknown): StagePolicy {
   if (!stages.some((s) => same(s.name, INITIAL_STAGE))) stages.unshift({ name: INITIAL_STAGE });
   const transitions: Transition[] = [];
   for (const t of raw.transitions ?? []) {
-    if (!t || typeof t.from !== 'string' || typeof t.to !== 'string') throw invalidParameter('Each transition needs "from" and "to".');
+    if (!t || typeof t.from !== 'string' || typeof t.to !== 'string')
+      throw invalidParameter('Each transition needs "from" and "to".');
     for (const end of [t.from, t.to]) {
-      if (end !== '*' && !stages.some((s) => same(s.name, end))) throw invalidParameter(`Transition ${t.from} → ${t.to} names an unknown stage '${end}'.`);
+      if (end !== '*' && !stages.some((s) => same(s.name, end)))
+        throw invalidParameter(`Transition ${t.from} → ${t.to} names an unknown stage '${end}'.`);
     }
     transitions.push({ from: t.from, to: t.to });
   }
@@ -106,7 +118,9 @@ export function findStage(policy: StagePolicy, stage: string): StageRule | undef
   return policy.stages.find((s) => same(s.name, stage));
 }
 
-export async function getPolicies(db: Queryable): Promise<{ default: StagePolicy; models: Record<string, StagePolicy> }> {
+export async function getPolicies(
+  db: Queryable,
+): Promise<{ default: StagePolicy; models: Record<string, StagePolicy> }> {
   const rows = (await db('stage_policies as p')
     .leftJoin('registered_models as m', 'm.id', 'p.registered_model_id')
     .select('p.registered_model_id', 'p.policy', 'm.name')
@@ -158,7 +172,8 @@ export async function seedPoliciesFromFile(db: Db, file: string, log: Logger): P
   if (!doc || typeof doc !== 'object') throw new Error(`${file}: expected a YAML mapping`);
   const entries: Array<[string | null, unknown]> = 'stages' in doc ? [[null, doc]] : [];
   if (doc.default) entries.push([null, doc.default]);
-  for (const [name, policy] of Object.entries((doc.models as Record<string, unknown>) ?? {})) entries.push([name, policy]);
+  for (const [name, policy] of Object.entries((doc.models as Record<string, unknown>) ?? {}))
+    entries.push([name, policy]);
   for (const [name, raw] of entries) {
     let policy: StagePolicy;
     try {
@@ -166,7 +181,8 @@ export async function seedPoliciesFromFile(db: Db, file: string, log: Logger): P
     } catch (err) {
       throw new Error(`${file}: policy ${name ?? 'default'}: ${(err as Error).message}`);
     }
-    const id = name === null ? null : ((await db('registered_models').where({ name }).first('id'))?.id ?? undefined);
+    const id =
+      name === null ? null : ((await db('registered_models').where({ name }).first('id'))?.id ?? undefined);
     if (id === undefined) {
       log.warn({ model: name, file }, 'stage policy names a model that does not exist yet; skipped');
       continue;
@@ -213,16 +229,24 @@ export async function checkTransition(trx: Queryable, check: TransitionCheck): P
   const policy = await effectivePolicy(trx, check.registeredModelId);
   const target = findStage(policy, check.toStage);
   if (!target) {
-    throw refuse('stages', `stage '${check.toStage}' is not defined for model '${check.model}'; defined stages: ${policy.stages.map((s) => s.name).join(', ')}.`);
+    throw refuse(
+      'stages',
+      `stage '${check.toStage}' is not defined for model '${check.model}'; defined stages: ${policy.stages.map((s) => s.name).join(', ')}.`,
+    );
   }
   const from = findStage(policy, check.fromStage)?.name ?? check.fromStage;
   if (
     !check.skipRules &&
     policy.transitions.length > 0 &&
-    !policy.transitions.some((t) => (t.from === '*' || same(t.from, from)) && (t.to === '*' || same(t.to, target.name)))
+    !policy.transitions.some(
+      (t) => (t.from === '*' || same(t.from, from)) && (t.to === '*' || same(t.to, target.name)),
+    )
   ) {
     const allowed = policy.transitions.map((t) => `${t.from} → ${t.to}`).join(', ');
-    throw refuse('transitions', `moving version ${check.version} of '${check.model}' from ${from} to ${target.name} is not allowed; allowed moves: ${allowed}.`);
+    throw refuse(
+      'transitions',
+      `moving version ${check.version} of '${check.model}' from ${from} to ${target.name} is not allowed; allowed moves: ${allowed}.`,
+    );
   }
   for (const [key, value] of Object.entries(check.skipRules ? {} : (target.required_tags ?? {}))) {
     if (check.versionTags[key] !== value) {
@@ -233,7 +257,8 @@ export async function checkTransition(trx: Queryable, check: TransitionCheck): P
     }
   }
   const archiveStage = findStage(policy, ARCHIVED)?.name ?? ARCHIVED;
-  if (same(target.name, INITIAL_STAGE) || same(target.name, archiveStage)) return { stage: target.name, archive: [], archiveStage };
+  if (same(target.name, INITIAL_STAGE) || same(target.name, archiveStage))
+    return { stage: target.name, archive: [], archiveStage };
   const occupants = (await trx('model_versions')
     .where({ registered_model_id: check.registeredModelId })
     .whereRaw('lower(current_stage) = lower(?)', [target.name])

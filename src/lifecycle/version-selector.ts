@@ -20,11 +20,18 @@ export interface VersionSelector {
 }
 
 export function describeSelector(selector: VersionSelector): string {
-  const [key, value] = Object.entries(selector).find(([, v]) => v !== undefined && v !== '') ?? ['latest', ''];
+  const [key, value] = Object.entries(selector).find(([, v]) => v !== undefined && v !== '') ?? [
+    'latest',
+    '',
+  ];
   return key === 'latest' ? 'latest' : `${key} ${value}`;
 }
 
-export async function highestInStage(db: Queryable, registeredModelId: number, stage: string): Promise<number | undefined> {
+export async function highestInStage(
+  db: Queryable,
+  registeredModelId: number,
+  stage: string,
+): Promise<number | undefined> {
   const row = await db('model_versions')
     .where({ registered_model_id: registeredModelId })
     .whereRaw('lower(current_stage) = lower(?)', [stage])
@@ -34,8 +41,14 @@ export async function highestInStage(db: Queryable, registeredModelId: number, s
 }
 
 /** An alias row, else a stage of the same name (every stage is also an alias: `models:/m@prod`). */
-export async function versionForAlias(db: Queryable, registeredModelId: number, alias: string): Promise<number | undefined> {
-  const row = await db('registered_model_aliases').where({ registered_model_id: registeredModelId, alias }).first('version');
+export async function versionForAlias(
+  db: Queryable,
+  registeredModelId: number,
+  alias: string,
+): Promise<number | undefined> {
+  const row = await db('registered_model_aliases')
+    .where({ registered_model_id: registeredModelId, alias })
+    .first('version');
   if (row) return row.version;
   if (alias.toLowerCase() === 'none') return undefined;
   return highestInStage(db, registeredModelId, alias);
@@ -48,16 +61,25 @@ export async function selectVersion(
 ): Promise<ModelVersionRow> {
   const given = Object.entries(selector).filter(([, v]) => v !== undefined && v !== '');
   if (given.length > 1) {
-    throw invalidParameter(`Give at most one of version, semver, range, alias, stage (got ${given.map(([k]) => k).join(', ')}).`);
+    throw invalidParameter(
+      `Give at most one of version, semver, range, alias, stage (got ${given.map(([k]) => k).join(', ')}).`,
+    );
   }
-  const missing = (): Error => notFound(`No version of model '${model.name}' matches ${describeSelector(selector)}.`);
+  const missing = (): Error =>
+    notFound(`No version of model '${model.name}' matches ${describeSelector(selector)}.`);
   let number: number | undefined;
   if (selector.version !== undefined && selector.version !== '') {
     number = parseVersionNumber(selector.version);
   } else if (selector.semver) {
     const parts = parseSemver(selector.semver);
     const row = await db('model_versions')
-      .where({ registered_model_id: model.id, major: parts.major, minor: parts.minor, patch: parts.patch, prerelease: parts.prerelease })
+      .where({
+        registered_model_id: model.id,
+        major: parts.major,
+        minor: parts.minor,
+        patch: parts.patch,
+        prerelease: parts.prerelease,
+      })
       .first('version');
     number = row?.version;
   } else if (selector.range) {
@@ -76,7 +98,9 @@ export async function selectVersion(
   } else if (selector.stage) {
     number = await highestInStage(db, model.id, selector.stage);
   } else {
-    number = (await db('model_versions').where({ registered_model_id: model.id }).max('version as version').first())?.version ?? undefined;
+    number =
+      (await db('model_versions').where({ registered_model_id: model.id }).max('version as version').first())
+        ?.version ?? undefined;
   }
   if (number === undefined || number === null) throw missing();
   return findModelVersion(db, model.name, number);
@@ -84,6 +108,8 @@ export async function selectVersion(
 
 /** A version's tags as a map (for the policy's required_tags). */
 export async function versionTags(db: Queryable, modelVersionId: number): Promise<Record<string, string>> {
-  const rows: Array<{ key: string; value: string }> = await db('model_version_tags').where({ model_version_id: modelVersionId }).select('key', 'value');
+  const rows: Array<{ key: string; value: string }> = await db('model_version_tags')
+    .where({ model_version_id: modelVersionId })
+    .select('key', 'value');
   return Object.fromEntries(rows.map((r) => [r.key, r.value]));
 }

@@ -38,7 +38,10 @@ const STATUSES = ['pending', 'succeeded', 'failed', 'dead'];
 
 function toJson(row: DeliveryJson): DeliveryJson {
   // A finished delivery has no next attempt.
-  return { ...row, next_attempt_at: row.status === 'succeeded' || row.status === 'dead' ? null : row.next_attempt_at };
+  return {
+    ...row,
+    next_attempt_at: row.status === 'succeeded' || row.status === 'dead' ? null : row.next_attempt_at,
+  };
 }
 
 export async function listDeliveries(
@@ -49,10 +52,14 @@ export async function listDeliveries(
   await findWebhook(db, webhookId);
   const maxResults = query.max_results ?? 100;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
-    throw invalidParameter(`Invalid value ${maxResults} for parameter 'max_results': must be between 1 and 1000.`);
+    throw invalidParameter(
+      `Invalid value ${maxResults} for parameter 'max_results': must be between 1 and 1000.`,
+    );
   }
   if (query.status !== undefined && !STATUSES.includes(query.status)) {
-    throw invalidParameter(`Invalid delivery status '${query.status.slice(0, 50)}': one of ${STATUSES.join(', ')}.`);
+    throw invalidParameter(
+      `Invalid delivery status '${query.status.slice(0, 50)}': one of ${STATUSES.join(', ')}.`,
+    );
   }
   const binding = `${webhookId}:${query.status ?? ''}`;
   const offset = decodePageToken(query.page_token, binding);
@@ -75,7 +82,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Puts a delivery back in the queue, due now, with a fresh retry window; the delivery id is kept. */
 export async function redeliver(db: Queryable, webhookId: string, deliveryId: string): Promise<DeliveryJson> {
   await findWebhook(db, webhookId);
-  if (!UUID.test(deliveryId)) throw notFound(`Delivery ${deliveryId.slice(0, 64)} of webhook ${webhookId} not found.`);
+  if (!UUID.test(deliveryId))
+    throw notFound(`Delivery ${deliveryId.slice(0, 64)} of webhook ${webhookId} not found.`);
   const now = Date.now();
   const [row] = await db('webhook_deliveries')
     .where({ id: deliveryId, webhook_id: webhookId })

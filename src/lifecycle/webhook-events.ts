@@ -85,7 +85,12 @@ export function notificationsFor(event: EventRecord): Notification[] {
   const before = (event.before ?? {}) as Json;
   switch (event.type) {
     case 'model.created':
-      return [{ event: 'registered_model.created', data: { name, tags: tagsObject(after.tags), description: after.description ?? null } }];
+      return [
+        {
+          event: 'registered_model.created',
+          data: { name, tags: tagsObject(after.tags), description: after.description ?? null },
+        },
+      ];
     case 'model.deleted':
       return [{ event: 'registered_model.deleted', data: { name } }];
     case 'version.created':
@@ -107,18 +112,34 @@ export function notificationsFor(event: EventRecord): Notification[] {
       return [{ event: 'model_version.deleted', data: { name, version, semver: event.semver } }];
     case 'tag.set':
       // MLflow has webhooks for model-version tags only.
-      return version === undefined ? [] : [{ event: 'model_version_tag.set', data: { name, version, key: after.key, value: after.value } }];
+      return version === undefined
+        ? []
+        : [{ event: 'model_version_tag.set', data: { name, version, key: after.key, value: after.value } }];
     case 'tag.deleted':
-      return version === undefined ? [] : [{ event: 'model_version_tag.deleted', data: { name, version, key: before.key } }];
+      return version === undefined
+        ? []
+        : [{ event: 'model_version_tag.deleted', data: { name, version, key: before.key } }];
     case 'alias.set': {
-      const previous = before.version === undefined || before.version === null ? undefined : String(before.version);
+      const previous =
+        before.version === undefined || before.version === null ? undefined : String(before.version);
       // MLflow fires alias.created on every set, moves included; semreg adds previous_version to it.
       const created: Notification = {
         event: 'model_version_alias.created',
-        data: { name, alias: event.alias, version, ...(previous !== undefined ? { previous_version: previous } : {}) },
+        data: {
+          name,
+          alias: event.alias,
+          version,
+          ...(previous !== undefined ? { previous_version: previous } : {}),
+        },
       };
       if (previous === undefined || previous === version) return [created];
-      return [created, { event: 'model_version_alias.updated', data: { name, alias: event.alias, version, previous_version: previous } }];
+      return [
+        created,
+        {
+          event: 'model_version_alias.updated',
+          data: { name, alias: event.alias, version, previous_version: previous },
+        },
+      ];
     }
     case 'alias.deleted':
       return [{ event: 'model_version_alias.deleted', data: { name, alias: event.alias } }];
@@ -140,7 +161,14 @@ export function notificationsFor(event: EventRecord): Notification[] {
       return [
         {
           event: 'package.published',
-          data: { name, version, semver: event.semver, path: after.path, size: after.size, sha256: after.sha256 },
+          data: {
+            name,
+            version,
+            semver: event.semver,
+            path: after.path,
+            size: after.size,
+            sha256: after.sha256,
+          },
         },
       ];
     default:
@@ -155,7 +183,11 @@ export function examplePayload(key: string): Record<string, unknown> {
   switch (key) {
     case 'registered_model.created':
     case 'prompt.created':
-      return { name: 'example_model', tags: { example_key: 'example_value' }, description: 'An example registered model' };
+      return {
+        name: 'example_model',
+        tags: { example_key: 'example_value' },
+        description: 'An example registered model',
+      };
     case 'model_version.created':
     case 'prompt_version.created':
       return {
@@ -166,7 +198,13 @@ export function examplePayload(key: string): Record<string, unknown> {
         description: 'An example model version',
       };
     case 'model_version_stage.updated':
-      return { ...base, semver: '1.0.0', from_stage: 'Staging', to_stage: 'Production', archived_versions: [] };
+      return {
+        ...base,
+        semver: '1.0.0',
+        from_stage: 'Staging',
+        to_stage: 'Production',
+        archived_versions: [],
+      };
     case 'package.published':
       return { ...base, semver: '1.0.0', path: 'model.bin', size: 3, sha256: '0'.repeat(64) };
     default:

@@ -10,12 +10,20 @@ export const TIMESTAMP_HEADER = 'X-MLflow-Timestamp';
 export const DELIVERY_ID_HEADER = 'X-MLflow-Delivery-Id';
 
 export function signPayload(secret: string, deliveryId: string, timestamp: string, body: string): string {
-  const digest = crypto.createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${deliveryId}.${timestamp}.${body}`, 'utf8').digest('base64');
+  const digest = crypto
+    .createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(`${deliveryId}.${timestamp}.${body}`, 'utf8')
+    .digest('base64');
   return `v1,${digest}`;
 }
 
 /** Headers of one delivery attempt; the timestamp is the attempt's, so receivers' replay windows hold. */
-export function deliveryHeaders(secret: string | null, deliveryId: string, body: string, nowMs = Date.now()): Record<string, string> {
+export function deliveryHeaders(
+  secret: string | null,
+  deliveryId: string,
+  body: string,
+  nowMs = Date.now(),
+): Record<string, string> {
   const timestamp = String(Math.floor(nowMs / 1000));
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',

@@ -107,7 +107,8 @@ export class WebhookWorker {
         allowPrivate: this.config.webhookAllowPrivate,
       });
       responseCode = response.status;
-      if (!response.ok) error = `HTTP ${response.status}${response.body ? `: ${response.body.slice(0, 200)}` : ''}`;
+      if (!response.ok)
+        error = `HTTP ${response.status}${response.body ? `: ${response.body.slice(0, 200)}` : ''}`;
     } catch (err) {
       error = (err as Error).message;
     }
@@ -116,7 +117,10 @@ export class WebhookWorker {
   }
 
   private nextDelay(attempts: number): number {
-    const exponential = Math.min(this.options.baseDelayMs * 2 ** Math.min(attempts - 1, 30), this.options.maxDelayMs);
+    const exponential = Math.min(
+      this.options.baseDelayMs * 2 ** Math.min(attempts - 1, 30),
+      this.options.maxDelayMs,
+    );
     // Equal jitter: half fixed, half random, so a receiver that comes back is not hit by every retry at once.
     return Math.round(exponential / 2 + Math.random() * (exponential / 2));
   }
@@ -202,7 +206,10 @@ export class WebhookWorker {
     const connection = (this.db.client.config as { connection?: { connectionString?: string } }).connection;
     if (!connection?.connectionString) return;
     try {
-      const client = new pg.Client({ connectionString: connection.connectionString, application_name: 'semreg-webhooks' });
+      const client = new pg.Client({
+        connectionString: connection.connectionString,
+        application_name: 'semreg-webhooks',
+      });
       client.on('error', () => undefined); // polling carries on if the listener connection drops
       client.on('notification', () => this.schedule(0));
       await client.connect();

@@ -69,12 +69,14 @@ function validateEvents(events: WireEvent[] | undefined): string[] {
 function validateStatus(status: string | undefined): WebhookStatus | undefined {
   if (status === undefined) return undefined;
   const upper = status.toUpperCase();
-  if (upper !== 'ACTIVE' && upper !== 'DISABLED') throw invalidParameter(`Invalid webhook status '${status.slice(0, 50)}': ACTIVE or DISABLED.`);
+  if (upper !== 'ACTIVE' && upper !== 'DISABLED')
+    throw invalidParameter(`Invalid webhook status '${status.slice(0, 50)}': ACTIVE or DISABLED.`);
   return upper;
 }
 
 function validateText(value: string | undefined, field: string, max: number): string | undefined {
-  if (value !== undefined && value.length > max) throw invalidParameter(`Webhook ${field} is longer than ${max} characters.`);
+  if (value !== undefined && value.length > max)
+    throw invalidParameter(`Webhook ${field} is longer than ${max} characters.`);
   return value;
 }
 
@@ -87,7 +89,11 @@ export interface CreateWebhookInput {
   status?: string;
 }
 
-export async function createWebhook(db: Queryable, config: Config, input: CreateWebhookInput): Promise<WebhookJson> {
+export async function createWebhook(
+  db: Queryable,
+  config: Config,
+  input: CreateWebhookInput,
+): Promise<WebhookJson> {
   if (!input.name) throw missingParameter('name');
   if (!input.url) throw missingParameter('url');
   const name = validateName(input.name);
@@ -122,7 +128,9 @@ export async function listWebhooks(
 ): Promise<{ webhooks: WebhookJson[]; next_page_token?: string }> {
   const maxResults = query.max_results ?? 100;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > 1000) {
-    throw invalidParameter(`Invalid value ${maxResults} for parameter 'max_results': must be between 1 and 1000.`);
+    throw invalidParameter(
+      `Invalid value ${maxResults} for parameter 'max_results': must be between 1 and 1000.`,
+    );
   }
   const offset = decodePageToken(query.page_token, 'webhooks');
   const rows = (await db<WebhookRow>('webhooks')
@@ -130,10 +138,17 @@ export async function listWebhooks(
     .offset(offset)
     .limit(maxResults + 1)) as WebhookRow[];
   const page = rows.slice(0, maxResults).map(webhookToJson);
-  return rows.length > maxResults ? { webhooks: page, next_page_token: encodePageToken(offset + maxResults, 'webhooks') } : { webhooks: page };
+  return rows.length > maxResults
+    ? { webhooks: page, next_page_token: encodePageToken(offset + maxResults, 'webhooks') }
+    : { webhooks: page };
 }
 
-export async function updateWebhook(db: Queryable, config: Config, id: string, input: CreateWebhookInput): Promise<WebhookJson> {
+export async function updateWebhook(
+  db: Queryable,
+  config: Config,
+  id: string,
+  input: CreateWebhookInput,
+): Promise<WebhookJson> {
   await findWebhook(db, id);
   const changes: Partial<WebhookRow> = { last_updated_timestamp: Date.now() };
   if (input.name !== undefined) changes.name = validateName(input.name);
@@ -142,7 +157,8 @@ export async function updateWebhook(db: Queryable, config: Config, id: string, i
     changes.url = input.url;
   }
   if (input.events !== undefined) changes.events = validateEvents(input.events);
-  if (input.description !== undefined) changes.description = validateText(input.description, 'description', MAX_DESCRIPTION) || null;
+  if (input.description !== undefined)
+    changes.description = validateText(input.description, 'description', MAX_DESCRIPTION) || null;
   if (input.secret !== undefined) changes.secret = validateText(input.secret, 'secret', MAX_SECRET) || null;
   if (input.status !== undefined) changes.status = validateStatus(input.status);
   const [row] = await db<WebhookRow>('webhooks').where({ id }).update(changes).returning('*');
@@ -165,7 +181,12 @@ export interface WebhookTestResult {
 const TEST_RESPONSE_BYTES = 1024;
 
 /** Sends an example payload at once, outside the outbox, like MLflow's test_webhook. */
-export async function testWebhook(db: Queryable, config: Config, id: string, event?: WireEvent): Promise<WebhookTestResult> {
+export async function testWebhook(
+  db: Queryable,
+  config: Config,
+  id: string,
+  event?: WireEvent,
+): Promise<WebhookTestResult> {
   const webhook = await findWebhook(db, id);
   const key = event ? eventKey(event) : webhook.events[0];
   const body = envelope(key, Date.now(), examplePayload(key));

@@ -65,11 +65,18 @@ function parseTarget(raw: string): URL {
     throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid URL '${raw.slice(0, 200)}'.`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid URL scheme '${url.protocol}': only http and https are allowed.`);
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Invalid URL scheme '${url.protocol}': only http and https are allowed.`,
+    );
   }
-  if (!url.hostname) throw new MlflowError('INVALID_PARAMETER_VALUE', `The URL '${raw.slice(0, 200)}' has no host.`);
+  if (!url.hostname)
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `The URL '${raw.slice(0, 200)}' has no host.`);
   if (url.username || url.password) {
-    throw new MlflowError('INVALID_PARAMETER_VALUE', 'The URL must not carry credentials; use the webhook secret instead.');
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      'The URL must not carry credentials; use the webhook secret instead.',
+    );
   }
   return url;
 }
@@ -103,7 +110,11 @@ export async function validateOutboundUrl(raw: string, allowPrivate: boolean): P
   return url;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | dns.LookupAddress[],
+  family?: number,
+) => void;
 
 /** `lookup` for http.request: resolves, refuses if any answer is non-public, and connects to what it checked. */
 function guardedLookup(allowPrivate: boolean) {
@@ -113,14 +124,18 @@ function guardedLookup(allowPrivate: boolean) {
       const list = addresses as dns.LookupAddress[];
       const bad = allowPrivate ? undefined : list.find((entry) => !isPublicAddress(entry.address));
       if (bad) return callback(blocked(hostname, bad.address) as unknown as NodeJS.ErrnoException, []);
-      if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
+      if (list.length === 0)
+        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), []);
       if (options.all) return callback(null, list);
       callback(null, list[0].address, list[0].family);
     });
   };
 }
 
-export async function guardedFetch(rawUrl: string, options: GuardedFetchOptions = {}): Promise<GuardedResponse> {
+export async function guardedFetch(
+  rawUrl: string,
+  options: GuardedFetchOptions = {},
+): Promise<GuardedResponse> {
   const url = parseTarget(rawUrl);
   const allowPrivate = options.allowPrivate ?? false;
   const host = bareHost(url);
@@ -150,7 +165,12 @@ export async function guardedFetch(rawUrl: string, options: GuardedFetchOptions 
         const finish = (): void => {
           clearTimeout(overall);
           const status = response.statusCode ?? 0;
-          resolve({ status, ok: status >= 200 && status < 300, body: Buffer.concat(chunks).toString('utf8'), truncated });
+          resolve({
+            status,
+            ok: status >= 200 && status < 300,
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated,
+          });
         };
         response.on('data', (chunk: Buffer) => {
           if (truncated) return;
@@ -177,9 +197,16 @@ export async function guardedFetch(rawUrl: string, options: GuardedFetchOptions 
     const fail = (err: unknown): void => {
       clearTimeout(overall);
       request.destroy();
-      reject(err instanceof MlflowError ? err : new MlflowError('TEMPORARILY_UNAVAILABLE', describeNetworkError(err)));
+      reject(
+        err instanceof MlflowError
+          ? err
+          : new MlflowError('TEMPORARILY_UNAVAILABLE', describeNetworkError(err)),
+      );
     };
-    const overall = setTimeout(() => fail(new Error(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const overall = setTimeout(
+      () => fail(new Error(`timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)),
+      options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    );
     request.on('timeout', () => fail(new Error('timed out waiting for the receiver')));
     request.on('error', fail);
     // Defence in depth: whatever path produced the socket, its peer must be public.

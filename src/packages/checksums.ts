@@ -24,12 +24,14 @@ function header(headers: Headers, name: string): string | undefined {
 
 function fromBase64(value: string, bytes: number, source: string): string {
   const decoded = BASE64.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
-  if (decoded.length !== bytes) throw invalidParameter(`Invalid ${source}: expected ${bytes} bytes in base64.`);
+  if (decoded.length !== bytes)
+    throw invalidParameter(`Invalid ${source}: expected ${bytes} bytes in base64.`);
   return decoded.toString('hex');
 }
 
 function agree(current: string | undefined, next: string, what: string): string {
-  if (current !== undefined && current !== next) throw invalidParameter(`The request carries two different ${what} digests.`);
+  if (current !== undefined && current !== next)
+    throw invalidParameter(`The request carries two different ${what} digests.`);
   return next;
 }
 
@@ -37,7 +39,8 @@ export function expectedDigests(headers: Headers): ExpectedDigests {
   const expected: ExpectedDigests = {};
   const sha = header(headers, 'x-checksum-sha256');
   if (sha !== undefined) {
-    if (!HEX_SHA256.test(sha)) throw invalidParameter('Invalid X-Checksum-Sha256 header: expected 64 hexadecimal characters.');
+    if (!HEX_SHA256.test(sha))
+      throw invalidParameter('Invalid X-Checksum-Sha256 header: expected 64 hexadecimal characters.');
     expected.sha256 = sha.toLowerCase();
   }
   const md5 = header(headers, 'content-md5');
@@ -48,14 +51,18 @@ export function expectedDigests(headers: Headers): ExpectedDigests {
     const algorithm = entry.slice(0, eq).trim().toLowerCase();
     const value = entry.slice(eq + 1).trim();
     // Other algorithms (sha-512, unixsum, …) are allowed by RFC 3230 and ignored here.
-    if (eq > 0 && algorithm === 'sha-256') expected.sha256 = agree(expected.sha256, fromBase64(value, 32, 'Digest sha-256'), 'SHA-256');
-    if (eq > 0 && algorithm === 'md5') expected.md5 = agree(expected.md5, fromBase64(value, 16, 'Digest md5'), 'MD5');
+    if (eq > 0 && algorithm === 'sha-256')
+      expected.sha256 = agree(expected.sha256, fromBase64(value, 32, 'Digest sha-256'), 'SHA-256');
+    if (eq > 0 && algorithm === 'md5')
+      expected.md5 = agree(expected.md5, fromBase64(value, 16, 'Digest md5'), 'MD5');
   }
   return expected;
 }
 
 export function digestMismatch(algorithm: string, actual: string, expected: string): Error {
-  return invalidParameter(`Checksum mismatch: the body's ${algorithm} is ${actual}, the request said ${expected}; nothing was stored.`);
+  return invalidParameter(
+    `Checksum mismatch: the body's ${algorithm} is ${actual}, the request said ${expected}; nothing was stored.`,
+  );
 }
 
 /**
@@ -74,8 +81,10 @@ export function digestCheck(expected: ExpectedDigests): Transform {
     flush(callback) {
       const actualSha = sha256?.digest('hex');
       const actualMd5 = md5?.digest('hex');
-      if (actualSha !== undefined && actualSha !== expected.sha256) return callback(digestMismatch('sha256', actualSha, expected.sha256!));
-      if (actualMd5 !== undefined && actualMd5 !== expected.md5) return callback(digestMismatch('MD5', actualMd5, expected.md5!));
+      if (actualSha !== undefined && actualSha !== expected.sha256)
+        return callback(digestMismatch('sha256', actualSha, expected.sha256!));
+      if (actualMd5 !== undefined && actualMd5 !== expected.md5)
+        return callback(digestMismatch('MD5', actualMd5, expected.md5!));
       callback();
     },
   });

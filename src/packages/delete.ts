@@ -11,7 +11,11 @@ import { packageDir } from './target';
  * Deleting package files (admin scope): the row goes and an audit row is written in one transaction, then
  * the bytes are removed. The other order could leave a row whose file is gone.
  */
-function historyEvent(version: PackageVersionRow, tokenId: string | undefined, file: { path: string; sha256: string; size: number }) {
+function historyEvent(
+  version: PackageVersionRow,
+  tokenId: string | undefined,
+  file: { path: string; sha256: string; size: number },
+) {
   return {
     type: 'package.file_deleted' as const,
     model: version.name,
@@ -23,7 +27,12 @@ function historyEvent(version: PackageVersionRow, tokenId: string | undefined, f
   };
 }
 
-function auditRow(version: PackageVersionRow, action: string, tokenId: string | undefined, file?: { path: string; sha256: string; size: number }) {
+function auditRow(
+  version: PackageVersionRow,
+  action: string,
+  tokenId: string | undefined,
+  file?: { path: string; sha256: string; size: number },
+) {
   return {
     action,
     model_name: version.name,
@@ -37,7 +46,13 @@ function auditRow(version: PackageVersionRow, action: string, tokenId: string | 
   };
 }
 
-export async function deletePackageFile(db: Db, store: ArtifactStore, version: PackageVersionRow, path: string, tokenId?: string): Promise<void> {
+export async function deletePackageFile(
+  db: Db,
+  store: ArtifactStore,
+  version: PackageVersionRow,
+  path: string,
+  tokenId?: string,
+): Promise<void> {
   const key = await db.transaction(async (trx) => {
     const file = await requirePackageFile(trx, version.id, path, `${version.name} ${version.semver}`);
     await trx('package_files').where({ id: file.id }).delete();
@@ -49,11 +64,20 @@ export async function deletePackageFile(db: Db, store: ArtifactStore, version: P
 }
 
 /** `?all=true`: every file, then the model version itself (through the registry, so its rules and events apply). */
-export async function deletePackageVersion(db: Db, store: ArtifactStore, version: PackageVersionRow, tokenId?: string): Promise<void> {
-  if (version.source !== `mlflow-artifacts:/${packageDir(version.registered_model_id, version.semver)}`) throw notAPackage(version);
+export async function deletePackageVersion(
+  db: Db,
+  store: ArtifactStore,
+  version: PackageVersionRow,
+  tokenId?: string,
+): Promise<void> {
+  if (version.source !== `mlflow-artifacts:/${packageDir(version.registered_model_id, version.semver)}`)
+    throw notAPackage(version);
   await db.transaction(async (trx) => {
     const files = await listPackageFiles(trx, version.id);
-    if (files.length > 0) await trx('package_file_events').insert(files.map((file) => auditRow(version, 'deleted', tokenId, file)));
+    if (files.length > 0)
+      await trx('package_file_events').insert(
+        files.map((file) => auditRow(version, 'deleted', tokenId, file)),
+      );
     for (const file of files) await recordEvent(trx, historyEvent(version, tokenId, file));
     await trx('package_file_events').insert(auditRow(version, 'version_deleted', tokenId));
     await deleteModelVersion(trx as unknown as Db, version.name, version.version);

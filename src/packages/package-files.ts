@@ -32,11 +32,20 @@ export function fileJson(row: PackageFileRow): PackageFileJson {
   };
 }
 
-export async function findPackageFile(db: Queryable, modelVersionId: number, path: string): Promise<PackageFileRow | undefined> {
+export async function findPackageFile(
+  db: Queryable,
+  modelVersionId: number,
+  path: string,
+): Promise<PackageFileRow | undefined> {
   return db('package_files').where({ model_version_id: modelVersionId, path }).first();
 }
 
-export async function requirePackageFile(db: Queryable, modelVersionId: number, path: string, where: string): Promise<PackageFileRow> {
+export async function requirePackageFile(
+  db: Queryable,
+  modelVersionId: number,
+  path: string,
+  where: string,
+): Promise<PackageFileRow> {
   const row = await findPackageFile(db, modelVersionId, path);
   if (!row) throw notFound(`No file '${path}' in ${where}.`);
   return row;

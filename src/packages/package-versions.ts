@@ -28,7 +28,11 @@ export interface PackageVersionRef {
   semver: string;
 }
 
-export const versionRef = (row: PackageVersionRow): PackageVersionRef => ({ name: row.name, version: String(row.version), semver: row.semver });
+export const versionRef = (row: PackageVersionRow): PackageVersionRef => ({
+  name: row.name,
+  version: String(row.version),
+  semver: row.semver,
+});
 
 const COLUMNS = [
   'mv.id',
@@ -43,12 +47,16 @@ const COLUMNS = [
 ];
 
 function versions(db: Queryable) {
-  return db('model_versions as mv').join('registered_models as rm', 'rm.id', 'mv.registered_model_id').select(COLUMNS);
+  return db('model_versions as mv')
+    .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+    .select(COLUMNS);
 }
 
 /** Only versions created by a package upload: their source is exactly their own package folder. */
 function packagesOnly(query: ReturnType<typeof versions>) {
-  return query.whereRaw(`mv.source = 'mlflow-artifacts:/packages/' || mv.registered_model_id::text || '/' || mv.semver`);
+  return query.whereRaw(
+    `mv.source = 'mlflow-artifacts:/packages/' || mv.registered_model_id::text || '/' || mv.semver`,
+  );
 }
 
 export function isPackageVersion(row: PackageVersionRow): boolean {
@@ -61,7 +69,11 @@ export async function findRegisteredModelId(db: Queryable, name: string): Promis
 }
 
 /** Any version (package or not) with the same precedence: semver.org §10, build metadata does not count. */
-export async function findVersionBySemver(db: Queryable, registeredModelId: number, parts: SemverParts): Promise<PackageVersionRow | undefined> {
+export async function findVersionBySemver(
+  db: Queryable,
+  registeredModelId: number,
+  parts: SemverParts,
+): Promise<PackageVersionRow | undefined> {
   return versions(db)
     .where({
       'mv.registered_model_id': registeredModelId,
@@ -81,10 +93,15 @@ export function notAPackage(row: PackageVersionRow): MlflowError {
 }
 
 /** Package versions of a model in semver order, lowest first, with their file counts. */
-export async function listPackageVersions(db: Queryable, registeredModelId: number): Promise<Array<PackageVersionRow & { file_count: number }>> {
+export async function listPackageVersions(
+  db: Queryable,
+  registeredModelId: number,
+): Promise<Array<PackageVersionRow & { file_count: number }>> {
   return packagesOnly(versions(db))
     .where('mv.registered_model_id', registeredModelId)
-    .select(db.raw('(SELECT count(*)::int FROM package_files pf WHERE pf.model_version_id = mv.id) AS file_count'))
+    .select(
+      db.raw('(SELECT count(*)::int FROM package_files pf WHERE pf.model_version_id = mv.id) AS file_count'),
+    )
     .orderBy([
       { column: 'mv.major', order: 'asc' },
       { column: 'mv.minor', order: 'asc' },
@@ -93,7 +110,10 @@ export async function listPackageVersions(db: Queryable, registeredModelId: numb
     ]);
 }
 
-export async function requireRegisteredModelId(db: Queryable, rawName: string): Promise<{ id: number; name: string }> {
+export async function requireRegisteredModelId(
+  db: Queryable,
+  rawName: string,
+): Promise<{ id: number; name: string }> {
   const name = validateModelName(rawName, 'model');
   const id = await findRegisteredModelId(db, name);
   if (id === undefined) throw notFound(`Registered Model with name=${name} not found`);
@@ -101,7 +121,11 @@ export async function requireRegisteredModelId(db: Queryable, rawName: string): 
 }
 
 /** Resolves `<semver>`, `latest` or a range to one package version, or 404 naming the selector. */
-export async function resolvePackageVersion(db: Queryable, rawName: string, selector: string): Promise<PackageVersionRow> {
+export async function resolvePackageVersion(
+  db: Queryable,
+  rawName: string,
+  selector: string,
+): Promise<PackageVersionRow> {
   const model = await requireRegisteredModelId(db, rawName);
   const scoped = () => packagesOnly(versions(db)).where('mv.registered_model_id', model.id);
   let row: PackageVersionRow | undefined;
@@ -117,12 +141,19 @@ export async function resolvePackageVersion(db: Queryable, rawName: string, sele
   } else if (isStrictSemver(selector)) {
     const parts = parseSemver(selector);
     row = await scoped()
-      .where({ 'mv.major': parts.major, 'mv.minor': parts.minor, 'mv.patch': parts.patch, 'mv.prerelease': parts.prerelease })
+      .where({
+        'mv.major': parts.major,
+        'mv.minor': parts.minor,
+        'mv.patch': parts.patch,
+        'mv.prerelease': parts.prerelease,
+      })
       .first();
   } else {
     const range = parseRange(selector);
     if (!range) {
-      throw invalidParameter(`Invalid version selector '${selector.slice(0, 100)}': a semantic version, 'latest' or a range such as ^1.4.`);
+      throw invalidParameter(
+        `Invalid version selector '${selector.slice(0, 100)}': a semantic version, 'latest' or a range such as ^1.4.`,
+      );
     }
     const candidates: PackageVersionRow[] = await scoped();
     const best = semver.maxSatisfying(

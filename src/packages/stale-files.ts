@@ -36,7 +36,8 @@ export async function removeStaleFiles(
       continue; // being uploaded (by this request or another): not stale
     }
     try {
-      if (!(await findPackageFile(db, modelVersionId, path))) await deleteStoredTree({ db, storage: store }, `${dir}/${path}`);
+      if (!(await findPackageFile(db, modelVersionId, path)))
+        await deleteStoredTree({ db, storage: store }, `${dir}/${path}`);
     } finally {
       await releaseUploadLock(db, lock);
     }

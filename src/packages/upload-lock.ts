@@ -46,19 +46,27 @@ export async function acquireUploadLock(db: Queryable, key: LockKey, now = Date.
       .update({ owner: OWNER, started_at: now });
     if (taken === 1) return;
   }
-  throw new MlflowError('RESOURCE_CONFLICT', `Another upload of '${key.path}' to ${key.model_name} ${key.semver} is in progress; retry when it is done.`);
+  throw new MlflowError(
+    'RESOURCE_CONFLICT',
+    `Another upload of '${key.path}' to ${key.model_name} ${key.semver} is in progress; retry when it is done.`,
+  );
 }
 
 export async function releaseUploadLock(db: Queryable, key: LockKey): Promise<void> {
-  await db('package_upload_locks').where({ ...key, owner: OWNER }).delete();
+  await db('package_upload_locks')
+    .where({ ...key, owner: OWNER })
+    .delete();
 }
 
 /** At start-up: forget locks of processes on this host that are gone (the upload died with them). */
 export async function releaseAbandonedUploadLocks(db: Queryable, now = Date.now()): Promise<void> {
-  const locks: Array<LockKey & { owner: string; started_at: number }> = await db('package_upload_locks').select();
+  const locks: Array<LockKey & { owner: string; started_at: number }> =
+    await db('package_upload_locks').select();
   for (const lock of locks) {
     if (isAbandoned(lock.owner, Number(lock.started_at), now)) {
-      await db('package_upload_locks').where({ model_name: lock.model_name, semver: lock.semver, path: lock.path, owner: lock.owner }).delete();
+      await db('package_upload_locks')
+        .where({ model_name: lock.model_name, semver: lock.semver, path: lock.path, owner: lock.owner })
+        .delete();
     }
   }
 }

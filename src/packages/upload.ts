@@ -70,7 +70,11 @@ interface PendingFile {
 }
 
 function tooLarge(maxBytes: number): MlflowError {
-  return new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+  return new MlflowError(
+    'INVALID_PARAMETER_VALUE',
+    `The file is larger than the limit of ${maxBytes} bytes.`,
+    413,
+  );
 }
 
 export function alreadyStoredDifferently(path: string, where: string): MlflowError {
@@ -83,7 +87,10 @@ export function alreadyStoredDifferently(path: string, where: string): MlflowErr
 }
 
 /** Reads a body only to hash it (the re-upload of a stored path): nothing is written. */
-async function hashBody(body: Readable, maxBytes: number): Promise<{ size: number; sha256: string; md5: string }> {
+async function hashBody(
+  body: Readable,
+  maxBytes: number,
+): Promise<{ size: number; sha256: string; md5: string }> {
   const sha256 = crypto.createHash('sha256');
   const md5 = crypto.createHash('md5');
   let size = 0;
@@ -125,7 +132,11 @@ export class PackageUpload {
     private readonly folderSemver: string,
   ) {}
 
-  static async begin(services: PackageServices, target: PackageCoordinates, options: UploadOptions): Promise<PackageUpload> {
+  static async begin(
+    services: PackageServices,
+    target: PackageCoordinates,
+    options: UploadOptions,
+  ): Promise<PackageUpload> {
     let id = await findRegisteredModelId(services.db, target.name);
     let created = false;
     if (id === undefined) {
@@ -139,13 +150,23 @@ export class PackageUpload {
     }
     const version = await findVersionBySemver(services.db, id, target.semver);
     if (version) PackageUpload.checkVersion(version, target);
-    return new PackageUpload(services, target, options, id, created, version?.semver ?? semverText(target.semver));
+    return new PackageUpload(
+      services,
+      target,
+      options,
+      id,
+      created,
+      version?.semver ?? semverText(target.semver),
+    );
   }
 
   private static checkVersion(version: PackageVersionRow, target: PackageCoordinates): void {
     if (!isPackageVersion(version)) throw notAPackage(version);
     if (target.semver.build !== '' && target.semver.build !== version.build) {
-      throw new MlflowError('RESOURCE_CONFLICT', `Version ${version.version} of '${version.name}' is ${version.semver}, not ${semverText(target.semver)}.`);
+      throw new MlflowError(
+        'RESOURCE_CONFLICT',
+        `Version ${version.version} of '${version.name}' is ${version.semver}, not ${semverText(target.semver)}.`,
+      );
     }
   }
 
@@ -165,7 +186,8 @@ export class PackageUpload {
 
   private async addFileNow(file: IncomingFile): Promise<void> {
     const path = parsePackagePath(file.rawPath);
-    if (this.pending.some((pending) => pending.path === path)) throw invalidParameter(`The upload names '${path}' twice.`);
+    if (this.pending.some((pending) => pending.path === path))
+      throw invalidParameter(`The upload names '${path}' twice.`);
     const lock: LockKey = { model_name: this.target.name, semver: this.folderSemver.split('+')[0], path };
     await acquireUploadLock(this.services.db, lock);
     this.locks.push(lock);
@@ -174,7 +196,10 @@ export class PackageUpload {
     const version = await findVersionBySemver(this.services.db, this.registeredModelId, this.target.semver);
     if (version) PackageUpload.checkVersion(version, this.target);
     if (version && version.semver !== this.folderSemver) {
-      throw new MlflowError('RESOURCE_CONFLICT', `Version ${version.version} of '${version.name}' was just created as ${version.semver}; retry the upload.`);
+      throw new MlflowError(
+        'RESOURCE_CONFLICT',
+        `Version ${version.version} of '${version.name}' was just created as ${version.semver}; retry the upload.`,
+      );
     }
     const existing = version ? await findPackageFile(this.services.db, version.id, path) : undefined;
     const { maxFileBytes } = this.services;
@@ -188,15 +213,30 @@ export class PackageUpload {
       if (file.expected.sha256 !== undefined && file.expected.sha256 !== actual.sha256) {
         throw digestMismatch('sha256', actual.sha256, file.expected.sha256);
       }
-      if (file.expected.md5 !== undefined && file.expected.md5 !== actual.md5) throw digestMismatch('MD5', actual.md5, file.expected.md5);
+      if (file.expected.md5 !== undefined && file.expected.md5 !== actual.md5)
+        throw digestMismatch('MD5', actual.md5, file.expected.md5);
       if (actual.sha256 !== existing.sha256) throw alreadyStoredDifferently(path, this.where);
-      this.pending.push({ path, outcome: 'unchanged', key: existing.storage_key, size: existing.size, sha256: existing.sha256 });
+      this.pending.push({
+        path,
+        outcome: 'unchanged',
+        key: existing.storage_key,
+        size: existing.size,
+        sha256: existing.sha256,
+      });
       return;
     }
 
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
-    const stored = await this.services.store.put(key, withDigestCheck(file.body, file.expected), { maxBytes: maxFileBytes });
-    this.pending.push({ path, outcome: existing ? 'replaced' : 'created', key, ...stored, contentType: file.contentType });
+    const stored = await this.services.store.put(key, withDigestCheck(file.body, file.expected), {
+      maxBytes: maxFileBytes,
+    });
+    this.pending.push({
+      path,
+      outcome: existing ? 'replaced' : 'created',
+      key,
+      ...stored,
+      contentType: file.contentType,
+    });
   }
 
   async commit(): Promise<UploadResult> {
@@ -231,7 +271,13 @@ export class PackageUpload {
             continue;
           }
           // stored_files describes every stored byte (issue 4); written in the same transaction as the package row.
-          await recordStoredFile(trx, { key: file.key, size: file.size, sha256: file.sha256, contentType: file.contentType ?? null, createdAt: now });
+          await recordStoredFile(trx, {
+            key: file.key,
+            size: file.size,
+            sha256: file.sha256,
+            contentType: file.contentType ?? null,
+            createdAt: now,
+          });
           const columns = {
             storage_key: file.key,
             size: file.size,
@@ -241,7 +287,8 @@ export class PackageUpload {
             created_at: now,
           };
           // The lifecycle history and webhooks see every stored file (semreg-api.md "History").
-          const previous = file.outcome === 'replaced' ? await findPackageFile(trx, version.id, file.path) : undefined;
+          const previous =
+            file.outcome === 'replaced' ? await findPackageFile(trx, version.id, file.path) : undefined;
           await recordEvent(trx, {
             type: 'package.file_added',
             model: version.name,
@@ -277,17 +324,26 @@ export class PackageUpload {
         }
         return {
           created: created ? version.id : undefined,
-          result: { changed: this.pending.some((file) => file.outcome !== 'unchanged'), files, modelVersion: versionRef(version) },
+          result: {
+            changed: this.pending.some((file) => file.outcome !== 'unchanged'),
+            files,
+            modelVersion: versionRef(version),
+          },
         };
       });
       this.finished = true;
       if (outcome.created !== undefined) {
         // Still holding this upload's locks, so its own files are skipped. Best effort: the upload has
         // committed and must be answered as such; a leftover file is retried by the next version creation.
-        await removeStaleFiles(this.services, packageDir(this.registeredModelId, this.folderSemver), outcome.created, {
-          model_name: this.target.name,
-          semver: this.folderSemver.split('+')[0],
-        }).catch(() => undefined);
+        await removeStaleFiles(
+          this.services,
+          packageDir(this.registeredModelId, this.folderSemver),
+          outcome.created,
+          {
+            model_name: this.target.name,
+            semver: this.folderSemver.split('+')[0],
+          },
+        ).catch(() => undefined);
       }
       return outcome.result;
     } finally {
@@ -310,7 +366,9 @@ export class PackageUpload {
       // concurrent first upload of another file must not lose the model it is about to commit into.
       await db('registered_models')
         .where({ id: this.registeredModelId })
-        .whereNotExists(db('model_versions').where('registered_model_id', this.registeredModelId).select(db.raw('1')))
+        .whereNotExists(
+          db('model_versions').where('registered_model_id', this.registeredModelId).select(db.raw('1')),
+        )
         .whereNotExists(db('package_upload_locks').where('model_name', this.target.name).select(db.raw('1')))
         .delete()
         .catch(() => undefined);
@@ -318,6 +376,7 @@ export class PackageUpload {
   }
 
   private async releaseLocks(): Promise<void> {
-    for (const lock of this.locks.splice(0)) await releaseUploadLock(this.services.db, lock).catch(() => undefined);
+    for (const lock of this.locks.splice(0))
+      await releaseUploadLock(this.services.db, lock).catch(() => undefined);
   }
 }

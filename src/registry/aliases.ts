@@ -9,14 +9,21 @@ import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionToJso
 
 /** Aliases: mutable named pointers to one version of a model (mlflow-compat.md §3.6). */
 
-export async function setRegisteredModelAlias(db: Db, name: string, alias: string, version: string | number): Promise<void> {
+export async function setRegisteredModelAlias(
+  db: Db,
+  name: string,
+  alias: string,
+  version: string | number,
+): Promise<void> {
   validateModelName(name);
   validateAlias(alias);
   const number = parseVersionNumber(version);
   await db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
     await findModelVersion(trx, name, number);
-    const previous = await trx('registered_model_aliases').where({ registered_model_id: model.id, alias }).first('version');
+    const previous = await trx('registered_model_aliases')
+      .where({ registered_model_id: model.id, alias })
+      .first('version');
     await trx('registered_model_aliases')
       .insert({ registered_model_id: model.id, alias, version: number })
       .onConflict(['registered_model_id', 'alias'])
@@ -44,12 +51,19 @@ export async function deleteRegisteredModelAlias(db: Db, name: string, alias: st
 }
 
 /** `latest` (any case) is the highest version number; an unknown alias is 400, as the reference server answers. */
-export async function getModelVersionByAlias(db: Queryable, name: string, alias: string): Promise<ModelVersionJson> {
+export async function getModelVersionByAlias(
+  db: Queryable,
+  name: string,
+  alias: string,
+): Promise<ModelVersionJson> {
   validateModelName(name);
   const model = await findRegisteredModel(db, name);
   let row: ModelVersionRow | undefined;
   if (alias.toLowerCase() === 'latest') {
-    row = await modelVersionQuery(db).where('mv.registered_model_id', model.id).orderBy('mv.version', 'desc').first();
+    row = await modelVersionQuery(db)
+      .where('mv.registered_model_id', model.id)
+      .orderBy('mv.version', 'desc')
+      .first();
   } else {
     // An alias row, else a stage of the same name: every stage is also an alias (`models:/m@prod`).
     const target = await versionForAlias(db, model.id, alias);

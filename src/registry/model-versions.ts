@@ -9,7 +9,13 @@ import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { resolveSource } from './source';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
-import { parseVersionNumber, validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
+import {
+  parseVersionNumber,
+  validateDescription,
+  validateModelName,
+  validateTagKey,
+  validateTagValue,
+} from './validation';
 import {
   CI_TAG_COLUMNS,
   CiTagKey,
@@ -25,26 +31,45 @@ import {
 /** `gitlab.version` is accepted as an alias of `semver` so GitLab-style scripts work unchanged. */
 const SEMVER_TAG_ALIASES = [SEMVER_TAG, 'gitlab.version'];
 
-export async function findModelVersion(db: Queryable, name: string, version: number): Promise<ModelVersionRow> {
+export async function findModelVersion(
+  db: Queryable,
+  name: string,
+  version: number,
+): Promise<ModelVersionRow> {
   const row = await modelVersionQuery(db).where({ 'rm.name': name, 'mv.version': version }).first();
   if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
   return row as ModelVersionRow;
 }
 
-export async function getModelVersion(db: Queryable, name: string, version: string | number): Promise<ModelVersionJson> {
-  return modelVersionToJson(db, await findModelVersion(db, validateModelName(name), parseVersionNumber(version)));
+export async function getModelVersion(
+  db: Queryable,
+  name: string,
+  version: string | number,
+): Promise<ModelVersionJson> {
+  return modelVersionToJson(
+    db,
+    await findModelVersion(db, validateModelName(name), parseVersionNumber(version)),
+  );
 }
 
 /** What get-download-uri answers: the resolved storage location, or the source when it needed none. */
-export async function getModelVersionDownloadUri(db: Queryable, name: string, version: string | number): Promise<string> {
+export async function getModelVersionDownloadUri(
+  db: Queryable,
+  name: string,
+  version: string | number,
+): Promise<string> {
   const row = await findModelVersion(db, validateModelName(name), parseVersionNumber(version));
   return row.storage_location ?? row.source;
 }
 
 function requestedSemver(tags: Tag[]): SemverParts | undefined {
-  const values = [...new Set(tags.filter((tag) => SEMVER_TAG_ALIASES.includes(tag.key)).map((tag) => tag.value ?? ''))];
+  const values = [
+    ...new Set(tags.filter((tag) => SEMVER_TAG_ALIASES.includes(tag.key)).map((tag) => tag.value ?? '')),
+  ];
   if (values.length > 1) {
-    throw invalidParameter(`Conflicting semantic versions in tags 'semver' and 'gitlab.version': ${values.join(', ')}.`);
+    throw invalidParameter(
+      `Conflicting semantic versions in tags 'semver' and 'gitlab.version': ${values.join(', ')}.`,
+    );
   }
   return values.length === 1 ? parseSemver(values[0]) : undefined;
 }
@@ -60,9 +85,19 @@ async function highestRelease(trx: Queryable, registeredModelId: number): Promis
     .first('major', 'minor', 'patch', 'prerelease', 'build');
 }
 
-async function versionWithSemver(db: Queryable, registeredModelId: number, semver: SemverParts): Promise<number | undefined> {
+async function versionWithSemver(
+  db: Queryable,
+  registeredModelId: number,
+  semver: SemverParts,
+): Promise<number | undefined> {
   const row = await db('model_versions')
-    .where({ registered_model_id: registeredModelId, major: semver.major, minor: semver.minor, patch: semver.patch, prerelease: semver.prerelease })
+    .where({
+      registered_model_id: registeredModelId,
+      major: semver.major,
+      minor: semver.minor,
+      patch: semver.patch,
+      prerelease: semver.prerelease,
+    })
     .first('version');
   return row?.version;
 }
@@ -86,7 +121,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   const description = validateDescription(input.description);
   const semver = requestedSemver(tags);
   // semver and ci.* live in typed columns; every other tag is stored as sent.
-  const storedTags = tags.filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !(tag.key in CI_TAG_COLUMNS));
+  const storedTags = tags.filter(
+    (tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !(tag.key in CI_TAG_COLUMNS),
+  );
   for (const tag of storedTags) {
     if (tag.value === undefined) throw invalidParameter(`Model version tag '${tag.key}' needs a value.`);
   }
@@ -125,7 +162,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
         })
         .returning('id');
       if (storedTags.length > 0) {
-        await trx('model_version_tags').insert(storedTags.map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value })));
+        await trx('model_version_tags').insert(
+          storedTags.map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value })),
+        );
       }
       await touchRegisteredModel(trx, model.id, now);
       const json = await modelVersionToJson(trx, await findModelVersion(trx, name, version));
@@ -144,14 +183,21 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   }
 }
 
-export async function updateModelVersion(db: Db, name: string, version: string | number, description: string | undefined): Promise<ModelVersionJson> {
+export async function updateModelVersion(
+  db: Db,
+  name: string,
+  version: string | number,
+  description: string | undefined,
+): Promise<ModelVersionJson> {
   const number = parseVersionNumber(version);
   validateModelName(name);
   validateDescription(description);
   return db.transaction(async (trx) => {
     const row = await findModelVersion(trx, name, number);
     if (description !== undefined) {
-      await trx('model_versions').where({ id: row.id }).update({ description, last_updated_timestamp: Date.now() });
+      await trx('model_versions')
+        .where({ id: row.id })
+        .update({ description, last_updated_timestamp: Date.now() });
     }
     return modelVersionToJson(trx, await findModelVersion(trx, name, number));
   });
@@ -178,7 +224,13 @@ function refuseSemverTagChange(key: string): void {
   }
 }
 
-export async function setModelVersionTag(db: Db, name: string, version: string | number, key: string, value: string): Promise<void> {
+export async function setModelVersionTag(
+  db: Db,
+  name: string,
+  version: string | number,
+  key: string,
+  value: string,
+): Promise<void> {
   const number = parseVersionNumber(version);
   validateModelName(name);
   validateTagKey(key);
@@ -188,16 +240,26 @@ export async function setModelVersionTag(db: Db, name: string, version: string |
     const row = await findModelVersion(trx, name, number);
     const now = Date.now();
     if (key in CI_TAG_COLUMNS) {
-      await trx('model_versions').where({ id: row.id }).update({ [CI_TAG_COLUMNS[key as CiTagKey]]: value });
+      await trx('model_versions')
+        .where({ id: row.id })
+        .update({ [CI_TAG_COLUMNS[key as CiTagKey]]: value });
     } else {
-      await trx('model_version_tags').insert({ model_version_id: row.id, key, value }).onConflict(['model_version_id', 'key']).merge();
+      await trx('model_version_tags')
+        .insert({ model_version_id: row.id, key, value })
+        .onConflict(['model_version_id', 'key'])
+        .merge();
     }
     await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: now });
     await tagSet(trx, { id: row.registered_model_id, name }, key, value, number);
   });
 }
 
-export async function deleteModelVersionTag(db: Db, name: string, version: string | number, key: string): Promise<void> {
+export async function deleteModelVersionTag(
+  db: Db,
+  name: string,
+  version: string | number,
+  key: string,
+): Promise<void> {
   const number = parseVersionNumber(version);
   validateModelName(name);
   validateTagKey(key);
@@ -205,10 +267,13 @@ export async function deleteModelVersionTag(db: Db, name: string, version: strin
   await db.transaction(async (trx) => {
     const row = await findModelVersion(trx, name, number);
     if (key in CI_TAG_COLUMNS) {
-      await trx('model_versions').where({ id: row.id }).update({ [CI_TAG_COLUMNS[key as CiTagKey]]: null });
+      await trx('model_versions')
+        .where({ id: row.id })
+        .update({ [CI_TAG_COLUMNS[key as CiTagKey]]: null });
     } else {
       const deleted = await trx('model_version_tags').where({ model_version_id: row.id, key }).delete();
-      if (deleted === 0) throw notFound(`No tag with name: ${key} in model version (name=${name}, version=${number}).`);
+      if (deleted === 0)
+        throw notFound(`No tag with name: ${key} in model version (name=${name}, version=${number}).`);
     }
     await trx('model_versions').where({ id: row.id }).update({ last_updated_timestamp: Date.now() });
     await tagDeleted(trx, { id: row.registered_model_id, name }, key, number);
@@ -236,7 +301,10 @@ export async function transitionModelVersionStage(db: Db, input: TransitionInput
   }
   return db.transaction(async (trx) => {
     const model = await lockRegisteredModel(trx, name);
-    const stage = mlflowStage ?? findStage(await effectivePolicy(trx, model.id), input.stage)?.name ?? requireStage(input.stage);
+    const stage =
+      mlflowStage ??
+      findStage(await effectivePolicy(trx, model.id), input.stage)?.name ??
+      requireStage(input.stage);
     const row = await findModelVersion(trx, name, number);
     // The stage policy decides (transitions, capacity, required tags, archive_previous); it records the events.
     await moveToStage(trx, { model, version: row, toStage: stage, archiveExisting: archive });

@@ -12,7 +12,10 @@ export interface Tag {
 }
 
 export function validateTags(tags: Tag[] | undefined): Tag[] {
-  return (tags ?? []).map((tag) => ({ key: validateTagKey(tag.key), value: validateTagValue(tag.value, tag.key) }));
+  return (tags ?? []).map((tag) => ({
+    key: validateTagKey(tag.key),
+    value: validateTagValue(tag.value, tag.key),
+  }));
 }
 
 export async function findRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelRow> {
@@ -40,7 +43,10 @@ export interface CreateRegisteredModelInput {
   userId?: string;
 }
 
-export async function createRegisteredModel(db: Db, input: CreateRegisteredModelInput): Promise<RegisteredModelJson> {
+export async function createRegisteredModel(
+  db: Db,
+  input: CreateRegisteredModelInput,
+): Promise<RegisteredModelJson> {
   const name = validateModelName(input.name);
   const tags = validateTags(input.tags);
   const description = validateDescription(input.description);
@@ -63,7 +69,9 @@ export async function createRegisteredModel(db: Db, input: CreateRegisteredModel
       throw err;
     }
     if (tags.length > 0) {
-      await trx('registered_model_tags').insert(tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })));
+      await trx('registered_model_tags').insert(
+        tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })),
+      );
     }
     const json = await registeredModelToJson(trx, row);
     await modelCreated(trx, row, json);
@@ -75,7 +83,11 @@ export async function getRegisteredModel(db: Queryable, name: string): Promise<R
   return registeredModelToJson(db, await findRegisteredModel(db, validateModelName(name)));
 }
 
-export async function renameRegisteredModel(db: Db, name: string, newName: string): Promise<RegisteredModelJson> {
+export async function renameRegisteredModel(
+  db: Db,
+  name: string,
+  newName: string,
+): Promise<RegisteredModelJson> {
   validateModelName(name);
   validateModelName(newName, 'new_name');
   return db.transaction(async (trx) => {
@@ -120,7 +132,12 @@ export async function deleteRegisteredModel(db: Db, name: string): Promise<void>
   });
 }
 
-export async function setRegisteredModelTag(db: Db, name: string, key: string, value: string | undefined): Promise<void> {
+export async function setRegisteredModelTag(
+  db: Db,
+  name: string,
+  key: string,
+  value: string | undefined,
+): Promise<void> {
   validateModelName(name);
   validateTagKey(key);
   validateTagValue(value, key);

@@ -3,7 +3,14 @@ import { orderByList } from '../search/filter';
 import { applyModelVersionFilter, applyModelVersionOrder } from '../search/model-versions';
 import { decodePageToken, paginate } from '../search/page-token';
 import { applyRegisteredModelFilter, applyRegisteredModelOrder } from '../search/registered-models';
-import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionsToJson, RegisteredModelJson, registeredModelsToJson } from './views';
+import {
+  ModelVersionJson,
+  ModelVersionRow,
+  modelVersionQuery,
+  modelVersionsToJson,
+  RegisteredModelJson,
+  registeredModelsToJson,
+} from './views';
 
 /** Registry searches: filter → SQL, offset pages with base64 tokens (mlflow-compat.md §3.6, §3.7, §6). */
 export interface SearchInput {
@@ -25,7 +32,9 @@ export async function searchRegisteredModels(
   const rows = await query.offset(offset).limit(maxResults + 1);
   const page = paginate(rows, offset, maxResults);
   const registered_models = await registeredModelsToJson(db, page.items);
-  return page.nextPageToken ? { registered_models, next_page_token: page.nextPageToken } : { registered_models };
+  return page.nextPageToken
+    ? { registered_models, next_page_token: page.nextPageToken }
+    : { registered_models };
 }
 
 export async function searchModelVersions(

@@ -19,11 +19,22 @@ import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionsToJs
  * max(int(version)) over the list and would otherwise pick by integer order.
  */
 
-async function latestInStage(db: Queryable, modelId: number, stage: string): Promise<ModelVersionRow | undefined> {
-  return modelVersionQuery(db).where({ 'mv.registered_model_id': modelId, 'mv.current_stage': stage }).orderBy('mv.version', 'desc').first();
+async function latestInStage(
+  db: Queryable,
+  modelId: number,
+  stage: string,
+): Promise<ModelVersionRow | undefined> {
+  return modelVersionQuery(db)
+    .where({ 'mv.registered_model_id': modelId, 'mv.current_stage': stage })
+    .orderBy('mv.version', 'desc')
+    .first();
 }
 
-async function exactSemver(db: Queryable, modelId: number, selector: string): Promise<ModelVersionRow | undefined> {
+async function exactSemver(
+  db: Queryable,
+  modelId: number,
+  selector: string,
+): Promise<ModelVersionRow | undefined> {
   const parts = parseSemver(selector);
   return modelVersionQuery(db)
     .where({
@@ -36,7 +47,11 @@ async function exactSemver(db: Queryable, modelId: number, selector: string): Pr
     .first();
 }
 
-async function highestInRange(db: Queryable, modelId: number, range: semver.Range): Promise<ModelVersionRow | undefined> {
+async function highestInRange(
+  db: Queryable,
+  modelId: number,
+  range: semver.Range,
+): Promise<ModelVersionRow | undefined> {
   const candidates: Array<{ version: number; semver: string }> = await db('model_versions')
     .where({ registered_model_id: modelId })
     .select('version', 'semver');
@@ -49,7 +64,11 @@ async function highestInRange(db: Queryable, modelId: number, range: semver.Rang
   return modelVersionQuery(db).where({ 'mv.registered_model_id': modelId, 'mv.version': version }).first();
 }
 
-export async function getLatestVersions(db: Queryable, name: string, stages: string[] | undefined): Promise<ModelVersionJson[]> {
+export async function getLatestVersions(
+  db: Queryable,
+  name: string,
+  stages: string[] | undefined,
+): Promise<ModelVersionJson[]> {
   validateModelName(name);
   const model = await findRegisteredModel(db, name);
   const selectors = stages && stages.length > 0 ? stages : [...MLFLOW_STAGES];

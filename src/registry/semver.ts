@@ -31,15 +31,19 @@ function brokenRule(value: string): string {
   if (parts.length !== 3 || parts.some((p) => p === '')) {
     return 'semver.org §2: a version is MAJOR.MINOR.PATCH, three non-negative integers';
   }
-  if (parts.some((p) => !/^\d+$/.test(p))) return 'semver.org §2: MAJOR, MINOR and PATCH must be non-negative integers';
+  if (parts.some((p) => !/^\d+$/.test(p)))
+    return 'semver.org §2: MAJOR, MINOR and PATCH must be non-negative integers';
   if (parts.some((p) => /^0\d/.test(p))) return 'semver.org §2: numbers must not have leading zeros';
-  if (parts.some((p) => !Number.isSafeInteger(Number(p)))) return `numbers must not exceed ${Number.MAX_SAFE_INTEGER}`;
+  if (parts.some((p) => !Number.isSafeInteger(Number(p))))
+    return `numbers must not exceed ${Number.MAX_SAFE_INTEGER}`;
   const pre = /^[^-+]*-([^+]*)/.exec(value)?.[1];
   if (pre !== undefined) {
     const ids = pre.split('.');
     if (ids.some((id) => id === '')) return 'semver.org §9: prerelease identifiers must not be empty';
-    if (ids.some((id) => !/^[0-9A-Za-z-]+$/.test(id))) return 'semver.org §9: prerelease identifiers use only [0-9A-Za-z-]';
-    if (ids.some((id) => /^0\d+$/.test(id))) return 'semver.org §9: numeric prerelease identifiers must not have leading zeros';
+    if (ids.some((id) => !/^[0-9A-Za-z-]+$/.test(id)))
+      return 'semver.org §9: prerelease identifiers use only [0-9A-Za-z-]';
+    if (ids.some((id) => /^0\d+$/.test(id)))
+      return 'semver.org §9: numeric prerelease identifiers must not have leading zeros';
   }
   return 'semver.org §10: build metadata identifiers are non-empty and use only [0-9A-Za-z-]';
 }
@@ -47,14 +51,19 @@ function brokenRule(value: string): string {
 /** Parses a strict semver.org 2.0.0 version or throws INVALID_PARAMETER_VALUE naming the rule. */
 export function parseSemver(value: string): SemverParts {
   const match = value.length <= MAX_LENGTH ? STRICT.exec(value) : null;
-  if (!match) throw invalidParameter(`Invalid semantic version '${value.slice(0, 300)}': ${brokenRule(value)}.`);
+  if (!match)
+    throw invalidParameter(`Invalid semantic version '${value.slice(0, 300)}': ${brokenRule(value)}.`);
   const [, major, minor, patch, prerelease = '', build = ''] = match;
   const numbers = [major, minor, patch].map(Number);
   if (numbers.some((n) => !Number.isSafeInteger(n))) {
-    throw invalidParameter(`Invalid semantic version '${value}': numbers must not exceed ${Number.MAX_SAFE_INTEGER}.`);
+    throw invalidParameter(
+      `Invalid semantic version '${value}': numbers must not exceed ${Number.MAX_SAFE_INTEGER}.`,
+    );
   }
   if (prerelease.length > MAX_LABEL || build.length > MAX_LABEL) {
-    throw invalidParameter(`Invalid semantic version '${value}': prerelease and build are limited to ${MAX_LABEL} characters each.`);
+    throw invalidParameter(
+      `Invalid semantic version '${value}': prerelease and build are limited to ${MAX_LABEL} characters each.`,
+    );
   }
   return { major: numbers[0], minor: numbers[1], patch: numbers[2], prerelease, build };
 }
@@ -84,5 +93,11 @@ export function parseRange(value: string): semver.Range | undefined {
 /** The default for a version created without a `semver` tag: the next patch after the highest release. */
 export function nextPatch(highestRelease: SemverParts | undefined): SemverParts {
   if (!highestRelease) return { major: 1, minor: 0, patch: 0, prerelease: '', build: '' };
-  return { major: highestRelease.major, minor: highestRelease.minor, patch: highestRelease.patch + 1, prerelease: '', build: '' };
+  return {
+    major: highestRelease.major,
+    minor: highestRelease.minor,
+    patch: highestRelease.patch + 1,
+    prerelease: '',
+    build: '',
+  };
 }

@@ -31,7 +31,8 @@ function refuse(source: string, why: string): never {
 
 /** The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part. */
 function artifactPath(source: string, rest: string): string {
-  if (rest.startsWith('//')) refuse(source, "mlflow-artifacts URIs must not name a host: use 'mlflow-artifacts:/<path>'");
+  if (rest.startsWith('//'))
+    refuse(source, "mlflow-artifacts URIs must not name a host: use 'mlflow-artifacts:/<path>'");
   if (/[?#]/.test(rest)) refuse(source, "'?' and '#' are not allowed");
   const path = normaliseRelativePath(rest.replace(/^\/+/, ''));
   if (path === '') refuse(source, 'it names the artifact root itself');
@@ -40,11 +41,17 @@ function artifactPath(source: string, rest: string): string {
 
 type DownloadUriLookup = (db: Queryable, name: string, version: number) => Promise<string>;
 
-export async function resolveSource(db: Queryable, source: string, lookupDownloadUri: DownloadUriLookup): Promise<ResolvedSource> {
+export async function resolveSource(
+  db: Queryable,
+  source: string,
+  lookupDownloadUri: DownloadUriLookup,
+): Promise<ResolvedSource> {
   if (source.length > MAX_SOURCE) refuse(source, `it is longer than ${MAX_SOURCE} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(source)) refuse(source, 'control characters (NUL included) are not allowed');
+  if (/[\u0000-\u001f\u007f]/.test(source))
+    refuse(source, 'control characters (NUL included) are not allowed');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$/s.exec(source);
-  if (!scheme) refuse(source, 'local paths are not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI');
+  if (!scheme)
+    refuse(source, 'local paths are not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI');
   const [, rawScheme, rest] = scheme;
 
   switch (rawScheme) {
@@ -53,12 +60,18 @@ export async function resolveSource(db: Queryable, source: string, lookupDownloa
       return { source: location, storageLocation: location };
     }
     case 'models': {
-      if (!rest.startsWith('/') || rest.startsWith('//')) refuse(source, "expected 'models:/<model_id>' or 'models:/<name>/<version>'");
+      if (!rest.startsWith('/') || rest.startsWith('//'))
+        refuse(source, "expected 'models:/<model_id>' or 'models:/<name>/<version>'");
       const parts = rest.slice(1).split('/');
       if (parts.length === 1 && LOGGED_MODEL_ID_RE.test(parts[0])) {
         const logged = await findLoggedModelArtifactUri(db, parts[0]);
         if (!logged) throw notFound(`Logged model with id=${parts[0]} not found`);
-        return { source, storageLocation: logged.artifactUri, runId: logged.sourceRunId, loggedModelId: parts[0] };
+        return {
+          source,
+          storageLocation: logged.artifactUri,
+          runId: logged.sourceRunId,
+          loggedModelId: parts[0],
+        };
       }
       if (parts.length === 2 && /^\d+$/.test(parts[1])) {
         const name = validateModelName(parts[0]);
@@ -73,9 +86,15 @@ export async function resolveSource(db: Queryable, source: string, lookupDownloa
       if (/[?#]/.test(match[2] ?? '')) refuse(source, "'?' and '#' are not allowed");
       const runUri = await findRunArtifactUri(db, match[1]);
       if (!runUri) throw notFound(`Run with id=${match[1]} not found`);
-      return { source: `runs:/${match[1]}${path ? `/${path}` : ''}`, storageLocation: path ? `${runUri}/${path}` : runUri };
+      return {
+        source: `runs:/${match[1]}${path ? `/${path}` : ''}`,
+        storageLocation: path ? `${runUri}/${path}` : runUri,
+      };
     }
     default:
-      return refuse(source, `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI`);
+      return refuse(
+        source,
+        `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI`,
+      );
   }
 }

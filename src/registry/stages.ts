@@ -11,7 +11,9 @@ export function canonicalStage(stage: string): MlflowStage | undefined {
 export function requireStage(stage: string): MlflowStage {
   const canonical = canonicalStage(stage);
   if (!canonical) {
-    throw invalidParameter(`Invalid Model Version stage: ${stage.slice(0, 100)}. Value must be one of ${MLFLOW_STAGES.join(', ')}.`);
+    throw invalidParameter(
+      `Invalid Model Version stage: ${stage.slice(0, 100)}. Value must be one of ${MLFLOW_STAGES.join(', ')}.`,
+    );
   }
   return canonical;
 }

@@ -17,17 +17,23 @@ const PERCENT_ESCAPE_RE = /%[0-9a-fA-F]{2}/;
 export function validateModelName(name: string | undefined, parameter = 'name'): string {
   if (name === undefined || name === '') throw missingParameter(parameter);
   if (name.length > MAX_MODEL_NAME) {
-    throw invalidParameter(`Registered model name is ${name.length} characters long; the limit is ${MAX_MODEL_NAME}.`);
+    throw invalidParameter(
+      `Registered model name is ${name.length} characters long; the limit is ${MAX_MODEL_NAME}.`,
+    );
   }
   if (/[/:]/.test(name)) {
     throw invalidParameter(`Invalid model name '${name}': names cannot contain '/' or ':'.`);
   }
   if (name.includes('..') || name.trim() !== name || CONTROL_RE.test(name)) {
-    throw invalidParameter(`Invalid model name '${name}': names cannot contain '..', control characters or surrounding spaces.`);
+    throw invalidParameter(
+      `Invalid model name '${name}': names cannot contain '..', control characters or surrounding spaces.`,
+    );
   }
   // One canonical form: `churn%2Dv2` and `churn-v2` must not become look-alike models (security checklist §7).
   if (PERCENT_ESCAPE_RE.test(name)) {
-    throw invalidParameter(`Invalid model name '${name}': percent-encoded sequences are not allowed; send the decoded name.`);
+    throw invalidParameter(
+      `Invalid model name '${name}': percent-encoded sequences are not allowed; send the decoded name.`,
+    );
   }
   return name;
 }
@@ -35,7 +41,8 @@ export function validateModelName(name: string | undefined, parameter = 'name'):
 /** Registry tag keys: ≤ 250 chars, `^[/\w.\- :]*$`, a normalised relative path. */
 export function validateTagKey(key: string | undefined): string {
   if (key === undefined || key === '') throw missingParameter('key');
-  if (key.length > MAX_TAG_KEY) throw invalidParameter(`Tag key '${key.slice(0, 50)}…' is longer than ${MAX_TAG_KEY} characters.`);
+  if (key.length > MAX_TAG_KEY)
+    throw invalidParameter(`Tag key '${key.slice(0, 50)}…' is longer than ${MAX_TAG_KEY} characters.`);
   if (!TAG_KEY_RE.test(key)) {
     throw invalidParameter(
       `Invalid tag key '${key}': names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).`,
@@ -43,21 +50,27 @@ export function validateTagKey(key: string | undefined): string {
   }
   const segments = key.split('/');
   if (key.startsWith('/') || key === '.' || segments.includes('..') || key.includes('//')) {
-    throw invalidParameter(`Invalid tag key '${key}': it must be a normalised relative path (no leading '/', '..' or '//').`);
+    throw invalidParameter(
+      `Invalid tag key '${key}': it must be a normalised relative path (no leading '/', '..' or '//').`,
+    );
   }
   return key;
 }
 
 export function validateTagValue(value: string | undefined, key: string): string | undefined {
   if (value !== undefined && value.length > MAX_TAG_VALUE) {
-    throw invalidParameter(`Tag '${key}' has a value of ${value.length} characters; the limit is ${MAX_TAG_VALUE}.`);
+    throw invalidParameter(
+      `Tag '${key}' has a value of ${value.length} characters; the limit is ${MAX_TAG_VALUE}.`,
+    );
   }
   return value;
 }
 
 export function validateDescription(description: string | undefined): string | undefined {
   if (description !== undefined && description.length > MAX_DESCRIPTION) {
-    throw invalidParameter(`Description is ${description.length} characters long; the limit is ${MAX_DESCRIPTION}.`);
+    throw invalidParameter(
+      `Description is ${description.length} characters long; the limit is ${MAX_DESCRIPTION}.`,
+    );
   }
   return description;
 }

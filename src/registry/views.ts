@@ -99,15 +99,23 @@ function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
 
 /** MLflow omits unset fields rather than sending null (mlflow-compat.md §1.4). */
 function compact<T extends object>(object: T): WithoutNulls<T> {
-  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== null && v !== undefined)) as WithoutNulls<T>;
+  return Object.fromEntries(
+    Object.entries(object).filter(([, v]) => v !== null && v !== undefined),
+  ) as WithoutNulls<T>;
 }
 
-export async function modelVersionsToJson(db: Queryable, rows: ModelVersionRow[]): Promise<ModelVersionJson[]> {
+export async function modelVersionsToJson(
+  db: Queryable,
+  rows: ModelVersionRow[],
+): Promise<ModelVersionJson[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
   const modelIds = [...new Set(rows.map((row) => row.registered_model_id))];
   const [tags, aliases]: [TagRow[], AliasRow[]] = await inOrder([
-    db('model_version_tags').whereIn('model_version_id', ids).orderBy('key').select('model_version_id', 'key', 'value'),
+    db('model_version_tags')
+      .whereIn('model_version_id', ids)
+      .orderBy('key')
+      .select('model_version_id', 'key', 'value'),
     db('registered_model_aliases')
       .whereIn('registered_model_id', modelIds)
       .orderBy('alias')
@@ -159,12 +167,21 @@ async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<Mod
     ]);
 }
 
-export async function registeredModelsToJson(db: Queryable, rows: RegisteredModelRow[]): Promise<RegisteredModelJson[]> {
+export async function registeredModelsToJson(
+  db: Queryable,
+  rows: RegisteredModelRow[],
+): Promise<RegisteredModelJson[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
   const [tags, aliases, latestRows]: [TagRow[], AliasRow[], ModelVersionRow[]] = await inOrder([
-    db('registered_model_tags').whereIn('registered_model_id', ids).orderBy('key').select('registered_model_id', 'key', 'value'),
-    db('registered_model_aliases').whereIn('registered_model_id', ids).orderBy('alias').select('registered_model_id', 'alias', 'version'),
+    db('registered_model_tags')
+      .whereIn('registered_model_id', ids)
+      .orderBy('key')
+      .select('registered_model_id', 'key', 'value'),
+    db('registered_model_aliases')
+      .whereIn('registered_model_id', ids)
+      .orderBy('alias')
+      .select('registered_model_id', 'alias', 'version'),
     latestVersionRows(db, ids),
   ]);
   const latest = await modelVersionsToJson(db, latestRows);
@@ -192,6 +209,9 @@ export async function registeredModelsToJson(db: Queryable, rows: RegisteredMode
   );
 }
 
-export async function registeredModelToJson(db: Queryable, row: RegisteredModelRow): Promise<RegisteredModelJson> {
+export async function registeredModelToJson(
+  db: Queryable,
+  row: RegisteredModelRow,
+): Promise<RegisteredModelJson> {
   return (await registeredModelsToJson(db, [row]))[0];
 }

@@ -9,7 +9,9 @@ describe('parseFilter', () => {
   });
 
   it('parses IN lists, numbers, IS NULL and dotted keys', () => {
-    expect(parseFilter(`run_id IN ('a', "b") and metrics.rmse <= -1.5e2 and tags.mlflow.source.name IS NOT NULL`)).toEqual([
+    expect(
+      parseFilter(`run_id IN ('a', "b") and metrics.rmse <= -1.5e2 and tags.mlflow.source.name IS NOT NULL`),
+    ).toEqual([
       { entity: undefined, key: 'run_id', comparator: 'IN', value: ['a', 'b'] },
       { entity: 'metrics', key: 'rmse', comparator: '<=', value: -150 },
       { entity: 'tags', key: 'mlflow.source.name', comparator: 'IS NOT NULL', value: null },
@@ -23,21 +25,34 @@ describe('parseFilter', () => {
     ]);
   });
 
-  it.each([["name = 'a' OR name = 'b'"], ["name = 'unterminated"], ['name'], ["name == 'x'"], ["(name = 'x')"], ["name IN 'x'"], ["metrics.m <> 1"]])(
-    'rejects %s with INVALID_PARAMETER_VALUE',
-    (filter) => {
-      expect(() => parseFilter(filter)).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
-    },
-  );
+  it.each([
+    ["name = 'a' OR name = 'b'"],
+    ["name = 'unterminated"],
+    ['name'],
+    ["name == 'x'"],
+    ["(name = 'x')"],
+    ["name IN 'x'"],
+    ['metrics.m <> 1'],
+  ])('rejects %s with INVALID_PARAMETER_VALUE', (filter) => {
+    expect(() => parseFilter(filter)).toThrow(
+      expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+    );
+  });
 });
 
 describe('parseOrderBy', () => {
   it('reads the direction, defaulting to ascending', () => {
     expect(parseOrderBy('name')).toEqual({ entity: undefined, key: 'name', ascending: true });
-    expect(parseOrderBy('metrics.`my rmse` DESC')).toEqual({ entity: 'metrics', key: 'my rmse', ascending: false });
+    expect(parseOrderBy('metrics.`my rmse` DESC')).toEqual({
+      entity: 'metrics',
+      key: 'my rmse',
+      ascending: false,
+    });
   });
 
   it('rejects trailing garbage', () => {
-    expect(() => parseOrderBy('name DESC x')).toThrow(expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }));
+    expect(() => parseOrderBy('name DESC x')).toThrow(
+      expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),
+    );
   });
 });

@@ -12,7 +12,8 @@ import { invalidParameter } from '../errors';
  * There is no OR, no parentheses and no NOT outside NOT IN. Each API decides which entities, keys and
  * comparators it accepts and turns the clauses into SQL.
  */
-export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL';
+export type Comparator =
+  '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL';
 
 export interface Identifier {
   /** The part before the first dot (`tags`, `metrics`, `attributes`…), lower-cased; undefined for a bare key. */
@@ -46,9 +47,7 @@ class Scanner {
   }
 
   fail(what: string): never {
-    throw invalidParameter(
-      `Invalid filter '${this.text.slice(0, 200)}': ${what} at position ${this.pos}.`,
-    );
+    throw invalidParameter(`Invalid filter '${this.text.slice(0, 200)}': ${what} at position ${this.pos}.`);
   }
 
   /** Matches a keyword case-insensitively, followed by a non-word character. */
@@ -126,7 +125,7 @@ function parseComparator(s: Scanner): Comparator {
   if (s.keyword('IN')) return 'IN';
   if (s.keyword('NOT')) {
     if (s.keyword('IN')) return 'NOT IN';
-    s.fail("expected IN after NOT");
+    s.fail('expected IN after NOT');
   }
   if (s.keyword('IS')) {
     if (s.keyword('NULL')) return 'IS NULL';
@@ -172,7 +171,8 @@ function parseValue(s: Scanner): string | number {
 /** Parses a filter string into clauses (AND-joined). An empty or absent filter is no clause. */
 export function parseFilter(filter: string | undefined): Clause[] {
   if (filter === undefined || filter.trim() === '') return [];
-  if (filter.length > MAX_FILTER_LENGTH) throw invalidParameter(`Filter is longer than ${MAX_FILTER_LENGTH} characters.`);
+  if (filter.length > MAX_FILTER_LENGTH)
+    throw invalidParameter(`Filter is longer than ${MAX_FILTER_LENGTH} characters.`);
   const s = new Scanner(filter);
   const clauses: Clause[] = [];
   for (;;) {
@@ -183,7 +183,7 @@ export function parseFilter(filter: string | undefined): Clause[] {
     else if (comparator !== 'IS NULL' && comparator !== 'IS NOT NULL') value = parseValue(s);
     clauses.push({ ...identifier, comparator, value });
     if (s.done()) return clauses;
-    if (!s.keyword('AND')) s.fail("expected AND between clauses (MLflow filters support AND only)");
+    if (!s.keyword('AND')) s.fail('expected AND between clauses (MLflow filters support AND only)');
   }
 }
 

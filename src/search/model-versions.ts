@@ -15,14 +15,21 @@ const TAG_ENTITIES = new Set(['tag', 'tags']);
 const ATTRIBUTE_ENTITIES = new Set([undefined, 'attribute', 'attributes']);
 
 function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
-  const column = clause.key === SEMVER_TAG ? 'mv.semver' : CI_TAG_COLUMNS[clause.key as CiTagKey] && `mv.${CI_TAG_COLUMNS[clause.key as CiTagKey]}`;
+  const column =
+    clause.key === SEMVER_TAG
+      ? 'mv.semver'
+      : CI_TAG_COLUMNS[clause.key as CiTagKey] && `mv.${CI_TAG_COLUMNS[clause.key as CiTagKey]}`;
   if (column) {
     if (clause.comparator === 'IS NULL') return void qb.whereNull(column);
     if (clause.comparator === 'IS NOT NULL') return void qb.whereNotNull(column);
     return whereString(qb, column, clause);
   }
   const exists = (sub: Knex.QueryBuilder, op?: string) => {
-    sub.select('t.key').from('model_version_tags as t').whereRaw('t.model_version_id = mv.id').where('t.key', clause.key);
+    sub
+      .select('t.key')
+      .from('model_version_tags as t')
+      .whereRaw('t.model_version_id = mv.id')
+      .where('t.key', clause.key);
     if (op) sub.where('t.value', op, clause.value as string);
   };
   if (clause.comparator === 'IS NULL') return void qb.whereNotExists((sub) => exists(sub));
@@ -46,22 +53,35 @@ export function applyModelVersionFilter(qb: Knex.QueryBuilder, filter: string | 
         whereString(qb, 'mv.source', clause);
         break;
       case 'run_id':
-        if (clause.comparator === 'IN' || clause.comparator === 'NOT IN') whereInList(qb, 'mv.run_id', clause);
+        if (clause.comparator === 'IN' || clause.comparator === 'NOT IN')
+          whereInList(qb, 'mv.run_id', clause);
         else whereString(qb, 'mv.run_id', clause);
         break;
       case 'version_number': {
         // The client quotes numbers sometimes (version_number = '3'); accept both.
-        const value = typeof clause.value === 'string' && /^\d+$/.test(clause.value) ? Number(clause.value) : clause.value;
+        const value =
+          typeof clause.value === 'string' && /^\d+$/.test(clause.value)
+            ? Number(clause.value)
+            : clause.value;
         qb.where('mv.version', numericOperator({ ...clause, value }), value as number);
         break;
       }
       default:
-        unsupported(clause, "model versions can be filtered by name, version_number, run_id, source_path and tags.<key>");
+        unsupported(
+          clause,
+          'model versions can be filtered by name, version_number, run_id, source_path and tags.<key>',
+        );
     }
   }
-  if (!clauses.some((clause) => clause.entity && TAG_ENTITIES.has(clause.entity) && clause.key === PROMPT_TAG)) {
+  if (
+    !clauses.some((clause) => clause.entity && TAG_ENTITIES.has(clause.entity) && clause.key === PROMPT_TAG)
+  ) {
     qb.whereNotExists((sub) =>
-      sub.select('p.key').from('model_version_tags as p').whereRaw('p.model_version_id = mv.id').where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
+      sub
+        .select('p.key')
+        .from('model_version_tags as p')
+        .whereRaw('p.model_version_id = mv.id')
+        .where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
     );
   }
 }

@@ -29,7 +29,12 @@ export function decodePageToken(token: string | undefined, binding?: string): nu
 /**
  * Fetches `maxResults + 1` rows to learn whether another page exists; returns the page and its token.
  */
-export function paginate<T>(rows: T[], offset: number, maxResults: number, binding?: string): { items: T[]; nextPageToken?: string } {
+export function paginate<T>(
+  rows: T[],
+  offset: number,
+  maxResults: number,
+  binding?: string,
+): { items: T[]; nextPageToken?: string } {
   if (rows.length > maxResults) {
     return { items: rows.slice(0, maxResults), nextPageToken: encodePageToken(offset + maxResults, binding) };
   }

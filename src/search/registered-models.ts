@@ -12,7 +12,11 @@ const TAG_ENTITIES = new Set(['tag', 'tags']);
 
 function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   const exists = (sub: Knex.QueryBuilder, op?: string) => {
-    sub.select('t.key').from('registered_model_tags as t').whereRaw('t.registered_model_id = rm.id').where('t.key', clause.key);
+    sub
+      .select('t.key')
+      .from('registered_model_tags as t')
+      .whereRaw('t.registered_model_id = rm.id')
+      .where('t.key', clause.key);
     if (op) sub.where('t.value', op, clause.value as string);
   };
   if (clause.comparator === 'IS NULL') return void qb.whereNotExists((sub) => exists(sub));
@@ -32,7 +36,10 @@ function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 export function applyRegisteredModelFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {
   const clauses = parseFilter(filter);
   for (const clause of clauses) {
-    if ((clause.entity === undefined || clause.entity === 'attributes' || clause.entity === 'attribute') && clause.key === 'name') {
+    if (
+      (clause.entity === undefined || clause.entity === 'attributes' || clause.entity === 'attribute') &&
+      clause.key === 'name'
+    ) {
       whereString(qb, 'rm.name', clause);
     } else if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
       tagCondition(qb, clause);
@@ -41,9 +48,15 @@ export function applyRegisteredModelFilter(qb: Knex.QueryBuilder, filter: string
     }
   }
   // Prompts are registered models too; they stay hidden unless the filter asks about them.
-  if (!clauses.some((clause) => clause.entity && TAG_ENTITIES.has(clause.entity) && clause.key === PROMPT_TAG)) {
+  if (
+    !clauses.some((clause) => clause.entity && TAG_ENTITIES.has(clause.entity) && clause.key === PROMPT_TAG)
+  ) {
     qb.whereNotExists((sub) =>
-      sub.select('p.key').from('registered_model_tags as p').whereRaw('p.registered_model_id = rm.id').where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
+      sub
+        .select('p.key')
+        .from('registered_model_tags as p')
+        .whereRaw('p.registered_model_id = rm.id')
+        .where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
     );
   }
 }
@@ -61,7 +74,9 @@ export function applyRegisteredModelOrder(qb: Knex.QueryBuilder, orderBy: string
   for (const entry of entries) {
     const column = (entry.entity === undefined || entry.entity === 'attributes') && ORDER_COLUMNS[entry.key];
     if (!column) {
-      throw invalidParameter(`Invalid order_by key '${entry.key}': use name, timestamp, last_updated_timestamp or creation_timestamp.`);
+      throw invalidParameter(
+        `Invalid order_by key '${entry.key}': use name, timestamp, last_updated_timestamp or creation_timestamp.`,
+      );
     }
     if (seen.has(column)) throw invalidParameter(`order_by names '${entry.key}' more than once.`);
     seen.add(column);

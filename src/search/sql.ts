@@ -30,13 +30,15 @@ export function unsupported(clause: Clause, allowed: string): never {
 /** The SQL operator for a string comparison (=, !=, LIKE, ILIKE), or a 400 naming what is allowed. */
 export function stringOperator(clause: Clause): string {
   const op = STRING_COMPARATORS[clause.comparator];
-  if (!op || typeof clause.value !== 'string') unsupported(clause, "expected =, !=, LIKE or ILIKE with a quoted string");
+  if (!op || typeof clause.value !== 'string')
+    unsupported(clause, 'expected =, !=, LIKE or ILIKE with a quoted string');
   return op;
 }
 
 export function numericOperator(clause: Clause): string {
   const op = NUMERIC_COMPARATORS[clause.comparator];
-  if (!op || typeof clause.value !== 'number') unsupported(clause, 'expected =, !=, <, <=, >, >= with a number');
+  if (!op || typeof clause.value !== 'number')
+    unsupported(clause, 'expected =, !=, <, <=, >, >= with a number');
   return op;
 }
 

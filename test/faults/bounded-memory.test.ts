@@ -14,7 +14,11 @@ const SIZE = 512 * MiB;
 
 /** RSS of the node process that really serves (tsx runs the server as its child). */
 function serverRssBytes(tsxPid: number): number {
-  const children = execFileSync('pgrep', ['-P', String(tsxPid)]).toString().trim().split('\n').filter(Boolean);
+  const children = execFileSync('pgrep', ['-P', String(tsxPid)])
+    .toString()
+    .trim()
+    .split('\n')
+    .filter(Boolean);
   const pids = [String(tsxPid), ...children];
   return Math.max(
     ...pids.map((pid) => {
@@ -27,7 +31,10 @@ function serverRssBytes(tsxPid: number): number {
 describe('memory stays bounded while streaming large files', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    const databaseUrl = await ensureDatabase(
+      process.env.TEST_DATABASE_URL!,
+      `f_${crypto.randomBytes(6).toString('hex')}`,
+    );
     server = await startServer({ databaseUrl });
   });
   afterAll(async () => {
@@ -79,7 +86,9 @@ describe('memory stays bounded while streaming large files', () => {
     } finally {
       clearInterval(sampler);
     }
-    console.info(`server RSS: baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`);
+    console.info(
+      `server RSS: baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`,
+    );
     expect(peak - baseline).toBeLessThan(150 * MiB);
   });
 });

@@ -15,7 +15,10 @@ const TOTAL = CLIENTS * PER_CLIENT;
 const SOURCE = 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts';
 
 async function freshDatabase(): Promise<{ url: string; db: Db }> {
-  const url = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+  const url = await ensureDatabase(
+    process.env.TEST_DATABASE_URL!,
+    `f_${crypto.randomBytes(6).toString('hex')}`,
+  );
   return { url, db: createDb(url, 2) };
 }
 
@@ -33,11 +36,18 @@ async function runLoad(servers: ServerProcess[], model: string): Promise<LoadRes
       const mine = servers[worker % servers.length];
       const other = servers[(worker + 1) % servers.length];
       for (let i = 0; i < PER_CLIENT; i += 1) {
-        const res = await call(mine.url, 'POST', '/api/2.0/mlflow/model-versions/create', { name: model, source: SOURCE });
+        const res = await call(mine.url, 'POST', '/api/2.0/mlflow/model-versions/create', {
+          name: model,
+          source: SOURCE,
+        });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 200 && i % 10 === 0) {
           const version = res.body.model_version.version as string;
-          const read = await call(other.url, 'GET', `/api/2.0/mlflow/model-versions/get?name=${encodeURIComponent(model)}&version=${version}`);
+          const read = await call(
+            other.url,
+            'GET',
+            `/api/2.0/mlflow/model-versions/get?name=${encodeURIComponent(model)}&version=${version}`,
+          );
           if (read.status !== 200 || read.body.model_version.version !== version) {
             crossReadFailures.push(`v${version}: ${read.status} ${JSON.stringify(read.body).slice(0, 200)}`);
           }
@@ -73,7 +83,9 @@ describe('one server, 50 clients × 100 versions on one model', () => {
 
   it('allocates exactly versions 1..5000 with 5000 distinct semvers and no 5xx', async () => {
     const model = 'concurrent-one';
-    expect((await call(server.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model })).status).toBe(200);
+    expect(
+      (await call(server.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model })).status,
+    ).toBe(200);
     const { statuses, crossReadFailures } = await runLoad([server], model);
     expect(Object.fromEntries(statuses)).toEqual({ 200: TOTAL });
     expect(crossReadFailures).toEqual([]);
@@ -100,16 +112,31 @@ describe('two servers on one PostgreSQL and one artifact directory', () => {
 
   it('gives the same exact result with the load split across both, and each sees the other’s writes at once', async () => {
     const model = 'concurrent-two';
-    expect((await call(servers[0].url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model })).status).toBe(200);
-    const seenOnOther = await call(servers[1].url, 'GET', `/api/2.0/mlflow/registered-models/get?name=${model}`);
+    expect(
+      (await call(servers[0].url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model }))
+        .status,
+    ).toBe(200);
+    const seenOnOther = await call(
+      servers[1].url,
+      'GET',
+      `/api/2.0/mlflow/registered-models/get?name=${model}`,
+    );
     expect(seenOnOther.status).toBe(200);
     const { statuses, crossReadFailures } = await runLoad(servers, model);
     expect(Object.fromEntries(statuses)).toEqual({ 200: TOTAL });
     expect(crossReadFailures).toEqual([]);
     await expectExactVersions(db, model);
     // Aliases and tags set through one process are served by the other (no per-process cache).
-    await call(servers[1].url, 'POST', '/api/2.0/mlflow/registered-models/alias', { name: model, alias: 'champion', version: '4321' });
-    const alias = await call(servers[0].url, 'GET', `/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`);
+    await call(servers[1].url, 'POST', '/api/2.0/mlflow/registered-models/alias', {
+      name: model,
+      alias: 'champion',
+      version: '4321',
+    });
+    const alias = await call(
+      servers[0].url,
+      'GET',
+      `/api/2.0/mlflow/registered-models/alias?name=${model}&alias=champion`,
+    );
     expect(alias.body.model_version?.version).toBe('4321');
   });
 });

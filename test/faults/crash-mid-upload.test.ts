@@ -15,11 +15,17 @@ const CHUNK = Buffer.alloc(1024 * 1024, 0x5a);
 const TOTAL_MB = 64;
 
 /** Announces TOTAL_MB, streams `bytesBeforeKill` of it and then stalls with the request open. */
-function startSlowUpload(url: string, bytesBeforeKill: number): { sent: Promise<void>; done: Promise<number | string> } {
+function startSlowUpload(
+  url: string,
+  bytesBeforeKill: number,
+): { sent: Promise<void>; done: Promise<number | string> } {
   let resolveSent!: () => void;
   const sent = new Promise<void>((resolve) => (resolveSent = resolve));
   const done = new Promise<number | string>((resolve) => {
-    const req = http.request(url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': TOTAL_MB * CHUNK.length } });
+    const req = http.request(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': TOTAL_MB * CHUNK.length },
+    });
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
@@ -54,7 +60,10 @@ describe('kill -9 in the middle of an upload', () => {
   let databaseUrl: string;
   let dataDir: string;
   beforeAll(async () => {
-    databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    databaseUrl = await ensureDatabase(
+      process.env.TEST_DATABASE_URL!,
+      `f_${crypto.randomBytes(6).toString('hex')}`,
+    );
     db = createDb(databaseUrl, 2);
     dataDir = makeDataDir('semreg-crash-');
     server = await startServer({ databaseUrl, dataDir });
@@ -72,7 +81,9 @@ describe('kill -9 in the middle of an upload', () => {
     expect(tmpFiles.length).toBeGreaterThan(0);
     await server.kill9();
     const outcome = await upload.done;
-    expect({ outcome: typeof outcome === 'string' ? 'connection died' : outcome }).toEqual({ outcome: 'connection died' });
+    expect({ outcome: typeof outcome === 'string' ? 'connection died' : outcome }).toEqual({
+      outcome: 'connection died',
+    });
     server = await startServer({ databaseUrl, dataDir, port: server.port });
     expect(filesUnder(path.join(dataDir, 'artifacts', '.tmp'))).toEqual([]); // cleaned at start
   }
@@ -82,16 +93,27 @@ describe('kill -9 in the middle of an upload', () => {
     await crashDuring(`/api/2.0/mlflow-artifacts/artifacts/${key}`);
 
     expect((await call(server.url, 'GET', `/api/2.0/mlflow-artifacts/artifacts/${key}`)).status).toBe(404);
-    const listing = await call(server.url, 'GET', '/api/2.0/mlflow-artifacts/artifacts?path=0/crashrun/artifacts/model');
+    const listing = await call(
+      server.url,
+      'GET',
+      '/api/2.0/mlflow-artifacts/artifacts?path=0/crashrun/artifacts/model',
+    );
     expect(listing.body.files ?? []).toEqual([]);
     expect(await db('stored_files').where('key', 'like', '0/crashrun/%')).toEqual([]);
     expect(filesUnder(path.join(dataDir, 'artifacts')).filter((f) => f.includes('big.bin'))).toEqual([]);
 
     const body = Buffer.concat(Array.from({ length: 8 }, () => CHUNK));
-    const retry = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${key}`, { method: 'PUT', body });
+    const retry = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${key}`, {
+      method: 'PUT',
+      body,
+    });
     expect(retry.status).toBe(200);
-    const got = Buffer.from(await (await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${key}`)).arrayBuffer());
-    expect(crypto.createHash('sha256').update(got).digest('hex')).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+    const got = Buffer.from(
+      await (await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/${key}`)).arrayBuffer(),
+    );
+    expect(crypto.createHash('sha256').update(got).digest('hex')).toBe(
+      crypto.createHash('sha256').update(body).digest('hex'),
+    );
   });
 
   it('package PUT: nothing visible after restart, no orphan version or file row, the retry succeeds', async () => {
@@ -104,13 +126,24 @@ describe('kill -9 in the middle of an upload', () => {
     const file = await call(server.url, 'GET', '/api/packages/crash-pkg/1.0.0/weights.bin');
     expect(file.status).toBe(404);
     const versions = await call(server.url, 'GET', '/api/packages/crash-pkg');
-    expect(versions.status === 404 || (versions.body.versions ?? []).every((v: { file_count: number }) => v.file_count === 0)).toBe(true);
+    expect(
+      versions.status === 404 ||
+        (versions.body.versions ?? []).every((v: { file_count: number }) => v.file_count === 0),
+    ).toBe(true);
     expect(filesUnder(path.join(dataDir, 'artifacts')).filter((f) => f.includes('weights.bin'))).toEqual([]);
 
     const body = Buffer.concat(Array.from({ length: 8 }, () => CHUNK));
-    const retry = await fetch(`${server.url}/api/packages/crash-pkg/1.0.0/weights.bin`, { method: 'PUT', body, headers: { 'Content-Type': 'application/octet-stream' } });
+    const retry = await fetch(`${server.url}/api/packages/crash-pkg/1.0.0/weights.bin`, {
+      method: 'PUT',
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
     expect([200, 201]).toContain(retry.status);
-    const got = Buffer.from(await (await fetch(`${server.url}/api/packages/crash-pkg/1.0.0/weights.bin`)).arrayBuffer());
-    expect(crypto.createHash('sha256').update(got).digest('hex')).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+    const got = Buffer.from(
+      await (await fetch(`${server.url}/api/packages/crash-pkg/1.0.0/weights.bin`)).arrayBuffer(),
+    );
+    expect(crypto.createHash('sha256').update(got).digest('hex')).toBe(
+      crypto.createHash('sha256').update(body).digest('hex'),
+    );
   });
 });

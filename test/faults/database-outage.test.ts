@@ -24,10 +24,14 @@ function embeddedPostgres(dir: string, port: number, password: string): Postgres
   let child: ChildProcess | undefined;
   return {
     async start() {
-      const proc = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['test/faults/postgres-process.ts', dir, String(port), password], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const proc = spawn(
+        path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+        ['test/faults/postgres-process.ts', dir, String(port), password],
+        {
+          cwd: REPO_ROOT,
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       child = proc;
       await new Promise<void>((resolve, reject) => {
         proc.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
@@ -63,7 +67,9 @@ describe('PostgreSQL stopped under load', () => {
 
   it('answers 503 TEMPORARILY_UNAVAILABLE while it is down and recovers without a restart, losing no acknowledged write', async () => {
     const model = 'outage-model';
-    expect((await call(server.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model })).status).toBe(200);
+    expect(
+      (await call(server.url, 'POST', '/api/2.0/mlflow/registered-models/create', { name: model })).status,
+    ).toBe(200);
 
     const acknowledged: string[] = [];
     const failures: Array<{ status: number; code?: string }> = [];
@@ -72,7 +78,10 @@ describe('PostgreSQL stopped under load', () => {
       Array.from({ length: 8 }, async () => {
         while (running) {
           try {
-            const res = await call(server.url, 'POST', '/api/2.0/mlflow/model-versions/create', { name: model, source: SOURCE });
+            const res = await call(server.url, 'POST', '/api/2.0/mlflow/model-versions/create', {
+              name: model,
+              source: SOURCE,
+            });
             if (res.status === 200) acknowledged.push(res.body.model_version.version);
             else failures.push({ status: res.status, code: res.body?.error_code });
           } catch (err) {
@@ -106,7 +115,10 @@ describe('PostgreSQL stopped under load', () => {
 
     expect(beforeOutage).toBeGreaterThan(0);
     expect(health.status).toBe(503);
-    expect(duringOutage).toEqual({ status: 503, body: expect.objectContaining({ error_code: 'TEMPORARILY_UNAVAILABLE' }) });
+    expect(duringOutage).toEqual({
+      status: 503,
+      body: expect.objectContaining({ error_code: 'TEMPORARILY_UNAVAILABLE' }),
+    });
     expect(healthy).toBe(true);
     expect(acknowledged.length).toBeGreaterThan(afterRecovery); // writes succeed again after recovery
     // Every failure during the outage is the retryable 503, never a 500 (whose body the client loses) or a hang.

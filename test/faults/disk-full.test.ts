@@ -25,7 +25,9 @@ function mountSmallFileSystem(dir: string): string {
       execFileSync('mount', ['-o', 'loop', image, dir], { stdio: 'pipe' });
       return 'loop-mounted ext4 (4 MiB)';
     } catch (loopError) {
-      throw new Error(`cannot mount a small file system here (tmpfs: ${String(tmpfsError)}; loop: ${String(loopError)})`);
+      throw new Error(
+        `cannot mount a small file system here (tmpfs: ${String(tmpfsError)}; loop: ${String(loopError)})`,
+      );
     }
   }
 }
@@ -34,14 +36,19 @@ function mountSmallFileSystem(dir: string): string {
  * A PUT that keeps the server's answer even when the server answers before the body is fully sent and then
  * closes the connection (the client's remaining writes then fail with EPIPE — fetch() would only report that).
  */
-function putAllowingEarlyAnswer(url: string, body: Buffer): Promise<{ status: number; contentType: string; text: string }> {
+function putAllowingEarlyAnswer(
+  url: string,
+  body: Buffer,
+): Promise<{ status: number; contentType: string; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': body.length } });
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), text }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), text }),
+      );
     });
     req.on('error', (err) => setTimeout(() => reject(err), 2000)); // give an early answer time to be read
     req.end(body);
@@ -49,7 +56,10 @@ function putAllowingEarlyAnswer(url: string, body: Buffer): Promise<{ status: nu
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 describe('disk full on the artifact root', () => {
@@ -58,7 +68,10 @@ describe('disk full on the artifact root', () => {
   let root: string;
   let kind: string;
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    const databaseUrl = await ensureDatabase(
+      process.env.TEST_DATABASE_URL!,
+      `f_${crypto.randomBytes(6).toString('hex')}`,
+    );
     db = createDb(databaseUrl, 2);
     root = path.join(makeDataDir('semreg-full-'), 'artifacts');
     fs.mkdirSync(root);
@@ -74,13 +87,19 @@ describe('disk full on the artifact root', () => {
   it(`answers 507 with a clear error, leaves no partial file and no row`, async () => {
     console.info(`artifact root: ${kind}`);
     const small = Buffer.alloc(100 * 1024, 1);
-    const ok = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/small.bin`, { method: 'PUT', body: small });
+    const ok = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/small.bin`, {
+      method: 'PUT',
+      body: small,
+    });
     expect(ok.status).toBe(200);
     const rowsBefore = await db('stored_files').select('key', 'size', 'sha256').orderBy('key');
     const filesBefore = filesUnder(root).sort();
 
     const big = Buffer.alloc(5 * 1024 * 1024, 7);
-    const full = await putAllowingEarlyAnswer(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin`, big);
+    const full = await putAllowingEarlyAnswer(
+      `${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/big.bin`,
+      big,
+    );
     const body = JSON.parse(full.text) as { error_code: string; message: string };
     expect(full.status).toBe(507);
     expect(full.contentType).toMatch(/^application\/json/);
@@ -95,7 +114,10 @@ describe('disk full on the artifact root', () => {
     expect((list.body.files ?? []).map((f: { path: string }) => f.path)).toEqual(['small.bin']);
 
     // Space freed → the next upload works without a restart.
-    const again = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/after.bin`, { method: 'PUT', body: small });
+    const again = await fetch(`${server.url}/api/2.0/mlflow-artifacts/artifacts/0/r1/artifacts/after.bin`, {
+      method: 'PUT',
+      body: small,
+    });
     expect(again.status).toBe(200);
   });
 });

@@ -90,11 +90,18 @@ async function waitUntilGroupGone(pgid: number): Promise<void> {
   throw new Error(`process group ${pgid} is still there 10 s after SIGKILL`);
 }
 
-async function waitForHealth(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`semreg exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`);
+      throw new Error(
+        `semreg exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output()}`,
+      );
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
@@ -123,7 +130,12 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   };
   // Its own process group: `tsx` runs the server in a child node process, and SIGKILL (unlike SIGTERM) is not
   // relayed, so a crash must be delivered to the whole group or the real server would survive it.
-  const child = spawn(TSX, ['src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(TSX, ['src/main.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
       process.kill(-child.pid!, signal);

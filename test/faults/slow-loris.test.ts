@@ -44,7 +44,10 @@ function drip(port: number): Dripper {
 describe('slow-loris headers against a real server', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
+    const databaseUrl = await ensureDatabase(
+      process.env.TEST_DATABASE_URL!,
+      `f_${crypto.randomBytes(6).toString('hex')}`,
+    );
     server = await startServer({ databaseUrl });
   });
   afterAll(async () => {

@@ -13,7 +13,11 @@ export interface CliResult {
 }
 
 /** Runs the real `semreg` binary (a child process), as a user or a CI job would. */
-export function runSemreg(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
+export function runSemreg(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,

@@ -29,6 +29,9 @@ export async function createVersion(
 }
 
 /** The value of tag `key` in an MLflow `[{key, value}]` list. */
-export function tagValue(tags: Array<{ key: string; value?: string }> | undefined, key: string): string | undefined {
+export function tagValue(
+  tags: Array<{ key: string; value?: string }> | undefined,
+  key: string,
+): string | undefined {
   return tags?.find((tag) => tag.key === key)?.value;
 }

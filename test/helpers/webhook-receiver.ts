@@ -13,7 +13,9 @@ export interface ReceivedWebhook {
  * A real HTTP receiver on 127.0.0.1. `respond` decides each answer (default 200); returning 'hang' leaves the
  * request unanswered (a receiver that stalls), which the sender must survive.
  */
-export async function startWebhookReceiver(respond: (index: number, hit: ReceivedWebhook) => number | 'hang' = () => 200) {
+export async function startWebhookReceiver(
+  respond: (index: number, hit: ReceivedWebhook) => number | 'hang' = () => 200,
+) {
   const received: ReceivedWebhook[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -56,14 +58,25 @@ export async function startWebhookReceiver(respond: (index: number, hit: Receive
  * HMAC-SHA256 of "<delivery id>.<timestamp>.<raw body>", compared in constant time, and the timestamp must be
  * within five minutes (replay protection).
  */
-export function verifyMlflowSignature(hit: ReceivedWebhook, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+export function verifyMlflowSignature(
+  hit: ReceivedWebhook,
+  secret: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): boolean {
   const signature = hit.headers['x-mlflow-signature'];
   const deliveryId = hit.headers['x-mlflow-delivery-id'];
   const timestamp = hit.headers['x-mlflow-timestamp'];
-  if (typeof signature !== 'string' || typeof deliveryId !== 'string' || typeof timestamp !== 'string') return false;
+  if (typeof signature !== 'string' || typeof deliveryId !== 'string' || typeof timestamp !== 'string')
+    return false;
   if (!signature.startsWith('v1,')) return false;
   if (Math.abs(nowSeconds - Number(timestamp)) > 300) return false;
-  const expected = crypto.createHmac('sha256', secret).update(`${deliveryId}.${timestamp}.${hit.body}`).digest('base64');
+  const expected = crypto
+    .createHmac('sha256', secret)
+    .update(`${deliveryId}.${timestamp}.${hit.body}`)
+    .digest('base64');
   const provided = signature.slice(3);
-  return expected.length === provided.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(provided));
+  return (
+    expected.length === provided.length &&
+    crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(provided))
+  );
 }

@@ -10,7 +10,9 @@ describe('migrations', () => {
     try {
       await migrateToLatest(db);
       const tables = async () =>
-        (await db('pg_tables').where({ schemaname: 'public' }).pluck('tablename')).filter((name: string) => !name.startsWith('knex_')).sort();
+        (await db('pg_tables').where({ schemaname: 'public' }).pluck('tablename'))
+          .filter((name: string) => !name.startsWith('knex_'))
+          .sort();
       const first = await tables();
       expect(first).toEqual(expect.arrayContaining(['registered_models', 'model_versions']));
       await rollbackAll(db);

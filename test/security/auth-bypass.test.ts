@@ -76,7 +76,10 @@ it('refuses every documented operation and its path variants without a token (40
     for (const variant of variants(path)) {
       for (const m of [method, 'HEAD', 'OPTIONS']) {
         const req = t.http[m.toLowerCase() as 'get'](variant);
-        const res = m === 'POST' || m === 'PATCH' || m === 'PUT' || m === 'DELETE' ? await req.send({ name: 'guarded' }) : await req;
+        const res =
+          m === 'POST' || m === 'PATCH' || m === 'PUT' || m === 'DELETE'
+            ? await req.send({ name: 'guarded' })
+            : await req;
         // /health stays open to probes; signed download links take no token (the signature is the
         // credential, refused with 403).
         if (variant === '/health' || variant === '/health?x=1') continue;
@@ -111,7 +114,10 @@ it.each([
   ['garbage', 'Negotiate abc'],
   ['a lower-case scheme with a wrong token', 'bearer x'],
 ])('refuses %s', async (_what, header) => {
-  const res = await t.http.post('/api/2.0/mlflow/registered-models/create').set('Authorization', header).send({ name: uniqueName('nope') });
+  const res = await t.http
+    .post('/api/2.0/mlflow/registered-models/create')
+    .set('Authorization', header)
+    .send({ name: uniqueName('nope') });
   expectMlflowError(res, 401, 'UNAUTHENTICATED');
 });
 
@@ -124,19 +130,36 @@ describe('tokens outside their scope or model pattern', () => {
     const read = await token('read');
     for (const prefix of ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow']) {
       const name = uniqueName('ro');
-      const res = await t.http.post(`${prefix}/registered-models/create`).set('Authorization', `Bearer ${read}`).send({ name });
+      const res = await t.http
+        .post(`${prefix}/registered-models/create`)
+        .set('Authorization', `Bearer ${read}`)
+        .send({ name });
       expectMlflowError(res, 403, 'PERMISSION_DENIED');
       expect(await t.db('registered_models').where({ name })).toHaveLength(0);
-      expect((await t.http.get(`${prefix}/registered-models/search`).set('Authorization', `Bearer ${read}`)).status).toBe(200);
+      expect(
+        (await t.http.get(`${prefix}/registered-models/search`).set('Authorization', `Bearer ${read}`))
+          .status,
+      ).toBe(200);
     }
-    const tokens = await t.http.post('/api/tokens').set('Authorization', `Bearer ${read}`).send({ scope: 'admin' });
+    const tokens = await t.http
+      .post('/api/tokens')
+      .set('Authorization', `Bearer ${read}`)
+      .send({ scope: 'admin' });
     expectMlflowError(tokens, 403, 'PERMISSION_DENIED');
   });
 
   it('a write token cannot mint tokens', async () => {
     const write = await token('write');
-    expectMlflowError(await t.http.post('/api/tokens').set('Authorization', `Bearer ${write}`).send({ scope: 'admin' }), 403, 'PERMISSION_DENIED');
-    expectMlflowError(await t.http.get('/api/tokens').set('Authorization', `Bearer ${write}`), 403, 'PERMISSION_DENIED');
+    expectMlflowError(
+      await t.http.post('/api/tokens').set('Authorization', `Bearer ${write}`).send({ scope: 'admin' }),
+      403,
+      'PERMISSION_DENIED',
+    );
+    expectMlflowError(
+      await t.http.get('/api/tokens').set('Authorization', `Bearer ${write}`),
+      403,
+      'PERMISSION_DENIED',
+    );
   });
 
   it('a token restricted to churn-* cannot touch other models, whatever the path spelling or prefix', async () => {
@@ -144,17 +167,29 @@ describe('tokens outside their scope or model pattern', () => {
     const auth = { Authorization: `Bearer ${churn}` };
     for (const prefix of ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow']) {
       const mine = uniqueName('churn');
-      expect((await t.http.post(`${prefix}/registered-models/create`).set(auth).send({ name: mine })).status).toBe(200);
+      expect(
+        (await t.http.post(`${prefix}/registered-models/create`).set(auth).send({ name: mine })).status,
+      ).toBe(200);
       const other = uniqueName('fraud');
-      expectMlflowError(await t.http.post(`${prefix}/registered-models/create`).set(auth).send({ name: other }), 403, 'PERMISSION_DENIED');
+      expectMlflowError(
+        await t.http.post(`${prefix}/registered-models/create`).set(auth).send({ name: other }),
+        403,
+        'PERMISSION_DENIED',
+      );
       // Renaming out of the pattern, or into another team's name, is a write on that other name.
       expectMlflowError(
-        await t.http.post(`${prefix}/registered-models/rename`).set(auth).send({ name: mine, new_name: uniqueName('fraud') }),
+        await t.http
+          .post(`${prefix}/registered-models/rename`)
+          .set(auth)
+          .send({ name: mine, new_name: uniqueName('fraud') }),
         403,
         'PERMISSION_DENIED',
       );
       expectMlflowError(
-        await t.http.post(`${prefix}/model-versions/create`).set(auth).send({ name: other, source: 'mlflow-artifacts:/0/x' }),
+        await t.http
+          .post(`${prefix}/model-versions/create`)
+          .set(auth)
+          .send({ name: other, source: 'mlflow-artifacts:/0/x' }),
         403,
         'PERMISSION_DENIED',
       );
@@ -162,7 +197,11 @@ describe('tokens outside their scope or model pattern', () => {
     }
     // Routes that do not name a model (tracking writes) are refused to a model-restricted token's writes
     // only if the auth design says so; at minimum, package writes to another model are refused.
-    const pkg = await t.http.put(`/api/packages/${uniqueName('fraud')}/1.0.0/f.txt`).set(auth).set('Content-Type', 'application/octet-stream').send('x');
+    const pkg = await t.http
+      .put(`/api/packages/${uniqueName('fraud')}/1.0.0/f.txt`)
+      .set(auth)
+      .set('Content-Type', 'application/octet-stream')
+      .send('x');
     expectMlflowError(pkg, 403, 'PERMISSION_DENIED');
   });
 });

@@ -32,7 +32,9 @@ const SAMPLE_PATH_VALUES: Record<string, string> = {
 };
 
 function concretePath(template: string): string {
-  return template.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(SAMPLE_PATH_VALUES[name] ?? 'x'));
+  return template.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+    encodeURIComponent(SAMPLE_PATH_VALUES[name] ?? 'x'),
+  );
 }
 
 function operations(): Operation[] {
@@ -42,18 +44,23 @@ function operations(): Operation[] {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method) || !op?.operationId) continue;
       const content = op.requestBody?.content ?? {};
-      const schema = content['application/json']?.schema as { required?: string[]; $ref?: string } | undefined;
+      const schema = content['application/json']?.schema as
+        { required?: string[]; $ref?: string } | undefined;
       let required = schema?.required ?? [];
       if (schema?.$ref) {
         const name = schema.$ref.split('/').pop()!;
-        const components = (doc.components as { schemas?: Record<string, { required?: string[] }> })?.schemas ?? {};
+        const components =
+          (doc.components as { schemas?: Record<string, { required?: string[] }> })?.schemas ?? {};
         required = components[name]?.required ?? [];
       }
       ops.push({
         method: method as Operation['method'],
         path: concretePath(path),
         operationId: op.operationId,
-        jsonBody: Object.keys(content).length === 0 ? method !== 'get' : Object.keys(content).every((type) => type === 'application/json'),
+        jsonBody:
+          Object.keys(content).length === 0
+            ? method !== 'get'
+            : Object.keys(content).every((type) => type === 'application/json'),
         requiredFields: required,
       });
     }
@@ -79,7 +86,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   real = supertest(server);
   for (const op of ALL) {
-    const res = await t.http[op.method](op.path).set('Content-Type', 'application/json').send(op.method === 'get' ? undefined : '{}');
+    const res = await t.http[op.method](op.path)
+      .set('Content-Type', 'application/json')
+      .send(op.method === 'get' ? undefined : '{}');
     if (res.status === 404 && res.body.error_code === 'ENDPOINT_NOT_FOUND') unserved.add(name(op));
   }
 });
@@ -89,7 +98,12 @@ afterAll(async () => {
 });
 
 /** The expected refusal, or the JSON 404 of a documented route that is not mounted yet. */
-function expectRefused(op: Operation, res: supertest.Response, status: number | '4xx', codes?: readonly string[]): void {
+function expectRefused(
+  op: Operation,
+  res: supertest.Response,
+  status: number | '4xx',
+  codes?: readonly string[],
+): void {
   if (unserved.has(name(op))) expectMlflowError(res, '4xx');
   else expectMlflowError(res, status, codes);
 }
@@ -110,7 +124,10 @@ describe.each(JSON_WRITES.map((op) => [name(op), op] as const))('%s', (_label, o
   it.each([
     ['text/plain', '{"name":"x"}'],
     ['application/x-www-form-urlencoded', 'name=x&source=file%3A%2F%2F%2Fetc'],
-    ['multipart/form-data; boundary=zz', '--zz\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--zz--\r\n'],
+    [
+      'multipart/form-data; boundary=zz',
+      '--zz\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--zz--\r\n',
+    ],
     ['<script>alert(1)</script>', '{"name":"x"}'],
     ['application/json-evil', '{"name":"x"}'],
     ['text/html; charset=<img src=x onerror=alert(1)>', '{"name":"x"}'],
@@ -146,7 +163,8 @@ const DECLINES_BY_DESIGN = /mlflow-artifacts\/(mpu|presigned)\//;
 
 /** No 5xx (bar the designed 501 decline); an error is MLflow JSON; a 200 may be bytes or text (/health). */
 function expectNoServerError(op: Operation, res: supertest.Response): void {
-  if (res.status === 501 && DECLINES_BY_DESIGN.test(op.path)) return expectMlflowError(res, 501, 'NOT_IMPLEMENTED');
+  if (res.status === 501 && DECLINES_BY_DESIGN.test(op.path))
+    return expectMlflowError(res, 501, 'NOT_IMPLEMENTED');
   const text = (res.text ?? '').slice(0, 200);
   expect({ status: res.status < 500, text }).toEqual({ status: true, text });
   if (res.status >= 400) expectMlflowError(res, '4xx');
@@ -154,12 +172,17 @@ function expectNoServerError(op: Operation, res: supertest.Response): void {
 
 describe.each(READS.map((op) => [name(op), op] as const))('%s', (_label, op) => {
   it('answers 10,000 query parameters with a JSON 431 from the real server', async () => {
-    const flood = await real.get(`${op.path}?${Array.from({ length: 10_000 }, (_v, i) => `k${i}=1`).join('&')}`);
+    const flood = await real.get(
+      `${op.path}?${Array.from({ length: 10_000 }, (_v, i) => `k${i}=1`).join('&')}`,
+    );
     expectMlflowError(flood, 431, 'INVALID_PARAMETER_VALUE');
   });
 
   it('never answers 5xx to 900 repeats of one key or 900 unknown keys (under the header limit)', async () => {
-    for (const query of ['max_results=1&'.repeat(900), Array.from({ length: 900 }, (_v, i) => `k${i}=1`).join('&')]) {
+    for (const query of [
+      'max_results=1&'.repeat(900),
+      Array.from({ length: 900 }, (_v, i) => `k${i}=1`).join('&'),
+    ]) {
       expectNoServerError(op, await real.get(`${op.path}?${query}`));
     }
   });
@@ -185,15 +208,18 @@ describe('routing variants never reach a handler', () => {
     `/${path}`,
     path.replace('/mlflow/', '/mlflow%2F'),
   ];
-  it.each(['/api/2.0/mlflow/registered-models/create', '/ajax-api/2.0/mlflow/model-versions/create'])('%s', async (path) => {
-    for (const variant of variants(path)) {
-      const res = await t.http.post(variant).send({ name: 'variant' });
-      expect({ variant, code: res.body.error_code }).toEqual({ variant, code: 'ENDPOINT_NOT_FOUND' });
-      expectMlflowError(res, 404, 'ENDPOINT_NOT_FOUND');
-    }
-    const rows = await t.db('registered_models').where({ name: 'variant' });
-    expect(rows).toHaveLength(0);
-  });
+  it.each(['/api/2.0/mlflow/registered-models/create', '/ajax-api/2.0/mlflow/model-versions/create'])(
+    '%s',
+    async (path) => {
+      for (const variant of variants(path)) {
+        const res = await t.http.post(variant).send({ name: 'variant' });
+        expect({ variant, code: res.body.error_code }).toEqual({ variant, code: 'ENDPOINT_NOT_FOUND' });
+        expectMlflowError(res, 404, 'ENDPOINT_NOT_FOUND');
+      }
+      const rows = await t.db('registered_models').where({ name: 'variant' });
+      expect(rows).toHaveLength(0);
+    },
+  );
 
   it('answers unknown routes and methods with a JSON ENDPOINT_NOT_FOUND, never HTML', async () => {
     for (const [method, path] of [

@@ -30,11 +30,16 @@ describe.each(MLFLOW_PREFIXES)('%s', (prefix) => {
   // Fuzz finding 2 (tracking, reported): a start_time past Number.MAX_SAFE_INTEGER is echoed back as a string,
   // which the documented RunInfo schema (`start_time: integer`) does not allow. Either the request must be
   // refused or the response schema must say Int64. `.failing` until that is fixed — then drop `.failing`.
-  it.failing('runs/create with start_time 18700198116749764 answers 400 or a schema-valid integer', async () => {
-    const res = await t.http.post(`${prefix}/runs/create`).send({ experiment_id: '0', start_time: 18700198116749764 });
-    if (res.status === 200) expect(typeof res.body.run.info.start_time).toBe('number');
-    else expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
-  });
+  it.failing(
+    'runs/create with start_time 18700198116749764 answers 400 or a schema-valid integer',
+    async () => {
+      const res = await t.http
+        .post(`${prefix}/runs/create`)
+        .send({ experiment_id: '0', start_time: 18700198116749764 });
+      if (res.status === 200) expect(typeof res.body.run.info.start_time).toBe('number');
+      else expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
+    },
+  );
 });
 
 // Fuzz finding 3 (tracking, reported): two concurrent runs/update calls on one run deadlocked in PostgreSQL
@@ -45,10 +50,24 @@ it('concurrent updates, tags and log-batch on one run never answer 500', async (
   const runId = created.body.run.info.run_id as string;
   // The fuzzer's stateful phase mixed update, set-tag and log-batch on one run from two workers.
   const calls = Array.from({ length: 30 }, (_v, i) => {
-    if (i % 3 === 0) return t.http.post('/api/2.0/mlflow/runs/update').send({ run_id: runId, run_name: `name-${i}`, status: 'RUNNING' });
-    if (i % 3 === 1) return t.http.post('/api/2.0/mlflow/runs/set-tag').send({ run_id: runId, key: 'mlflow.runName', value: `tag-${i}` });
-    return t.http.post('/api/2.0/mlflow/runs/log-batch').send({ run_id: runId, tags: [{ key: 'mlflow.runName', value: `b-${i}` }, { key: 'k', value: `${i}` }] });
+    if (i % 3 === 0)
+      return t.http
+        .post('/api/2.0/mlflow/runs/update')
+        .send({ run_id: runId, run_name: `name-${i}`, status: 'RUNNING' });
+    if (i % 3 === 1)
+      return t.http
+        .post('/api/2.0/mlflow/runs/set-tag')
+        .send({ run_id: runId, key: 'mlflow.runName', value: `tag-${i}` });
+    return t.http.post('/api/2.0/mlflow/runs/log-batch').send({
+      run_id: runId,
+      tags: [
+        { key: 'mlflow.runName', value: `b-${i}` },
+        { key: 'k', value: `${i}` },
+      ],
+    });
   });
-  const statuses = await Promise.all(calls.map((call) => call.then((res) => `${res.status} ${res.body.error_code ?? ''}`.trim())));
+  const statuses = await Promise.all(
+    calls.map((call) => call.then((res) => `${res.status} ${res.body.error_code ?? ''}`.trim())),
+  );
   expect(statuses.filter((s) => s !== '200' && s !== '503 TEMPORARILY_UNAVAILABLE')).toEqual([]);
 });

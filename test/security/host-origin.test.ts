@@ -28,40 +28,62 @@ describe('Host and Origin guard', () => {
   }
 
   describe.each(MLFLOW_PREFIXES)('%s', (prefix) => {
-    it.each(['evil.example.com', 'evil.example.com:5000', 'attacker.localhost.evil.com', '10.0.0.5:5000', '[fe80::1]:80', 'a b', '127.0.0.1.nip.io'])(
-      'refuses Host %p on reads and writes',
-      async (host) => {
-        const name = uniqueName('rebind');
-        const write = await t.http.post(`${prefix}/registered-models/create`).set('Host', host).send({ name });
-        expectMlflowError(write, 403, 'PERMISSION_DENIED');
-        expect(await modelExists(t, name)).toBe(false);
-        const read = await t.http.get(`${prefix}/registered-models/search`).set('Host', host);
-        expectMlflowError(read, 403, 'PERMISSION_DENIED');
-      },
-    );
+    it.each([
+      'evil.example.com',
+      'evil.example.com:5000',
+      'attacker.localhost.evil.com',
+      '10.0.0.5:5000',
+      '[fe80::1]:80',
+      'a b',
+      '127.0.0.1.nip.io',
+    ])('refuses Host %p on reads and writes', async (host) => {
+      const name = uniqueName('rebind');
+      const write = await t.http.post(`${prefix}/registered-models/create`).set('Host', host).send({ name });
+      expectMlflowError(write, 403, 'PERMISSION_DENIED');
+      expect(await modelExists(t, name)).toBe(false);
+      const read = await t.http.get(`${prefix}/registered-models/search`).set('Host', host);
+      expectMlflowError(read, 403, 'PERMISSION_DENIED');
+    });
 
-    it.each(['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:1', '127.5.6.7:80', '[::1]:5000', 'LOCALHOST:9', 'app.localhost'])(
-      'accepts loopback Host %p',
-      async (host) => {
-        const res = await t.http.post(`${prefix}/registered-models/create`).set('Host', host).send({ name: uniqueName('lo') });
-        expect(res.status).toBe(200);
-      },
-    );
+    it.each([
+      'localhost',
+      'localhost:5000',
+      '127.0.0.1',
+      '127.0.0.1:1',
+      '127.5.6.7:80',
+      '[::1]:5000',
+      'LOCALHOST:9',
+      'app.localhost',
+    ])('accepts loopback Host %p', async (host) => {
+      const res = await t.http
+        .post(`${prefix}/registered-models/create`)
+        .set('Host', host)
+        .send({ name: uniqueName('lo') });
+      expect(res.status).toBe(200);
+    });
 
     it.each(['https://evil.example.com', 'null', 'http://127.0.0.1.evil.com', 'http://localhost:1'])(
       'refuses a cross-origin write from %p',
       async (origin) => {
         const name = uniqueName('csrf');
-        const res = await t.http.post(`${prefix}/registered-models/create`).set('Origin', origin).send({ name });
+        const res = await t.http
+          .post(`${prefix}/registered-models/create`)
+          .set('Origin', origin)
+          .send({ name });
         expectMlflowError(res, 403, 'PERMISSION_DENIED');
         expect(await modelExists(t, name)).toBe(false);
-        const del = await t.http.delete(`${prefix}/registered-models/delete`).set('Origin', origin).send({ name });
+        const del = await t.http
+          .delete(`${prefix}/registered-models/delete`)
+          .set('Origin', origin)
+          .send({ name });
         expectMlflowError(del, 403, 'PERMISSION_DENIED');
       },
     );
 
     it('lets a cross-origin read through (GET changes nothing) and a same-origin write', async () => {
-      const read = await t.http.get(`${prefix}/registered-models/search`).set('Origin', 'https://evil.example.com');
+      const read = await t.http
+        .get(`${prefix}/registered-models/search`)
+        .set('Origin', 'https://evil.example.com');
       expect(read.status).toBe(200);
       const same = await t.http
         .post(`${prefix}/registered-models/create`)
@@ -72,15 +94,25 @@ describe('Host and Origin guard', () => {
     });
 
     it('accepts hosts and origins from ALLOWED_HOSTS / ALLOWED_ORIGINS / PUBLIC_URL', async () => {
-      for (const host of ['registry.example.com', 'registry.example.com:8443', 'ci.corp.example', 'semreg.example.org']) {
+      for (const host of [
+        'registry.example.com',
+        'registry.example.com:8443',
+        'ci.corp.example',
+        'semreg.example.org',
+      ]) {
         const res = await allowed.http.get(`${prefix}/registered-models/search`).set('Host', host);
         expect({ host, status: res.status }).toEqual({ host, status: 200 });
       }
       for (const origin of ['https://ui.example.com', 'https://semreg.example.org']) {
-        const res = await allowed.http.post(`${prefix}/registered-models/create`).set('Origin', origin).send({ name: uniqueName('ok') });
+        const res = await allowed.http
+          .post(`${prefix}/registered-models/create`)
+          .set('Origin', origin)
+          .send({ name: uniqueName('ok') });
         expect({ origin, status: res.status }).toEqual({ origin, status: 200 });
       }
-      const foreign = await allowed.http.get(`${prefix}/registered-models/search`).set('Host', 'corp.example.evil.com');
+      const foreign = await allowed.http
+        .get(`${prefix}/registered-models/search`)
+        .set('Host', 'corp.example.evil.com');
       expectMlflowError(foreign, 403, 'PERMISSION_DENIED');
     });
   });
@@ -91,7 +123,9 @@ describe('Host and Origin guard', () => {
   });
 
   it('never reflects a hostile Host verbatim', async () => {
-    const res = await t.http.get('/api/2.0/mlflow/registered-models/search').set('Host', '<script>alert(1)</script>');
+    const res = await t.http
+      .get('/api/2.0/mlflow/registered-models/search')
+      .set('Host', '<script>alert(1)</script>');
     expectMlflowError(res, 403, 'PERMISSION_DENIED');
     expect(res.text).not.toContain('<script>');
   });

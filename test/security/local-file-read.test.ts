@@ -88,17 +88,26 @@ describe.each(MLFLOW_PREFIXES)('%s model-versions/create source', (prefix) => {
     await t.http.post(`${prefix}/registered-models/create`).send({ name: model }).expect(200);
   });
 
-  it.each([false, true])('refuses every hostile source (prompt tag: %p) and stores nothing', async (asPrompt) => {
-    const tags = asPrompt ? [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] : [];
-    for (const source of hostileSources()) {
-      const res = await t.http.post(`${prefix}/model-versions/create`).send({ name: model, source, tags });
-      seen.push(res);
-      expect({ source, status: res.status }).toEqual({ source, status: res.status >= 400 && res.status < 500 ? res.status : 'a 4xx' });
-      expectMlflowError(res, '4xx', ['INVALID_PARAMETER_VALUE', 'RESOURCE_DOES_NOT_EXIST']);
-    }
-    const rows = await t.db('model_versions as v').join('registered_models as m', 'm.id', 'v.registered_model_id').where('m.name', model);
-    expect(rows).toHaveLength(0);
-  });
+  it.each([false, true])(
+    'refuses every hostile source (prompt tag: %p) and stores nothing',
+    async (asPrompt) => {
+      const tags = asPrompt ? [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] : [];
+      for (const source of hostileSources()) {
+        const res = await t.http.post(`${prefix}/model-versions/create`).send({ name: model, source, tags });
+        seen.push(res);
+        expect({ source, status: res.status }).toEqual({
+          source,
+          status: res.status >= 400 && res.status < 500 ? res.status : 'a 4xx',
+        });
+        expectMlflowError(res, '4xx', ['INVALID_PARAMETER_VALUE', 'RESOURCE_DOES_NOT_EXIST']);
+      }
+      const rows = await t
+        .db('model_versions as v')
+        .join('registered_models as m', 'm.id', 'v.registered_model_id')
+        .where('m.name', model);
+      expect(rows).toHaveLength(0);
+    },
+  );
 
   it('refuses hostile sources on a prompt registered model too', async () => {
     const prompt = uniqueName('prompt');
@@ -106,10 +115,20 @@ describe.each(MLFLOW_PREFIXES)('%s model-versions/create source', (prefix) => {
       .post(`${prefix}/registered-models/create`)
       .send({ name: prompt, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] })
       .expect(200);
-    for (const source of ['file:///etc/passwd', '../../../etc', '/etc', `file://${canaries.outsideDir}/passwd`]) {
-      const res = await t.http
-        .post(`${prefix}/model-versions/create`)
-        .send({ name: prompt, source, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: 'hi' }] });
+    for (const source of [
+      'file:///etc/passwd',
+      '../../../etc',
+      '/etc',
+      `file://${canaries.outsideDir}/passwd`,
+    ]) {
+      const res = await t.http.post(`${prefix}/model-versions/create`).send({
+        name: prompt,
+        source,
+        tags: [
+          { key: 'mlflow.prompt.is_prompt', value: 'true' },
+          { key: 'mlflow.prompt.text', value: 'hi' },
+        ],
+      });
       seen.push(res);
       expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
     }
@@ -118,17 +137,24 @@ describe.each(MLFLOW_PREFIXES)('%s model-versions/create source', (prefix) => {
   it('a models:/ chain only ever resolves to a location inside the root', async () => {
     const good = await t.http
       .post(`${prefix}/model-versions/create`)
-      .send({ name: model, source: 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts' })
+      .send({
+        name: model,
+        source: 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts',
+      })
       .expect(200);
     const chained = await t.http
       .post(`${prefix}/model-versions/create`)
       .send({ name: model, source: `models:/${model}/${good.body.model_version.version}` })
       .expect(200);
-    const uri = await t.http.get(`${prefix}/model-versions/get-download-uri`).query({ name: model, version: chained.body.model_version.version });
+    const uri = await t.http
+      .get(`${prefix}/model-versions/get-download-uri`)
+      .query({ name: model, version: chained.body.model_version.version });
     expect(uri.status).toBe(200);
     expect(uri.body.artifact_uri).toMatch(/^mlflow-artifacts:\/[^/]/);
     expect(uri.body.artifact_uri).not.toMatch(/\.\.|file:|%2e/i);
-    const missing = await t.http.post(`${prefix}/model-versions/create`).send({ name: model, source: `models:/${model}/999999` });
+    const missing = await t.http
+      .post(`${prefix}/model-versions/create`)
+      .send({ name: model, source: `models:/${model}/999999` });
     expectMlflowError(missing, '4xx');
   });
 });
@@ -141,10 +167,14 @@ describe('symlinks planted inside the artifact root', () => {
     async (link) => {
       const model = uniqueName('symlink');
       await t.http.post('/api/2.0/mlflow/registered-models/create').send({ name: model }).expect(200);
-      const created = await t.http.post('/api/2.0/mlflow/model-versions/create').send({ name: model, source: `mlflow-artifacts:/${link}` });
+      const created = await t.http
+        .post('/api/2.0/mlflow/model-versions/create')
+        .send({ name: model, source: `mlflow-artifacts:/${link}` });
       seen.push(created);
       if (created.status !== 200) return expectMlflowError(created, 400, 'INVALID_PARAMETER_VALUE');
-      const uris = await t.http.get(`/api/models/${model}/download-uris`).query({ version: created.body.model_version.version });
+      const uris = await t.http
+        .get(`/api/models/${model}/download-uris`)
+        .query({ version: created.body.model_version.version });
       seen.push(uris);
       expect(uris.status).toBeLessThan(500);
       if (uris.status !== 200) return expectMlflowError(uris, '4xx');
@@ -185,7 +215,9 @@ describe.each(MLFLOW_PREFIXES)('%s experiments/create artifact_location', (prefi
   it('refuses every hostile location and creates no experiment', async () => {
     for (const artifactLocation of locations()) {
       const name = uniqueName('exp');
-      const res = await t.http.post(`${prefix}/experiments/create`).send({ name, artifact_location: artifactLocation });
+      const res = await t.http
+        .post(`${prefix}/experiments/create`)
+        .send({ name, artifact_location: artifactLocation });
       seen.push(res);
       expect({ artifactLocation, status: res.status }).toEqual({ artifactLocation, status: 400 });
       expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
@@ -195,8 +227,14 @@ describe.each(MLFLOW_PREFIXES)('%s experiments/create artifact_location', (prefi
   });
 
   it('always hands out a server-managed mlflow-artifacts:/<id> location', async () => {
-    const res = await t.http.post(`${prefix}/experiments/create`).send({ name: uniqueName('exp-ok') }).expect(200);
-    const got = await t.http.get(`${prefix}/experiments/get`).query({ experiment_id: res.body.experiment_id }).expect(200);
+    const res = await t.http
+      .post(`${prefix}/experiments/create`)
+      .send({ name: uniqueName('exp-ok') })
+      .expect(200);
+    const got = await t.http
+      .get(`${prefix}/experiments/get`)
+      .query({ experiment_id: res.body.experiment_id })
+      .expect(200);
     expect(got.body.experiment.artifact_location).toBe(`mlflow-artifacts:/${res.body.experiment_id}`);
   });
 });

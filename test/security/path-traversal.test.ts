@@ -23,7 +23,12 @@ let port: number;
 let canaries: Canaries;
 const texts: string[] = [];
 
-function raw(method: string, path: string, body?: Buffer | string, contentType = 'application/octet-stream'): Promise<RawResponse> {
+function raw(
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  contentType = 'application/octet-stream',
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = {};
     if (body !== undefined) {
@@ -34,7 +39,13 @@ function raw(method: string, path: string, body?: Buffer | string, contentType =
       let text = '';
       res.setEncoding('latin1');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          text,
+        }),
+      );
     });
     req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 10 s`)));
     req.on('error', reject);
@@ -124,8 +135,14 @@ const ENDPOINTS: Endpoint[] = [
       mayDecline: true,
     },
     { method: 'GET', template: `${base}/mlflow-artifacts/presigned/{p}`, mayDecline: true },
-    { method: 'GET', template: `${base}/mlflow/artifacts/list?run_id=0123456789abcdef0123456789abcdef&path={p}` },
-    { method: 'GET', template: `${base}/mlflow/get-artifact?run_id=0123456789abcdef0123456789abcdef&path={p}` },
+    {
+      method: 'GET',
+      template: `${base}/mlflow/artifacts/list?run_id=0123456789abcdef0123456789abcdef&path={p}`,
+    },
+    {
+      method: 'GET',
+      template: `${base}/mlflow/get-artifact?run_id=0123456789abcdef0123456789abcdef&path={p}`,
+    },
     { method: 'GET', template: `${base}/mlflow/model-versions/get-artifact?name=victim&version=1&path={p}` },
     { method: 'GET', template: `${base}/mlflow/logged-models/{p}` },
     { method: 'GET', template: `${base}/mlflow/runs/get?run_id={p}` },
@@ -134,7 +151,12 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'PUT', template: '/api/packages/victim/1.0.0/{p}', body: 'planted', packageNamespace: true },
   { method: 'GET', template: '/api/packages/victim/1.0.0/{p}', packageNamespace: true },
   { method: 'DELETE', template: '/api/packages/victim/1.0.0/{p}', packageNamespace: true },
-  { method: 'PUT', template: '/api/v4/projects/1/packages/generic/victim/1.0.0/{p}', body: 'planted', packageNamespace: true },
+  {
+    method: 'PUT',
+    template: '/api/v4/projects/1/packages/generic/victim/1.0.0/{p}',
+    body: 'planted',
+    packageNamespace: true,
+  },
   { method: 'GET', template: '/api/v4/projects/1/packages/generic/victim/1.0.0/{p}', packageNamespace: true },
 ];
 
@@ -142,7 +164,12 @@ describe.each(ENDPOINTS.map((e) => [`${e.method} ${e.template}`, e] as const))('
   it('answers every traversal vector with a JSON 4xx and touches nothing outside the data directory', async () => {
     const failures: string[] = [];
     for (const vector of vectors().filter((v) => !(endpoint.packageNamespace && v.includes('link')))) {
-      const res = await raw(endpoint.method, endpoint.template.replace('{p}', vector), endpoint.body, endpoint.contentType);
+      const res = await raw(
+        endpoint.method,
+        endpoint.template.replace('{p}', vector),
+        endpoint.body,
+        endpoint.contentType,
+      );
       texts.push(res.text);
       const json = res.contentType.startsWith('application/json') && /"error_code"/.test(res.text);
       const declined = endpoint.mayDecline && res.status === 501 && /"NOT_IMPLEMENTED"/.test(res.text);
@@ -162,11 +189,14 @@ describe('multipart package uploads', () => {
     // As written: the server decodes until stable.
     const names = vectors().filter((v) => !v.includes('link'));
     for (const filename of [...names, '../../x', '..\\..\\x', '/abs/x', 'C:\\x', 'a/../../x']) {
-      const res = await t.http.post('/api/packages/victim/9.9.9').attach('file', Buffer.from('planted'), { filename });
+      const res = await t.http
+        .post('/api/packages/victim/9.9.9')
+        .attach('file', Buffer.from('planted'), { filename });
       texts.push(res.text ?? '');
       if (res.status === 201 || res.status === 200) {
         const stored = (res.body.files ?? []).map((f: { path: string }) => f.path);
-        if (stored.some((p: string) => p.includes('..') || p.startsWith('/') || p.includes('\\'))) failures.push(`${filename} stored as ${stored}`);
+        if (stored.some((p: string) => p.includes('..') || p.startsWith('/') || p.includes('\\')))
+          failures.push(`${filename} stored as ${stored}`);
       } else if (res.status >= 500 || !/^application\/json/.test(res.headers['content-type'] ?? '')) {
         failures.push(`${JSON.stringify(filename)} → ${res.status} ${(res.text ?? '').slice(0, 160)}`);
       }

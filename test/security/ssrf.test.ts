@@ -59,7 +59,9 @@ describe.each(MLFLOW_PREFIXES)('%s', (prefix) => {
 
   it('never fetches an experiment artifact_location', async () => {
     for (const location of internalUrls()) {
-      const res = await t.http.post(`${prefix}/experiments/create`).send({ name: uniqueName('ssrf-exp'), artifact_location: location });
+      const res = await t.http
+        .post(`${prefix}/experiments/create`)
+        .send({ name: uniqueName('ssrf-exp'), artifact_location: location });
       expectMlflowError(res, 400, 'INVALID_PARAMETER_VALUE');
     }
     expect(hits).toBe(0);
@@ -73,9 +75,12 @@ describe.each(MLFLOW_PREFIXES)('%s', (prefix) => {
         events: [{ entity: 'model_version', action: 'created' }],
       });
       if (created.status === 200) {
-        const tested = await t.http.post(`${prefix}/webhooks/${created.body.webhook.webhook_id}/test`).send({});
+        const tested = await t.http
+          .post(`${prefix}/webhooks/${created.body.webhook.webhook_id}/test`)
+          .send({});
         expect(tested.status).toBeLessThan(500);
-        if (tested.status === 200) expect(tested.body.webhook_test_result?.success ?? tested.body.success).toBe(false);
+        if (tested.status === 200)
+          expect(tested.body.webhook_test_result?.success ?? tested.body.success).toBe(false);
       } else {
         expectMlflowError(created, 400, 'INVALID_PARAMETER_VALUE');
       }

@@ -10,7 +10,11 @@ const DANGEROUS = /<\s*script|<\s*img|onerror\s*=|javascript:/i;
  * A 4xx (or the given status) with MLflow's error shape: JSON content type, `error_code` + `message`, and
  * no markup from the request reflected back (mlflow-compat.md §2.1, §7).
  */
-export function expectMlflowError(res: Response, status: number | '4xx', code?: string | readonly string[]): void {
+export function expectMlflowError(
+  res: Response,
+  status: number | '4xx',
+  code?: string | readonly string[],
+): void {
   const summary = `${res.status} ${res.text?.slice(0, 300)}`;
   if (status === '4xx') {
     expect({ summary, is4xx: res.status >= 400 && res.status < 500 }).toEqual({ summary, is4xx: true });
@@ -53,7 +57,10 @@ export class Canaries {
     // Symlinks inside the root that lead out of it: a file, a directory and a dangling one.
     fs.symlinkSync(path.join(this.outsideDir, 'passwd'), path.join(artifactRoot, 'link-to-passwd'));
     fs.symlinkSync(this.outsideDir, path.join(artifactRoot, 'link-to-outside'));
-    fs.symlinkSync(path.join(this.outsideDir, 'created-through-link'), path.join(artifactRoot, 'dangling-link'));
+    fs.symlinkSync(
+      path.join(this.outsideDir, 'created-through-link'),
+      path.join(artifactRoot, 'dangling-link'),
+    );
     for (const file of this.files()) {
       const stat = fs.statSync(file);
       this.before.set(file, { content: fs.readFileSync(file, 'utf8'), mtimeMs: stat.mtimeMs });

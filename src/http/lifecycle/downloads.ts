@@ -46,7 +46,10 @@ export function signedDownloadRouter(app: AppContext): Router {
     const hash = crypto.createHash('sha256');
     res.status(200);
     res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('Content-Disposition', `attachment; filename="${encodeURIComponent(path.split('/').pop() ?? 'file')}"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${encodeURIComponent(path.split('/').pop() ?? 'file')}"`,
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'private, no-store');
     // The size for progress bars; the body is chunked so the sha256 can follow as a trailer, computed from

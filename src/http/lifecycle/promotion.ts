@@ -3,6 +3,10 @@ import { promote, rollback } from '../../lifecycle/promotion';
 
 /** Compare-and-set promotion and rollback (semreg-api.md "Promotion"). */
 export const promotionRoutes: Route[] = [
-  defineRoute('POST', '/models/:name/promote', 'promoteModelVersion', async ({ input, app }) => promote(app.db, input.name, input)),
-  defineRoute('POST', '/models/:name/rollback', 'rollbackModelVersion', async ({ input, app }) => rollback(app.db, input.name, input)),
+  defineRoute('POST', '/models/:name/promote', 'promoteModelVersion', async ({ input, app }) =>
+    promote(app.db, input.name, input),
+  ),
+  defineRoute('POST', '/models/:name/rollback', 'rollbackModelVersion', async ({ input, app }) =>
+    rollback(app.db, input.name, input),
+  ),
 ];

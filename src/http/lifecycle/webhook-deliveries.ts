@@ -6,7 +6,12 @@ export const webhookDeliveryRoutes: Route[] = [
   defineRoute('GET', '/webhooks/:webhook_id/deliveries', 'listWebhookDeliveries', async ({ input, app }) =>
     listDeliveries(app.db, input.webhook_id, input),
   ),
-  defineRoute('POST', '/webhooks/:webhook_id/deliveries/:delivery_id/redeliver', 'redeliverWebhookDelivery', async ({ input, app }) => ({
-    delivery: await redeliver(app.db, input.webhook_id, input.delivery_id),
-  })),
+  defineRoute(
+    'POST',
+    '/webhooks/:webhook_id/deliveries/:delivery_id/redeliver',
+    'redeliverWebhookDelivery',
+    async ({ input, app }) => ({
+      delivery: await redeliver(app.db, input.webhook_id, input.delivery_id),
+    }),
+  ),
 ];

@@ -18,7 +18,11 @@ interface BodyParserError {
 function fromBodyParser(err: BodyParserError): MlflowError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new MlflowError('INVALID_PARAMETER_VALUE', 'The request body is larger than the server accepts.', 413);
+      return new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        'The request body is larger than the server accepts.',
+        413,
+      );
     case 'entity.parse.failed':
       return new MlflowError('BAD_REQUEST', 'The request body is not valid JSON.');
     case 'encoding.unsupported':

@@ -41,7 +41,13 @@ function isLoopback(name: string): boolean {
 
 /** Glob match with `*` only, as MLflow's `--allowed-hosts` (`*.example.com`, `*`). */
 function globMatch(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return regex.test(value);
 }
 
@@ -75,12 +81,15 @@ function normaliseOrigin(origin: string): string {
 
 function isAllowedOrigin(config: Config, origin: string, hostHeader: string | undefined): boolean {
   const wanted = normaliseOrigin(origin);
-  if (config.allowedOrigins.some((allowed) => allowed === '*' || normaliseOrigin(allowed) === wanted)) return true;
+  if (config.allowedOrigins.some((allowed) => allowed === '*' || normaliseOrigin(allowed) === wanted))
+    return true;
   const publicOrigin = parseUrl(config.publicUrl)?.origin;
   if (publicOrigin && normaliseOrigin(publicOrigin) === wanted) return true;
   // Same origin: the page was served by this very host. `null` (sandboxed frames, file://) never is.
   const originHost = hostOf(origin);
-  return originHost !== undefined && hostHeader !== undefined && originHost === hostHeader.trim().toLowerCase();
+  return (
+    originHost !== undefined && hostHeader !== undefined && originHost === hostHeader.trim().toLowerCase()
+  );
 }
 
 export function hostOriginGuard(app: AppContext) {

@@ -31,7 +31,10 @@ export function jsonBody(req: Request, res: Response, next: NextFunction): void 
   }
   if (!isJsonContentType(contentType)) {
     return next(
-      new MlflowError('INVALID_PARAMETER_VALUE', "Bad request: the body of this endpoint must be sent with 'Content-Type: application/json'."),
+      new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        "Bad request: the body of this endpoint must be sent with 'Content-Type: application/json'.",
+      ),
     );
   }
   parseJson(req, res, (err?: unknown) => {

@@ -45,12 +45,16 @@ describe('AUTH=on: authentication on every route', () => {
     ['GET', '/api/models/m/download-uris'],
   ];
 
-  it.each(guarded)('%s %s without a token → 401 UNAUTHENTICATED with WWW-Authenticate', async (method, path) => {
-    const res = await t.http[method.toLowerCase() as 'get'](path);
-    expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toMatch(/^Basic realm=/);
-    if (method !== 'HEAD') expect(res.body).toEqual({ error_code: 'UNAUTHENTICATED', message: expect.any(String) });
-  });
+  it.each(guarded)(
+    '%s %s without a token → 401 UNAUTHENTICATED with WWW-Authenticate',
+    async (method, path) => {
+      const res = await t.http[method.toLowerCase() as 'get'](path);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic realm=/);
+      if (method !== 'HEAD')
+        expect(res.body).toEqual({ error_code: 'UNAUTHENTICATED', message: expect.any(String) });
+    },
+  );
 
   it('leaves GET and HEAD /health open', async () => {
     await t.http.get('/health').expect(200);
@@ -58,7 +62,9 @@ describe('AUTH=on: authentication on every route', () => {
   });
 
   it('lets signed download links through to their own signature check (403 for a bad one, not 401)', async () => {
-    const res = await t.http.get('/api/downloads/m/1/MLmodel').query({ expires: '9999999999', signature: 'bad' });
+    const res = await t.http
+      .get('/api/downloads/m/1/MLmodel')
+      .query({ expires: '9999999999', signature: 'bad' });
     expect(res.status).toBe(403);
     expect(res.body.error_code).toBe('PERMISSION_DENIED');
   });
@@ -100,7 +106,10 @@ describe('AUTH=on: authentication on every route', () => {
   });
 
   it('accepts the same token sent twice', async () => {
-    await t.http.get('/version').set({ ...bearer(readToken), 'JOB-TOKEN': readToken }).expect(200);
+    await t.http
+      .get('/version')
+      .set({ ...bearer(readToken), 'JOB-TOKEN': readToken })
+      .expect(200);
   });
 
   it('refuses an expired token', async () => {

@@ -152,10 +152,8 @@ describe('AUTH=on: scopes and model patterns', () => {
         ['post', '/API/2.0/mlflow/registered-models/create'],
       ];
       for (const [method, path] of targets) {
-        const res = await (t.http as any)
-          [method](path)
-          .set(bearer(churn))
-          .send({ name: `churn-${uniqueName()}` });
+        const request = (t.http as any)[method](path);
+        const res = await request.set(bearer(churn)).send({ name: `churn-${uniqueName()}` });
         expect({ path, status: res.status }).toEqual({ path, status: 403 });
       }
     });

@@ -41,15 +41,29 @@ describe('/api/tokens', () => {
   });
 
   it('accepts an ISO 8601 expiry', async () => {
-    const res = await t.http.post('/api/tokens').set(bearer(admin)).send({ scope: 'read', expires_at: '2099-01-02T03:04:05Z' }).expect(201);
+    const res = await t.http
+      .post('/api/tokens')
+      .set(bearer(admin))
+      .send({ scope: 'read', expires_at: '2099-01-02T03:04:05Z' })
+      .expect(201);
     expect(res.body.expires_at).toBe(Date.parse('2099-01-02T03:04:05Z'));
   });
 
   it('GET lists tokens without secrets; DELETE revokes', async () => {
-    const created = await t.http.post('/api/tokens').set(bearer(admin)).send({ scope: 'read', description: 'to list' }).expect(201);
+    const created = await t.http
+      .post('/api/tokens')
+      .set(bearer(admin))
+      .send({ scope: 'read', description: 'to list' })
+      .expect(201);
     const list = await t.http.get('/api/tokens').set(bearer(admin)).expect(200);
     const listed = list.body.tokens.find((token: { id: string }) => token.id === created.body.id);
-    expect(listed).toEqual({ id: created.body.id, scope: 'read', models: [], created_at: expect.any(Number), description: 'to list' });
+    expect(listed).toEqual({
+      id: created.body.id,
+      scope: 'read',
+      models: [],
+      created_at: expect.any(Number),
+      description: 'to list',
+    });
     expect(JSON.stringify(list.body)).not.toContain(created.body.token);
     expect(JSON.stringify(list.body)).not.toContain('sha256');
 
@@ -63,7 +77,11 @@ describe('/api/tokens', () => {
     for (let i = 0; i < 3; i += 1) await mintToken(t, 'read');
     const first = await t.http.get('/api/tokens').query({ max_results: 2 }).set(bearer(admin)).expect(200);
     expect(first.body.tokens).toHaveLength(2);
-    const second = await t.http.get('/api/tokens').query({ max_results: 2, page_token: first.body.next_page_token }).set(bearer(admin)).expect(200);
+    const second = await t.http
+      .get('/api/tokens')
+      .query({ max_results: 2, page_token: first.body.next_page_token })
+      .set(bearer(admin))
+      .expect(200);
     expect(second.body.tokens[0].id).not.toBe(first.body.tokens[0].id);
   });
 
@@ -93,7 +111,11 @@ describe('/api/tokens', () => {
   });
 
   it('refuses a non-JSON body', async () => {
-    const res = await t.http.post('/api/tokens').set(bearer(admin)).set('Content-Type', 'text/plain').send('{"scope":"admin"}');
+    const res = await t.http
+      .post('/api/tokens')
+      .set(bearer(admin))
+      .set('Content-Type', 'text/plain')
+      .send('{"scope":"admin"}');
     expect(res.status).toBe(400);
   });
 });
@@ -158,22 +180,43 @@ describe('npm run token (CLI)', () => {
   const cli = (args: string[]) =>
     run(path.join(root, 'node_modules/.bin/tsx'), ['src/cli/token.ts', ...args], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: (t.db.client.config.connection as { connectionString: string }).connectionString },
+      env: {
+        ...process.env,
+        DATABASE_URL: (t.db.client.config.connection as { connectionString: string }).connectionString,
+      },
     });
 
   it('creates a token, prints only the secret on stdout, and the token works', async () => {
-    const { stdout, stderr } = await cli(['create', '--scope', 'write', '--models', 'churn-*,fraud-?', '--expires-in', '30d', '--description', 'from the CLI']);
+    const { stdout, stderr } = await cli([
+      'create',
+      '--scope',
+      'write',
+      '--models',
+      'churn-*,fraud-?',
+      '--expires-in',
+      '30d',
+      '--description',
+      'from the CLI',
+    ]);
     const secret = stdout.trim();
     expect(secret).toMatch(/^srg_[A-Za-z0-9_-]{43}$/);
     expect(stderr).toMatch(/scope write, models churn-\*, fraud-\?/);
-    const row = await t.db('tokens').where({ secret_sha256: hashSecret(secret) }).first();
+    const row = await t
+      .db('tokens')
+      .where({ secret_sha256: hashSecret(secret) })
+      .first();
     expect(row.models).toEqual(['churn-*', 'fraud-?']);
     expect(Number(row.expires_at) - Date.now()).toBeGreaterThan(29 * 86_400_000);
     await t.http.get('/version').set(bearer(secret)).expect(200);
   }, 60_000);
 
   it('refuses a bad scope and a bad duration with a message and exit code 1', async () => {
-    await expect(cli(['create', '--scope', 'root'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('scope') });
-    await expect(cli(['create', '--scope', 'read', '--expires-in', 'soon'])).rejects.toMatchObject({ code: 1 });
+    await expect(cli(['create', '--scope', 'root'])).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('scope'),
+    });
+    await expect(cli(['create', '--scope', 'read', '--expires-in', 'soon'])).rejects.toMatchObject({
+      code: 1,
+    });
   }, 60_000);
 });

@@ -27,7 +27,12 @@ describe('CI job linkage and GET /api/ci/jobs/<job_id>', () => {
       })
       .expect(200);
     const pkg = uniqueName('pkg');
-    await t.http.put(`/api/packages/${pkg}/2.1.0/model.onnx`).set('X-CI-Job-Id', job).set('X-CI-Pipeline-Id', '900').send('bytes').expect(201);
+    await t.http
+      .put(`/api/packages/${pkg}/2.1.0/model.onnx`)
+      .set('X-CI-Job-Id', job)
+      .set('X-CI-Pipeline-Id', '900')
+      .send('bytes')
+      .expect(201);
     const run = await t.http
       .post('/api/2.0/mlflow/runs/create')
       .send({ experiment_id: '0', tags: [{ key: 'gitlab.CI_JOB_ID', value: job }] })
@@ -43,7 +48,9 @@ describe('CI job linkage and GET /api/ci/jobs/<job_id>', () => {
         { name: model, version: version.body.model_version.version, semver: '1.0.0' },
         { name: pkg, version: '1', semver: '2.1.0' },
       ]),
-      files: [{ model: pkg, semver: '2.1.0', path: 'model.onnx', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+      files: [
+        { model: pkg, semver: '2.1.0', path: 'model.onnx', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      ],
       runs: [{ run_id: run.body.run.info.run_id, experiment_id: '0' }],
     });
     expect(res.body.model_versions).toHaveLength(2);
@@ -67,7 +74,11 @@ describe('CI job linkage and GET /api/ci/jobs/<job_id>', () => {
 
   it('links runs through X-CI-* headers on runs/create, returned as ci.* tags', async () => {
     const job = jobId();
-    const run = await t.http.post('/api/2.0/mlflow/runs/create').set('X-CI-Job-Id', job).send({ experiment_id: '0' }).expect(200);
+    const run = await t.http
+      .post('/api/2.0/mlflow/runs/create')
+      .set('X-CI-Job-Id', job)
+      .send({ experiment_id: '0' })
+      .expect(200);
     expect(tagValue(run.body.run.data.tags, 'ci.job_id')).toBe(job);
     const res = await t.http.get(`/api/ci/jobs/${job}`).expect(200);
     expect(res.body.runs).toEqual([{ run_id: run.body.run.info.run_id, experiment_id: '0' }]);
@@ -77,14 +88,20 @@ describe('CI job linkage and GET /api/ci/jobs/<job_id>', () => {
     const job = jobId();
     const run = await t.http.post('/api/2.0/mlflow/runs/create').send({ experiment_id: '0' }).expect(200);
     const runId = run.body.run.info.run_id;
-    await t.http.post('/api/2.0/mlflow/runs/set-tag').send({ run_id: runId, key: 'ci.job_id', value: job }).expect(200);
+    await t.http
+      .post('/api/2.0/mlflow/runs/set-tag')
+      .send({ run_id: runId, key: 'ci.job_id', value: job })
+      .expect(200);
     expect((await t.http.get(`/api/ci/jobs/${job}`).expect(200)).body.runs).toHaveLength(1);
     await t.http
       .post('/api/2.0/mlflow/runs/log-batch')
       .send({ run_id: runId, tags: [{ key: 'ci.pipeline_id', value: '31' }] })
       .expect(200);
     expect((await t.http.get(`/api/ci/jobs/${job}`).expect(200)).body.pipeline_id).toBe('31');
-    await t.http.post('/api/2.0/mlflow/runs/delete-tag').send({ run_id: runId, key: 'ci.job_id' }).expect(200);
+    await t.http
+      .post('/api/2.0/mlflow/runs/delete-tag')
+      .send({ run_id: runId, key: 'ci.job_id' })
+      .expect(200);
     expect((await t.http.get(`/api/ci/jobs/${job}`)).status).toBe(404);
   });
 
@@ -95,7 +112,10 @@ describe('CI job linkage and GET /api/ci/jobs/<job_id>', () => {
   });
 
   it('refuses malformed CI headers with 400 instead of storing them', async () => {
-    const res = await t.http.put(`/api/packages/${uniqueName('pkg')}/1.0.0/f`).set('X-CI-Job-Url', 'javascript:alert(1)').send('x');
+    const res = await t.http
+      .put(`/api/packages/${uniqueName('pkg')}/1.0.0/f`)
+      .set('X-CI-Job-Url', 'javascript:alert(1)')
+      .send('x');
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('job URL');
   });
@@ -114,7 +134,12 @@ describe('GET /api/ci/jobs/<job_id> with AUTH=on', () => {
     const mine = `team-a-${uniqueName()}`;
     const theirs = uniqueName('team-b');
     for (const model of [mine, theirs]) {
-      await t.http.put(`/api/packages/${model}/1.0.0/f`).set(bearer(admin)).set('X-CI-Job-Id', job).send('x').expect(201);
+      await t.http
+        .put(`/api/packages/${model}/1.0.0/f`)
+        .set(bearer(admin))
+        .set('X-CI-Job-Id', job)
+        .send('x')
+        .expect(201);
     }
     const restricted = await mintToken(t, 'read', { models: ['team-a-*'] });
     const res = await t.http.get(`/api/ci/jobs/${job}`).set(bearer(restricted)).expect(200);

@@ -29,7 +29,11 @@ describe('lifecycle endpoints with AUTH=on', () => {
   const as = (token: { secret: string }) => ({ Authorization: `Bearer ${token.secret}` });
 
   it('webhooks and policies need an admin token', async () => {
-    const body = { name: 'h', url: 'http://127.0.0.1:9/', events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }] };
+    const body = {
+      name: 'h',
+      url: 'http://127.0.0.1:9/',
+      events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+    };
     await t.http.post('/api/2.0/mlflow/webhooks').send(body).expect(401);
     await t.http.post('/api/2.0/mlflow/webhooks').set(as(writer)).send(body).expect(403);
     await t.http.get('/api/2.0/mlflow/webhooks').set(as(reader)).expect(403);
@@ -47,9 +51,21 @@ describe('lifecycle endpoints with AUTH=on', () => {
       .set(as(writer))
       .send({ name, source: 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts' })
       .expect(200);
-    await t.http.post(`/api/models/${name}/promote`).set(as(reader)).send({ stage: 'Staging', version: '1' }).expect(403);
-    await t.http.post(`/api/models/${name}/promote`).set(as(writer)).send({ stage: 'Staging', version: '1' }).expect(200);
-    const res = await t.http.get('/api/events').set(as(reader)).query({ model: name, type: 'stage.transitioned' }).expect(200);
+    await t.http
+      .post(`/api/models/${name}/promote`)
+      .set(as(reader))
+      .send({ stage: 'Staging', version: '1' })
+      .expect(403);
+    await t.http
+      .post(`/api/models/${name}/promote`)
+      .set(as(writer))
+      .send({ stage: 'Staging', version: '1' })
+      .expect(200);
+    const res = await t.http
+      .get('/api/events')
+      .set(as(reader))
+      .query({ model: name, type: 'stage.transitioned' })
+      .expect(200);
     expect(res.body.events).toHaveLength(1);
     expect(res.body.events[0].actor).toBe(writer.id);
   });
@@ -63,10 +79,26 @@ describe('lifecycle endpoints with AUTH=on', () => {
       .send({ name, source: 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts' })
       .expect(200);
     const past = Date.parse('2020-01-01T00:00:00Z');
-    await t.http.post(`/api/models/${name}/promote`).set(as(writer)).set('X-Semreg-Replay-Time', String(past)).send({ alias: 'a', version: '1' }).expect(200);
-    await t.http.post(`/api/models/${name}/promote`).set(as(admin)).set('X-Semreg-Replay-Time', String(past)).send({ alias: 'b', version: '1' }).expect(200);
-    const res = await t.http.get('/api/events').set(as(admin)).query({ model: name, type: 'alias.set' }).expect(200);
-    const byAlias = Object.fromEntries(res.body.events.map((e: { alias: string; time: number }) => [e.alias, e.time]));
+    await t.http
+      .post(`/api/models/${name}/promote`)
+      .set(as(writer))
+      .set('X-Semreg-Replay-Time', String(past))
+      .send({ alias: 'a', version: '1' })
+      .expect(200);
+    await t.http
+      .post(`/api/models/${name}/promote`)
+      .set(as(admin))
+      .set('X-Semreg-Replay-Time', String(past))
+      .send({ alias: 'b', version: '1' })
+      .expect(200);
+    const res = await t.http
+      .get('/api/events')
+      .set(as(admin))
+      .query({ model: name, type: 'alias.set' })
+      .expect(200);
+    const byAlias = Object.fromEntries(
+      res.body.events.map((e: { alias: string; time: number }) => [e.alias, e.time]),
+    );
     expect(byAlias.a).toBeGreaterThan(past);
     expect(byAlias.b).toBe(past);
   });

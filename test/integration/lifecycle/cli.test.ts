@@ -39,7 +39,10 @@ describe('semreg CLI', () => {
 
   describe('get', () => {
     it('downloads every file of a version by semver, verifies sha256, prints the hashes', async () => {
-      const files = { MLmodel: 'flavors: {}\n', 'data/weights.bin': crypto.randomBytes(300_000).toString('base64') };
+      const files = {
+        MLmodel: 'flavors: {}\n',
+        'data/weights.bin': crypto.randomBytes(300_000).toString('base64'),
+      };
       const model = await versionWithFiles(files);
       const out = path.join(tmp, 'get-semver');
       const res = await runSemreg(['get', `${model}/1.0.0`, '-o', out], env);
@@ -56,8 +59,14 @@ describe('semreg CLI', () => {
     it('resolves aliases, stages and ranges', async () => {
       const model = await versionWithFiles({ a: '1' });
       await versionWithFiles({ b: '2' }, model);
-      await t.http.post('/api/2.0/mlflow/registered-models/alias').send({ name: model, alias: 'champion', version: '1' }).expect(200);
-      await t.http.post(`/api/models/${model}/promote`).send({ stage: 'Production', version: '2' }).expect(200);
+      await t.http
+        .post('/api/2.0/mlflow/registered-models/alias')
+        .send({ name: model, alias: 'champion', version: '1' })
+        .expect(200);
+      await t.http
+        .post(`/api/models/${model}/promote`)
+        .send({ stage: 'Production', version: '2' })
+        .expect(200);
       const cases: Array<[string, string]> = [
         [`${model}@champion`, 'a'],
         [`${model}:Production`, 'b'],
@@ -78,7 +87,10 @@ describe('semreg CLI', () => {
       expect(missing.code).toBe(3);
       expect(missing.stderr).toContain('RESOURCE_DOES_NOT_EXIST');
       expect((await runSemreg(['get', `${model}/v1.0.0`, '-o', path.join(tmp, 'x')], env)).code).toBe(2);
-      expect((await runSemreg(['get', model, '-o', path.join(tmp, 'x')], { SEMREG_URL: 'http://127.0.0.1:9' })).code).toBe(7);
+      expect(
+        (await runSemreg(['get', model, '-o', path.join(tmp, 'x')], { SEMREG_URL: 'http://127.0.0.1:9' }))
+          .code,
+      ).toBe(7);
     });
   });
 
@@ -89,15 +101,28 @@ describe('semreg CLI', () => {
       fs.writeFileSync(path.join(dir, 'model.onnx'), 'onnx-bytes');
       fs.mkdirSync(path.join(dir, 'conf'));
       fs.writeFileSync(path.join(dir, 'conf', 'settings.json'), '{"a":1}');
-      const ci = { GITLAB_CI: 'true', CI_JOB_ID: '4242', CI_JOB_URL: 'https://gitlab.example/p/-/jobs/4242', CI_PIPELINE_ID: '99', CI_COMMIT_SHA: 'abcdef1234567' };
-      const res = await runSemreg(['push', '--keep-paths', `${model}/1.2.0`, 'model.onnx', 'conf/settings.json'], { ...env, ...ci }, dir);
+      const ci = {
+        GITLAB_CI: 'true',
+        CI_JOB_ID: '4242',
+        CI_JOB_URL: 'https://gitlab.example/p/-/jobs/4242',
+        CI_PIPELINE_ID: '99',
+        CI_COMMIT_SHA: 'abcdef1234567',
+      };
+      const res = await runSemreg(
+        ['push', '--keep-paths', `${model}/1.2.0`, 'model.onnx', 'conf/settings.json'],
+        { ...env, ...ci },
+        dir,
+      );
       expect(res.stderr).toBe('');
       expect(res.code).toBe(0);
       expect(res.stdout).toContain('uploaded model.onnx');
       expect(res.stdout).toContain('uploaded conf/settings.json');
 
       const listing = await t.http.get(`/api/packages/${model}/1.2.0`).expect(200);
-      expect(listing.body.files.map((f: { path: string }) => f.path).sort()).toEqual(['conf/settings.json', 'model.onnx']);
+      expect(listing.body.files.map((f: { path: string }) => f.path).sort()).toEqual([
+        'conf/settings.json',
+        'model.onnx',
+      ]);
       expect(listing.body.files.every((f: { ci_job_id: string }) => f.ci_job_id === '4242')).toBe(true);
       const events = await t.http.get('/api/events').query({ model, type: 'package.file_added' }).expect(200);
       expect(events.body.events.map((e: { ci_job_id: string }) => e.ci_job_id)).toEqual(['4242', '4242']);
@@ -122,13 +147,22 @@ describe('semreg CLI', () => {
     it('promotes with compare-and-set (exit 4 when the expectation is stale) and prints the history', async () => {
       const model = await versionWithFiles({ a: '1' });
       await versionWithFiles({ b: '2' }, model);
-      const first = await runSemreg(['promote', model, '--stage', 'Production', '--version', '1', '--expect', ''], env);
+      const first = await runSemreg(
+        ['promote', model, '--stage', 'Production', '--version', '1', '--expect', ''],
+        env,
+      );
       expect(first.code).toBe(0);
       expect(first.stdout).toContain('version 1 now holds stage Production');
-      const stale = await runSemreg(['promote', model, '--stage', 'Production', '--version', '2', '--expect', ''], env);
+      const stale = await runSemreg(
+        ['promote', model, '--stage', 'Production', '--version', '2', '--expect', ''],
+        env,
+      );
       expect(stale.code).toBe(4);
       expect(stale.stderr).toContain('RESOURCE_CONFLICT');
-      const second = await runSemreg(['promote', model, '--stage', 'Production', '--semver', '1.0.1', '--expect', '1'], env);
+      const second = await runSemreg(
+        ['promote', model, '--stage', 'Production', '--semver', '1.0.1', '--expect', '1'],
+        env,
+      );
       expect(second.code).toBe(0);
 
       const history = await runSemreg(['history', model, '--type', 'stage.transitioned'], env);
@@ -137,12 +171,20 @@ describe('semreg CLI', () => {
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/stage\.transitioned\s+v1 \(1\.0\.0\)\s+None → Production/);
       const json = await runSemreg(['history', model, '--json'], env);
-      expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).type)).toContain('stage.transitioned');
+      expect(
+        json.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).type),
+      ).toContain('stage.transitioned');
     });
 
     it('exits 8 when a stage policy refuses, naming the rule', async () => {
       const model = await versionWithFiles({ a: '1' });
-      await t.http.put('/api/policies').send({ model, stages: [{ name: 'prod', required_tags: { validated: 'true' } }], transitions: [] }).expect(200);
+      await t.http
+        .put('/api/policies')
+        .send({ model, stages: [{ name: 'prod', required_tags: { validated: 'true' } }], transitions: [] })
+        .expect(200);
       const res = await runSemreg(['promote', model, '--stage', 'prod', '--version', '1'], env);
       expect(res.code).toBe(8);
       expect(res.stderr).toContain("rule 'required_tags'");
@@ -156,7 +198,10 @@ describe('semreg CLI', () => {
       const res = await runSemreg(['rollback', model, '--stage', 'Staging'], env);
       expect(res.code).toBe(0);
       expect(res.stdout).toContain('version 1 is back (was 2)');
-      const v2 = await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name: model, version: '2' }).expect(200);
+      const v2 = await t.http
+        .get('/api/2.0/mlflow/model-versions/get')
+        .query({ name: model, version: '2' })
+        .expect(200);
       expect(v2.body.model_version.current_stage).toBe('None');
     });
   });
@@ -194,7 +239,8 @@ describe('semreg CLI', () => {
       expect(res.code).toBe(0);
       expect(res.stdout).toContain('Imported 1 model(s), 2 version(s), 3 stage change(s)');
 
-      const at = async (time: string) => (await t.http.get(`/api/models/${name}/at`).query({ time }).expect(200)).body;
+      const at = async (time: string) =>
+        (await t.http.get(`/api/models/${name}/at`).query({ time }).expect(200)).body;
       expect((await at('2023-12-31T00:00:00Z')).stages.prod).toBeNull();
       expect((await at('2024-01-15T00:00:00Z')).stages.prod).toBe('1');
       const march = await at('2024-03-01T00:00:00Z');

@@ -8,7 +8,11 @@ import { createModel, createVersion, uniqueName } from '../../helpers/mlflow';
 /** Signed download links: every file of a version, usable without a token until they expire. */
 describe('GET /api/models/<name>/download-uris and the signed links', () => {
   let t: TestApp;
-  const files: Record<string, string> = { MLmodel: 'flavors: {}\n', 'data/model.pkl': 'pickled-bytes', 'data/deep/a b.txt': 'spaces ok' };
+  const files: Record<string, string> = {
+    MLmodel: 'flavors: {}\n',
+    'data/model.pkl': 'pickled-bytes',
+    'data/deep/a b.txt': 'spaces ok',
+  };
 
   beforeAll(async () => {
     t = await createTestApp({ SIGNING_SECRET: 'test-signing-secret', DOWNLOAD_LINK_TTL_SECONDS: '60' });
@@ -30,11 +34,15 @@ describe('GET /api/models/<name>/download-uris and the signed links', () => {
   }
 
   /** Fetches a signed link the way a tokenless client would: only its path and query, nothing else. */
-  const fetchLink = (url: string) => t.http.get(new URL(url).pathname + new URL(url).search).buffer(true).parse((res, done) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  });
+  const fetchLink = (url: string) =>
+    t.http
+      .get(new URL(url).pathname + new URL(url).search)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
 
   it('lists every file of the version with an absolute signed URL that serves its bytes', async () => {
     const { name } = await versionWithFiles();
@@ -53,13 +61,25 @@ describe('GET /api/models/<name>/download-uris and the signed links', () => {
 
   it('selects the version by semver, range, alias, stage or latest', async () => {
     const { name } = await versionWithFiles();
-    await t.http.post('/api/2.0/mlflow/registered-models/alias').send({ name, alias: 'champion', version: '1' }).expect(200);
+    await t.http
+      .post('/api/2.0/mlflow/registered-models/alias')
+      .send({ name, alias: 'champion', version: '1' })
+      .expect(200);
     await t.http.post(`/api/models/${name}/promote`).send({ stage: 'Production', version: '1' }).expect(200);
-    for (const query of [{ semver: '1.0.0' }, { range: '^1' }, { alias: 'champion' }, { stage: 'Production' }, {}]) {
+    for (const query of [
+      { semver: '1.0.0' },
+      { range: '^1' },
+      { alias: 'champion' },
+      { stage: 'Production' },
+      {},
+    ]) {
       const res = await t.http.get(`/api/models/${name}/download-uris`).query(query).expect(200);
       expect(Object.keys(res.body)).toHaveLength(3);
     }
-    const none = await t.http.get(`/api/models/${name}/download-uris`).query({ stage: 'Staging' }).expect(404);
+    const none = await t.http
+      .get(`/api/models/${name}/download-uris`)
+      .query({ stage: 'Staging' })
+      .expect(404);
     expect(none.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 

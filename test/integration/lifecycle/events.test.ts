@@ -16,15 +16,27 @@ describe('lifecycle history', () => {
     for (let i = 0; i < count; i += 1) await createVersion(t, name);
     return name;
   }
-  const promote = (name: string, body: Record<string, unknown>) => t.http.post(`/api/models/${name}/promote`).send(body).expect(200);
+  const promote = (name: string, body: Record<string, unknown>) =>
+    t.http.post(`/api/models/${name}/promote`).send(body).expect(200);
 
   it('lists a model’s events oldest first with actor, before/after and the CI job', async () => {
     const name = await modelWithVersions(2);
-    await t.http.post(`/api/models/${name}/promote`).set('X-CI-Job-Id', 'job-77').send({ stage: 'Staging', version: '1' }).expect(200);
+    await t.http
+      .post(`/api/models/${name}/promote`)
+      .set('X-CI-Job-Id', 'job-77')
+      .send({ stage: 'Staging', version: '1' })
+      .expect(200);
     await promote(name, { alias: 'champion', version: '1' });
     await promote(name, { alias: 'champion', version: '2' });
-    const res = await t.http.get('/api/events').query({ model: name, type: 'stage.transitioned,alias.set' }).expect(200);
-    expect(res.body.events.map((e: { type: string }) => e.type)).toEqual(['stage.transitioned', 'alias.set', 'alias.set']);
+    const res = await t.http
+      .get('/api/events')
+      .query({ model: name, type: 'stage.transitioned,alias.set' })
+      .expect(200);
+    expect(res.body.events.map((e: { type: string }) => e.type)).toEqual([
+      'stage.transitioned',
+      'alias.set',
+      'alias.set',
+    ]);
     expect(res.body.events[0]).toMatchObject({
       model: name,
       version: '1',
@@ -43,17 +55,29 @@ describe('lifecycle history', () => {
     for (const version of ['1', '2', '3']) await promote(name, { alias: 'a', version });
     const first = await t.http.get('/api/events').query({ model: name, max_results: 2 }).expect(200);
     expect(first.body.events).toHaveLength(2);
-    const second = await t.http.get('/api/events').query({ model: name, max_results: 2, page_token: first.body.next_page_token }).expect(200);
+    const second = await t.http
+      .get('/api/events')
+      .query({ model: name, max_results: 2, page_token: first.body.next_page_token })
+      .expect(200);
     expect(second.body.events.length).toBeGreaterThanOrEqual(1);
     expect(second.body.events[0].id).toBeGreaterThan(first.body.events[1].id);
     const all = [...first.body.events, ...second.body.events];
     const middle = all[1].time;
-    const since = await t.http.get('/api/events').query({ model: name, since: new Date(middle).toISOString() }).expect(200);
+    const since = await t.http
+      .get('/api/events')
+      .query({ model: name, since: new Date(middle).toISOString() })
+      .expect(200);
     expect(since.body.events.every((e: { time: number }) => e.time >= middle)).toBe(true);
-    const until = await t.http.get('/api/events').query({ model: name, until: String(middle - 1) }).expect(200);
+    const until = await t.http
+      .get('/api/events')
+      .query({ model: name, until: String(middle - 1) })
+      .expect(200);
     expect(until.body.events.every((e: { time: number }) => e.time < middle)).toBe(true);
     // A token is bound to its query.
-    await t.http.get('/api/events').query({ model: 'other', page_token: first.body.next_page_token }).expect(400);
+    await t.http
+      .get('/api/events')
+      .query({ model: 'other', page_token: first.body.next_page_token })
+      .expect(400);
   });
 
   it.each([
@@ -87,10 +111,23 @@ describe('lifecycle history', () => {
     await promote(name, { stage: 'Archived', version: '1' });
     await promote(name, { alias: 'champion', version: '2' });
 
-    const then = await t.http.get(`/api/models/${name}/at`).query({ time: String(between) }).expect(200);
-    expect(then.body).toMatchObject({ time: between, stages: { Production: '1', Staging: null, Archived: null }, aliases: { champion: '1' } });
-    const now = await t.http.get(`/api/models/${name}/at`).query({ time: new Date().toISOString() }).expect(200);
-    expect(now.body).toMatchObject({ stages: { Production: '2', Staging: null, Archived: '1' }, aliases: { champion: '2' } });
+    const then = await t.http
+      .get(`/api/models/${name}/at`)
+      .query({ time: String(between) })
+      .expect(200);
+    expect(then.body).toMatchObject({
+      time: between,
+      stages: { Production: '1', Staging: null, Archived: null },
+      aliases: { champion: '1' },
+    });
+    const now = await t.http
+      .get(`/api/models/${name}/at`)
+      .query({ time: new Date().toISOString() })
+      .expect(200);
+    expect(now.body).toMatchObject({
+      stages: { Production: '2', Staging: null, Archived: '1' },
+      aliases: { champion: '2' },
+    });
     expect(now.body.stage_versions.Production).toEqual(['2']);
   });
 

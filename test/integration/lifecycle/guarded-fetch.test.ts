@@ -73,15 +73,23 @@ describe('guardedFetch', () => {
   });
 
   it('refuses the cloud metadata address before any connection is attempted', async () => {
-    await expect(guardedFetch('http://169.254.169.254/latest/meta-data/', { timeoutMs: 500 })).rejects.toMatchObject({
+    await expect(
+      guardedFetch('http://169.254.169.254/latest/meta-data/', { timeoutMs: 500 }),
+    ).rejects.toMatchObject({
       message: expect.stringContaining('169.254.169.254'),
     });
   });
 
   it('refuses non-http schemes and URLs with credentials', async () => {
-    await expect(guardedFetch('file:///etc/passwd')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
-    await expect(guardedFetch('ftp://example.com/')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
-    await expect(guardedFetch(`http://u:p@127.0.0.1:${target.port}/`, { allowPrivate: true })).rejects.toMatchObject({
+    await expect(guardedFetch('file:///etc/passwd')).rejects.toMatchObject({
+      errorCode: 'INVALID_PARAMETER_VALUE',
+    });
+    await expect(guardedFetch('ftp://example.com/')).rejects.toMatchObject({
+      errorCode: 'INVALID_PARAMETER_VALUE',
+    });
+    await expect(
+      guardedFetch(`http://u:p@127.0.0.1:${target.port}/`, { allowPrivate: true }),
+    ).rejects.toMatchObject({
       errorCode: 'INVALID_PARAMETER_VALUE',
     });
     expect(target.connections()).toBe(0);
@@ -97,7 +105,10 @@ describe('guardedFetch', () => {
   it('delivers to loopback only when allowPrivate is set, and caps the body it reads', async () => {
     const big = await listener((_req, res) => res.end('x'.repeat(200_000)));
     try {
-      const response = await guardedFetch(`http://127.0.0.1:${big.port}/`, { allowPrivate: true, maxResponseBytes: 1024 });
+      const response = await guardedFetch(`http://127.0.0.1:${big.port}/`, {
+        allowPrivate: true,
+        maxResponseBytes: 1024,
+      });
       expect(response.status).toBe(200);
       expect(response.ok).toBe(true);
       expect(response.body).toHaveLength(1024);
@@ -131,7 +142,9 @@ describe('guardedFetch', () => {
   it('times out on a receiver that never answers', async () => {
     const silent = await listener(() => undefined);
     try {
-      await expect(guardedFetch(`http://127.0.0.1:${silent.port}/`, { allowPrivate: true, timeoutMs: 300 })).rejects.toMatchObject({
+      await expect(
+        guardedFetch(`http://127.0.0.1:${silent.port}/`, { allowPrivate: true, timeoutMs: 300 }),
+      ).rejects.toMatchObject({
         errorCode: 'TEMPORARILY_UNAVAILABLE',
         message: expect.stringContaining('timed out'),
       });

@@ -33,12 +33,23 @@ describe('seeding stage policies from YAML', () => {
     );
     await seedPoliciesFromFile(t.db, file, t.ctx.log);
     const seeded = (await t.http.get('/api/policies').expect(200)).body;
-    expect(seeded.default.stages.map((s: { name: string }) => s.name)).toEqual(['None', 'dev', 'prod', 'Archived']);
+    expect(seeded.default.stages.map((s: { name: string }) => s.name)).toEqual([
+      'None',
+      'dev',
+      'prod',
+      'Archived',
+    ]);
     expect(seeded.default.stages[2]).toEqual({ name: 'prod', capacity: 1, archive_previous: true });
     expect(Object.keys(seeded.models)).toEqual(['seeded-model']);
-    expect(seeded.models['seeded-model'].stages[1]).toEqual({ name: 'shadow', required_tags: { validated: 'true' } });
+    expect(seeded.models['seeded-model'].stages[1]).toEqual({
+      name: 'shadow',
+      required_tags: { validated: 'true' },
+    });
 
-    await t.http.put('/api/policies').send({ stages: [{ name: 'only' }], transitions: [] }).expect(200);
+    await t.http
+      .put('/api/policies')
+      .send({ stages: [{ name: 'only' }], transitions: [] })
+      .expect(200);
     await seedPoliciesFromFile(t.db, file, t.ctx.log);
     const after = (await t.http.get('/api/policies').expect(200)).body;
     expect(after.default.stages.map((s: { name: string }) => s.name)).toEqual(['None', 'only']);
@@ -47,6 +58,8 @@ describe('seeding stage policies from YAML', () => {
   it('refuses an invalid file, naming the policy', async () => {
     const file = path.join(t.dataDir, 'bad.yaml');
     fs.writeFileSync(file, 'default:\n  stages: [{name: a, capacity: 0}]\n');
-    await expect(seedPoliciesFromFile(t.db, file, t.ctx.log)).rejects.toThrow(/policy default: Invalid capacity 0/);
+    await expect(seedPoliciesFromFile(t.db, file, t.ctx.log)).rejects.toThrow(
+      /policy default: Invalid capacity 0/,
+    );
   });
 });

@@ -15,21 +15,44 @@ describe('registry changes → events and webhooks', () => {
 
   const api = '/api/2.0/mlflow';
   const types = async (name: string) =>
-    (await t.http.get('/api/events').query({ model: name, max_results: 1000 }).expect(200)).body.events.map((e: { type: string }) => e.type);
+    (await t.http.get('/api/events').query({ model: name, max_results: 1000 }).expect(200)).body.events.map(
+      (e: { type: string }) => e.type,
+    );
 
   it('records model, version, tag, alias and stage changes in order', async () => {
     const name = await createModel(t, uniqueName('ev'));
     await createVersion(t, name, { semver: '2.0.0' });
     await createVersion(t, name);
-    await t.http.post(`${api}/registered-models/set-tag`).send({ name, key: 'team', value: 'risk' }).expect(200);
+    await t.http
+      .post(`${api}/registered-models/set-tag`)
+      .send({ name, key: 'team', value: 'risk' })
+      .expect(200);
     await t.http.delete(`${api}/registered-models/delete-tag`).send({ name, key: 'team' }).expect(200);
-    await t.http.post(`${api}/model-versions/set-tag`).send({ name, version: '1', key: 'validated', value: 'true' }).expect(200);
-    await t.http.delete(`${api}/model-versions/delete-tag`).send({ name, version: '1', key: 'validated' }).expect(200);
-    await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '1' }).expect(200);
-    await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '2' }).expect(200);
+    await t.http
+      .post(`${api}/model-versions/set-tag`)
+      .send({ name, version: '1', key: 'validated', value: 'true' })
+      .expect(200);
+    await t.http
+      .delete(`${api}/model-versions/delete-tag`)
+      .send({ name, version: '1', key: 'validated' })
+      .expect(200);
+    await t.http
+      .post(`${api}/registered-models/alias`)
+      .send({ name, alias: 'champion', version: '1' })
+      .expect(200);
+    await t.http
+      .post(`${api}/registered-models/alias`)
+      .send({ name, alias: 'champion', version: '2' })
+      .expect(200);
     await t.http.delete(`${api}/registered-models/alias`).send({ name, alias: 'champion' }).expect(200);
-    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'production', archive_existing_versions: false }).expect(200);
-    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'Production', archive_existing_versions: true }).expect(200);
+    await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '1', stage: 'production', archive_existing_versions: false })
+      .expect(200);
+    await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '2', stage: 'Production', archive_existing_versions: true })
+      .expect(200);
     await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '2' }).expect(200);
     expect(await types(name)).toEqual([
       'model.created',
@@ -47,7 +70,12 @@ describe('registry changes → events and webhooks', () => {
       'stage.transitioned',
       'version.deleted',
     ]);
-    const events = (await t.http.get('/api/events').query({ model: name, type: 'version.created,alias.set,stage.transitioned' }).expect(200)).body.events;
+    const events = (
+      await t.http
+        .get('/api/events')
+        .query({ model: name, type: 'version.created,alias.set,stage.transitioned' })
+        .expect(200)
+    ).body.events;
     expect(events[0]).toMatchObject({ version: '1', semver: '2.0.0', after: { current_stage: 'None' } });
     expect(events[1]).toMatchObject({ version: '2', semver: '2.0.1' });
     expect(events[3]).toMatchObject({ alias: 'champion', version: '2', before: { version: '1' } });
@@ -77,26 +105,60 @@ describe('registry changes → events and webhooks', () => {
     await createVersion(t, name);
     await t.http
       .put('/api/policies')
-      .send({ model: name, stages: [{ name: 'shadow' }, { name: 'prod', capacity: 1 }, { name: 'Archived' }], transitions: [{ from: 'None', to: 'shadow' }, { from: 'shadow', to: 'prod' }] })
+      .send({
+        model: name,
+        stages: [{ name: 'shadow' }, { name: 'prod', capacity: 1 }, { name: 'Archived' }],
+        transitions: [
+          { from: 'None', to: 'shadow' },
+          { from: 'shadow', to: 'prod' },
+        ],
+      })
       .expect(200);
-    const skip = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'prod', archive_existing_versions: false }).expect(400);
+    const skip = await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '1', stage: 'prod', archive_existing_versions: false })
+      .expect(400);
     expect(skip.body).toMatchObject({ error_code: 'INVALID_STATE' });
     expect(skip.body.message).toContain("rule 'transitions'");
-    const staged = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'Shadow', archive_existing_versions: false }).expect(200);
+    const staged = await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '1', stage: 'Shadow', archive_existing_versions: false })
+      .expect(200);
     expect(staged.body.model_version.current_stage).toBe('shadow');
-    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'prod', archive_existing_versions: false }).expect(200);
-    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'shadow', archive_existing_versions: false }).expect(200);
-    const full = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'prod', archive_existing_versions: false }).expect(400);
+    await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '1', stage: 'prod', archive_existing_versions: false })
+      .expect(200);
+    await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '2', stage: 'shadow', archive_existing_versions: false })
+      .expect(200);
+    const full = await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '2', stage: 'prod', archive_existing_versions: false })
+      .expect(400);
     expect(full.body.message).toContain("rule 'capacity'");
     // MLflow's archive_existing_versions makes room, as it always did.
-    await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'prod', archive_existing_versions: true }).expect(200);
+    await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '2', stage: 'prod', archive_existing_versions: true })
+      .expect(200);
 
     // models:/name/prod (get-latest-versions) and models:/name@prod both resolve the custom stage.
-    const latest = await t.http.post(`${api}/registered-models/get-latest-versions`).send({ name, stages: ['prod'] }).expect(200);
+    const latest = await t.http
+      .post(`${api}/registered-models/get-latest-versions`)
+      .send({ name, stages: ['prod'] })
+      .expect(200);
     expect(latest.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['2']);
-    const alias = await t.http.get(`${api}/registered-models/alias`).query({ name, alias: 'prod' }).expect(200);
+    const alias = await t.http
+      .get(`${api}/registered-models/alias`)
+      .query({ name, alias: 'prod' })
+      .expect(200);
     expect(alias.body.model_version.version).toBe('2');
-    const unknown = await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '1', stage: 'bogus', archive_existing_versions: false }).expect(400);
+    const unknown = await t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version: '1', stage: 'bogus', archive_existing_versions: false })
+      .expect(400);
     expect(unknown.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -122,9 +184,18 @@ describe('registry changes → events and webhooks', () => {
       const name = await createModel(t, uniqueName('wh'));
       await createVersion(t, name);
       await createVersion(t, name);
-      await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '1' }).expect(200);
-      await t.http.post(`${api}/registered-models/alias`).send({ name, alias: 'champion', version: '2' }).expect(200);
-      await t.http.post(`${api}/model-versions/transition-stage`).send({ name, version: '2', stage: 'Staging', archive_existing_versions: false }).expect(200);
+      await t.http
+        .post(`${api}/registered-models/alias`)
+        .send({ name, alias: 'champion', version: '1' })
+        .expect(200);
+      await t.http
+        .post(`${api}/registered-models/alias`)
+        .send({ name, alias: 'champion', version: '2' })
+        .expect(200);
+      await t.http
+        .post(`${api}/model-versions/transition-stage`)
+        .send({ name, version: '2', stage: 'Staging', archive_existing_versions: false })
+        .expect(200);
       await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '1' }).expect(200);
       const worker = new WebhookWorker(t.db, t.config, t.ctx.log);
       while ((await worker.runOnce()) > 0);
@@ -141,10 +212,18 @@ describe('registry changes → events and webhooks', () => {
       );
       expect(mine).toHaveLength(8);
       expect(mine.every((hit) => verifyMlflowSignature(hit, 'e2e-secret'))).toBe(true);
-      const moved = mine.find((hit) => hit.json.entity === 'model_version_alias' && hit.json.action === 'updated');
+      const moved = mine.find(
+        (hit) => hit.json.entity === 'model_version_alias' && hit.json.action === 'updated',
+      );
       expect(moved?.json.data).toEqual({ name, alias: 'champion', version: '2', previous_version: '1' });
       const stage = mine.find((hit) => hit.json.entity === 'model_version_stage');
-      expect(stage?.json.data).toMatchObject({ name, version: '2', from_stage: 'None', to_stage: 'Staging', archived_versions: [] });
+      expect(stage?.json.data).toMatchObject({
+        name,
+        version: '2',
+        from_stage: 'None',
+        to_stage: 'Staging',
+        archived_versions: [],
+      });
     } finally {
       await receiver.close();
     }

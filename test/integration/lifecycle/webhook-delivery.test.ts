@@ -35,8 +35,14 @@ describe('webhook delivery worker', () => {
     return r;
   }
 
-  async function subscribe(url: string, events = [{ entity: 'MODEL_VERSION', action: 'CREATED' }]): Promise<string> {
-    const res = await t.http.post('/api/2.0/mlflow/webhooks').send({ name: 'hook', url, events, secret: SECRET }).expect(200);
+  async function subscribe(
+    url: string,
+    events = [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+  ): Promise<string> {
+    const res = await t.http
+      .post('/api/2.0/mlflow/webhooks')
+      .send({ name: 'hook', url, events, secret: SECRET })
+      .expect(200);
     return res.body.webhook.webhook_id;
   }
 
@@ -47,7 +53,13 @@ describe('webhook delivery worker', () => {
         model,
         version,
         semver: `1.0.${version}`,
-        after: { source: 'models:/m-1', run_id: 'r1', tags: [{ key: 'a', value: 'b' }], description: 'd', current_stage: 'None' },
+        after: {
+          source: 'models:/m-1',
+          run_id: 'r1',
+          tags: [{ key: 'a', value: 'b' }],
+          description: 'd',
+          current_stage: 'None',
+        },
       }),
     );
   }
@@ -72,10 +84,23 @@ describe('webhook delivery worker', () => {
       entity: 'model_version',
       action: 'created',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-      data: { name: 'churn', version: '1', source: 'models:/m-1', run_id: 'r1', tags: { a: 'b' }, description: 'd', semver: '1.0.1' },
+      data: {
+        name: 'churn',
+        version: '1',
+        source: 'models:/m-1',
+        run_id: 'r1',
+        tags: { a: 'b' },
+        description: 'd',
+        semver: '1.0.1',
+      },
     });
     const [delivery] = await deliveries(id);
-    expect(delivery).toMatchObject({ id: hit.headers['x-mlflow-delivery-id'], status: 'succeeded', attempts: 1, response_code: 200 });
+    expect(delivery).toMatchObject({
+      id: hit.headers['x-mlflow-delivery-id'],
+      status: 'succeeded',
+      attempts: 1,
+      response_code: 200,
+    });
     expect(delivery.latency_ms).toEqual(expect.any(Number));
   });
 
@@ -115,8 +140,16 @@ describe('webhook delivery worker', () => {
     expect(new Set(r.received.map((h) => h.headers['x-mlflow-delivery-id'])).size).toBe(1);
     expect(r.received.every((h) => verifyMlflowSignature(h, SECRET))).toBe(true);
     const [delivery] = await deliveries(id);
-    expect(delivery).toMatchObject({ status: 'succeeded', attempts: 4, response_code: 200, last_error: null });
-    const attempts = await t.db('webhook_delivery_attempts').where({ delivery_id: delivery.id }).orderBy('attempt');
+    expect(delivery).toMatchObject({
+      status: 'succeeded',
+      attempts: 4,
+      response_code: 200,
+      last_error: null,
+    });
+    const attempts = await t
+      .db('webhook_delivery_attempts')
+      .where({ delivery_id: delivery.id })
+      .orderBy('attempt');
     expect(attempts.map((a) => a.response_code)).toEqual([503, 503, 503, 200]);
   });
 
@@ -142,7 +175,12 @@ describe('webhook delivery worker', () => {
     await versionCreated(1);
     expect(await worker({ maxAgeMs: 0 }).runOnce()).toBe(1);
     let [delivery] = await deliveries(id);
-    expect(delivery).toMatchObject({ status: 'dead', attempts: 1, response_code: 500, next_attempt_at: null });
+    expect(delivery).toMatchObject({
+      status: 'dead',
+      attempts: 1,
+      response_code: 500,
+      next_attempt_at: null,
+    });
     expect(await worker().runOnce()).toBe(0);
 
     healthy = true;
@@ -151,7 +189,9 @@ describe('webhook delivery worker', () => {
     expect(await worker().runOnce()).toBe(1);
     [delivery] = await deliveries(id);
     expect(delivery).toMatchObject({ status: 'succeeded', attempts: 2, response_code: 200 });
-    const missing = await t.http.post(`/api/webhooks/${id}/deliveries/00000000-0000-4000-8000-000000000000/redeliver`).expect(404);
+    const missing = await t.http
+      .post(`/api/webhooks/${id}/deliveries/00000000-0000-4000-8000-000000000000/redeliver`)
+      .expect(404);
     expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
 
@@ -191,7 +231,10 @@ describe('webhook delivery worker', () => {
     expect(total).toBe(40);
     expect(r.received).toHaveLength(40);
     expect(new Set(r.received.map((h) => h.json.data.version)).size).toBe(40);
-    const res = await t.http.get(`/api/webhooks/${id}/deliveries`).query({ status: 'succeeded', max_results: 1000 }).expect(200);
+    const res = await t.http
+      .get(`/api/webhooks/${id}/deliveries`)
+      .query({ status: 'succeeded', max_results: 1000 })
+      .expect(200);
     expect(res.body.deliveries).toHaveLength(40);
   });
 
@@ -203,7 +246,8 @@ describe('webhook delivery worker', () => {
     try {
       await new Promise((resolve) => setTimeout(resolve, 300)); // LISTEN is set up
       await versionCreated(1);
-      for (let i = 0; i < 50 && r.received.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 50 && r.received.length === 0; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       expect(r.received).toHaveLength(1);
     } finally {
       await w.stop();

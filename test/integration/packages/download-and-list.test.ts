@@ -26,7 +26,11 @@ describe('package downloads, listings, selectors and deletes', () => {
   afterAll(() => t.close());
 
   it('streams a file with Content-Length, ETag = sha256, Accept-Ranges and safe download headers', async () => {
-    const res = await t.http.get(`/api/packages/${model}/1.4.0/model/weights.bin`).buffer(true).parse(binary).expect(200);
+    const res = await t.http
+      .get(`/api/packages/${model}/1.4.0/model/weights.bin`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     expect(res.body).toEqual(content);
     expect(res.headers['content-length']).toBe(String(content.length));
     expect(res.headers.etag).toBe(`"${sha256(content)}"`);
@@ -37,22 +41,37 @@ describe('package downloads, listings, selectors and deletes', () => {
   });
 
   it('answers a Range request with 206 and the slice', async () => {
-    const res = await t.http.get(`/api/packages/${model}/1.4.0/model/weights.bin`).set('Range', 'bytes=5-9').buffer(true).parse(binary).expect(206);
+    const res = await t.http
+      .get(`/api/packages/${model}/1.4.0/model/weights.bin`)
+      .set('Range', 'bytes=5-9')
+      .buffer(true)
+      .parse(binary)
+      .expect(206);
     expect(res.body.toString()).toBe('56789');
     expect(res.headers['content-range']).toBe(`bytes 5-9/${content.length}`);
     expect(res.headers['content-length']).toBe('5');
-    const suffix = await t.http.get(`/api/packages/${model}/1.4.0/model/weights.bin`).set('Range', 'bytes=-3').buffer(true).parse(binary).expect(206);
+    const suffix = await t.http
+      .get(`/api/packages/${model}/1.4.0/model/weights.bin`)
+      .set('Range', 'bytes=-3')
+      .buffer(true)
+      .parse(binary)
+      .expect(206);
     expect(suffix.body.toString()).toBe('hij');
   });
 
   it('answers an unsatisfiable range with 416 and Content-Range: bytes */size', async () => {
-    const res = await t.http.get(`/api/packages/${model}/1.4.0/model/weights.bin`).set('Range', 'bytes=100-200');
+    const res = await t.http
+      .get(`/api/packages/${model}/1.4.0/model/weights.bin`)
+      .set('Range', 'bytes=100-200');
     expect(res.status).toBe(416);
     expect(res.headers['content-range']).toBe(`bytes */${content.length}`);
   });
 
   it('answers If-None-Match with the ETag with 304', async () => {
-    await t.http.get(`/api/packages/${model}/1.4.0/README.md`).set('If-None-Match', `"${sha256('# hi')}"`).expect(304);
+    await t.http
+      .get(`/api/packages/${model}/1.4.0/README.md`)
+      .set('If-None-Match', `"${sha256('# hi')}"`)
+      .expect(304);
   });
 
   it('HEAD gives the metadata without a body', async () => {
@@ -70,7 +89,12 @@ describe('package downloads, listings, selectors and deletes', () => {
       semver: '1.4.0',
       files: [
         { path: 'README.md', size: 4, sha256: sha256('# hi'), created_at: expect.any(Number) },
-        { path: 'model/weights.bin', size: content.length, sha256: sha256(content), created_at: expect.any(Number) },
+        {
+          path: 'model/weights.bin',
+          size: content.length,
+          sha256: sha256(content),
+          created_at: expect.any(Number),
+        },
       ],
     });
   });
@@ -78,7 +102,14 @@ describe('package downloads, listings, selectors and deletes', () => {
   it('lists a model’s versions in semver order (not upload or integer order)', async () => {
     const res = await t.http.get(`/api/packages/${model}`).expect(200);
     expect(res.body.model).toBe(model);
-    expect(res.body.versions.map((v: { semver: string }) => v.semver)).toEqual(['0.9.0', '1.2.0', '1.4.0-rc.1', '1.4.0', '1.10.0', '2.0.0-beta.1']);
+    expect(res.body.versions.map((v: { semver: string }) => v.semver)).toEqual([
+      '0.9.0',
+      '1.2.0',
+      '1.4.0-rc.1',
+      '1.4.0',
+      '1.10.0',
+      '2.0.0-beta.1',
+    ]);
     expect(res.body.versions.find((v: { semver: string }) => v.semver === '1.4.0')).toEqual({
       version: '4',
       semver: '1.4.0',
@@ -101,9 +132,17 @@ describe('package downloads, listings, selectors and deletes', () => {
   });
 
   it('answers 404 for a selector nothing satisfies, a missing file, a missing model', async () => {
-    for (const url of [`/api/packages/${model}/%5E3`, `/api/packages/${model}/1.4.0/nope.bin`, `/api/packages/${uniqueName('none')}/1.0.0`]) {
+    for (const url of [
+      `/api/packages/${model}/%5E3`,
+      `/api/packages/${model}/1.4.0/nope.bin`,
+      `/api/packages/${uniqueName('none')}/1.0.0`,
+    ]) {
       const res = await t.http.get(url);
-      expect({ url, status: res.status, code: res.body.error_code }).toEqual({ url, status: 404, code: 'RESOURCE_DOES_NOT_EXIST' });
+      expect({ url, status: res.status, code: res.body.error_code }).toEqual({
+        url,
+        status: 404,
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      });
     }
   });
 
@@ -128,7 +167,10 @@ describe('package downloads, listings, selectors and deletes', () => {
     expect(listing.body.files.map((f: { path: string }) => f.path)).toEqual(['b.txt']);
     const audit = await t.db('package_file_events').where({ model_name: name, action: 'deleted' });
     expect(audit).toMatchObject([{ path: 'a.txt', sha256: sha256('a'), semver: '1.0.0' }]);
-    const mv = await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name, version: '1' }).expect(200);
+    const mv = await t.http
+      .get('/api/2.0/mlflow/model-versions/get')
+      .query({ name, version: '1' })
+      .expect(200);
     const dir = mv.body.model_version.source.replace('mlflow-artifacts:/', '');
     expect(await t.ctx.storage.stat(`${dir}/a.txt`)).toBeUndefined();
     expect(await t.ctx.storage.stat(`${dir}/b.txt`)).toBeDefined();
@@ -144,10 +186,15 @@ describe('package downloads, listings, selectors and deletes', () => {
     const refused = await t.http.delete(`/api/packages/${name}/1.0.0`);
     expect(refused.status).toBe(400);
     expect(refused.body.message).toContain('all=true');
-    const mv = await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name, version: '1' }).expect(200);
+    const mv = await t.http
+      .get('/api/2.0/mlflow/model-versions/get')
+      .query({ name, version: '1' })
+      .expect(200);
     await t.http.delete(`/api/packages/${name}/1.0.0?all=true`).expect(200, {});
     expect((await t.http.get(`/api/packages/${name}/1.0.0`)).status).toBe(404);
-    expect((await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name, version: '1' })).status).toBe(404);
+    expect(
+      (await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name, version: '1' })).status,
+    ).toBe(404);
     const dir = mv.body.model_version.source.replace('mlflow-artifacts:/', '');
     expect(await t.ctx.storage.stat(dir)).toBeUndefined();
     const audit = await t.db('package_file_events').where({ model_name: name }).orderBy('id');
@@ -158,14 +205,23 @@ describe('package downloads, listings, selectors and deletes', () => {
   });
 
   it('serves package files through the MLflow artifact proxy at the version’s source', async () => {
-    const mv = await t.http.get('/api/2.0/mlflow/model-versions/get-download-uri').query({ name: model, version: '4' }).expect(200);
+    const mv = await t.http
+      .get('/api/2.0/mlflow/model-versions/get-download-uri')
+      .query({ name: model, version: '4' })
+      .expect(200);
     const dir = mv.body.artifact_uri.replace('mlflow-artifacts:/', '');
     const listing = await t.http.get('/api/2.0/mlflow-artifacts/artifacts').query({ path: dir }).expect(200);
     expect(listing.body.files.map((f: { path: string }) => f.path).sort()).toEqual(['README.md', 'model']);
-    const file = await t.http.get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/model/weights.bin`).buffer(true).parse(binary).expect(200);
+    const file = await t.http
+      .get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/model/weights.bin`)
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
     expect(file.body).toEqual(content);
     // …but never changed through it: package files are immutable there.
-    expect((await t.http.put(`/api/2.0/mlflow-artifacts/artifacts/${dir}/README.md`).send('x')).status).toBe(403);
+    expect((await t.http.put(`/api/2.0/mlflow-artifacts/artifacts/${dir}/README.md`).send('x')).status).toBe(
+      403,
+    );
   });
 });
 
@@ -183,14 +239,21 @@ describe('a package version deleted through MLflow, then uploaded again', () => 
     await t.http.delete('/api/2.0/mlflow/model-versions/delete').send({ name, version: '1' }).expect(200);
     const again = await t.http.put(`/api/packages/${name}/1.0.0/new.bin`).send('new').expect(201);
     expect(again.body.model_version.version).toBe('2');
-    const uri = await t.http.get('/api/2.0/mlflow/model-versions/get-download-uri').query({ name, version: '2' }).expect(200);
+    const uri = await t.http
+      .get('/api/2.0/mlflow/model-versions/get-download-uri')
+      .query({ name, version: '2' })
+      .expect(200);
     const dir = uri.body.artifact_uri.replace('mlflow-artifacts:/', '');
     const listing = await t.http.get('/api/2.0/mlflow-artifacts/artifacts').query({ path: dir }).expect(200);
     // An emptied folder may stay (removing it could race with an upload creating a file in it).
-    expect(listing.body.files.filter((f: { is_dir: boolean }) => !f.is_dir).map((f: { path: string }) => f.path)).toEqual(['new.bin']);
+    expect(
+      listing.body.files.filter((f: { is_dir: boolean }) => !f.is_dir).map((f: { path: string }) => f.path),
+    ).toEqual(['new.bin']);
     await t.http.get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/old.bin`).expect(404);
     await t.http.get(`/api/2.0/mlflow-artifacts/artifacts/${dir}/model/old.txt`).expect(404);
-    expect(await t.db('stored_files').where('key', 'like', `${dir}/%`).pluck('key')).toEqual([`${dir}/new.bin`]);
+    expect(await t.db('stored_files').where('key', 'like', `${dir}/%`).pluck('key')).toEqual([
+      `${dir}/new.bin`,
+    ]);
   });
 });
 
@@ -206,11 +269,24 @@ describe('package history events', () => {
     await t.http.put(`/api/packages/${name}/1.0.0/a.bin`).set('X-CI-Job-Id', '555').send('a').expect(201);
     await t.http.put(`/api/packages/${name}/1.0.0/a.bin`).send('a').expect(200); // unchanged: no event
     await t.http.delete(`/api/packages/${name}/1.0.0/a.bin`).expect(200);
-    const added = await t.http.get('/api/events').query({ model: name, type: 'package.file_added' }).expect(200);
+    const added = await t.http
+      .get('/api/events')
+      .query({ model: name, type: 'package.file_added' })
+      .expect(200);
     expect(added.body.events).toMatchObject([
-      { type: 'package.file_added', model: name, version: '1', semver: '1.0.0', ci_job_id: '555', after: { path: 'a.bin', size: 1, sha256: sha256('a') } },
+      {
+        type: 'package.file_added',
+        model: name,
+        version: '1',
+        semver: '1.0.0',
+        ci_job_id: '555',
+        after: { path: 'a.bin', size: 1, sha256: sha256('a') },
+      },
     ]);
-    const deleted = await t.http.get('/api/events').query({ model: name, type: 'package.file_deleted' }).expect(200);
+    const deleted = await t.http
+      .get('/api/events')
+      .query({ model: name, type: 'package.file_deleted' })
+      .expect(200);
     expect(deleted.body.events).toMatchObject([{ type: 'package.file_deleted', before: { path: 'a.bin' } }]);
   });
 });

@@ -33,7 +33,10 @@ describe('POST /api/packages/<model>/<semver> (multipart)', () => {
   it('is idempotent (200) when every part is already stored with the same bytes, 409 when one differs', async () => {
     const model = uniqueName('mp');
     const send = (second: string) =>
-      t.http.post(`/api/packages/${model}/1.0.0`).attach('file', Buffer.from('a'), 'a.txt').attach('file', Buffer.from(second), 'b.txt');
+      t.http
+        .post(`/api/packages/${model}/1.0.0`)
+        .attach('file', Buffer.from('a'), 'a.txt')
+        .attach('file', Buffer.from(second), 'b.txt');
     await send('b').expect(201);
     await send('b').expect(200);
     const conflict = await send('B');
@@ -49,7 +52,14 @@ describe('POST /api/packages/<model>/<semver> (multipart)', () => {
       .attach('file', Buffer.from('bad'), { filepath: '../escape.txt' } as never);
     expect(res.status).toBe(400);
     expect(await t.db('registered_models').where({ name: model })).toHaveLength(0);
-    expect(await t.db('package_files').where({ path: 'good.txt' }).join('model_versions as mv', 'mv.id', 'package_files.model_version_id').join('registered_models as rm', 'rm.id', 'mv.registered_model_id').where('rm.name', model)).toHaveLength(0);
+    expect(
+      await t
+        .db('package_files')
+        .where({ path: 'good.txt' })
+        .join('model_versions as mv', 'mv.id', 'package_files.model_version_id')
+        .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+        .where('rm.name', model),
+    ).toHaveLength(0);
   });
 
   it('refuses a part over MAX_PACKAGE_FILE_BYTES with 413 and stores nothing', async () => {
@@ -65,7 +75,11 @@ describe('POST /api/packages/<model>/<semver> (multipart)', () => {
   it.each([
     ['a part not named file', (r: any) => r.attach('upload', Buffer.from('x'), 'x.txt'), /named 'file'/],
     ['no part at all', (r: any) => r.field('note', 'hello'), /no file/],
-    ['the same path twice', (r: any) => r.attach('file', Buffer.from('1'), 'x.txt').attach('file', Buffer.from('2'), 'x.txt'), /twice/],
+    [
+      'the same path twice',
+      (r: any) => r.attach('file', Buffer.from('1'), 'x.txt').attach('file', Buffer.from('2'), 'x.txt'),
+      /twice/,
+    ],
   ])('refuses %s with 400', async (_what, build, message) => {
     const res = await build(t.http.post(`/api/packages/${uniqueName('mp')}/1.0.0`));
     expect(res.status).toBe(400);
@@ -73,7 +87,10 @@ describe('POST /api/packages/<model>/<semver> (multipart)', () => {
   });
 
   it('refuses a non-multipart body with 400', async () => {
-    const res = await t.http.post(`/api/packages/${uniqueName('mp')}/1.0.0`).set('Content-Type', 'application/json').send('{}');
+    const res = await t.http
+      .post(`/api/packages/${uniqueName('mp')}/1.0.0`)
+      .set('Content-Type', 'application/json')
+      .send('{}');
     expect(res.status).toBe(400);
     expect(res.body.message).toContain('multipart/form-data');
   });
@@ -81,7 +98,10 @@ describe('POST /api/packages/<model>/<semver> (multipart)', () => {
   it('refuses a truncated multipart body with 400, storing nothing', async () => {
     const model = uniqueName('mp');
     const body = '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\npartial';
-    const res = await t.http.post(`/api/packages/${model}/1.0.0`).set('Content-Type', 'multipart/form-data; boundary=XyZ').send(body);
+    const res = await t.http
+      .post(`/api/packages/${model}/1.0.0`)
+      .set('Content-Type', 'multipart/form-data; boundary=XyZ')
+      .send(body);
     expect(res.status).toBe(400);
     expect(await t.db('registered_models').where({ name: model })).toHaveLength(0);
   });
@@ -104,14 +124,22 @@ describe('GitLab generic packages: /api/v4/projects/<id>/packages/generic/<model
       .send('tarball')
       .expect(201);
     expect(res.body).toEqual({ message: '201 Created' });
-    const get = await t.http.get(`/api/v4/projects/42/packages/generic/${model}/0.3.1/model.tar.gz`).set('PRIVATE-TOKEN', jobToken).expect(200);
+    const get = await t.http
+      .get(`/api/v4/projects/42/packages/generic/${model}/0.3.1/model.tar.gz`)
+      .set('PRIVATE-TOKEN', jobToken)
+      .expect(200);
     expect(get.text ?? get.body.toString()).toBe('tarball');
     await t.http.get(`/api/packages/${model}/0.3.1/model.tar.gz`).set('Deploy-Token', jobToken).expect(200);
   });
 
   it('refuses the upload without a token (401) and outside the token’s models (403)', async () => {
-    expect((await t.http.put(`/api/v4/projects/42/packages/generic/gl-x/1.0.0/f`).send('x')).status).toBe(401);
-    const res = await t.http.put(`/api/v4/projects/42/packages/generic/other/1.0.0/f`).set('JOB-TOKEN', jobToken).send('x');
+    expect((await t.http.put(`/api/v4/projects/42/packages/generic/gl-x/1.0.0/f`).send('x')).status).toBe(
+      401,
+    );
+    const res = await t.http
+      .put(`/api/v4/projects/42/packages/generic/other/1.0.0/f`)
+      .set('JOB-TOKEN', jobToken)
+      .send('x');
     expect(res.status).toBe(403);
     expect(await t.db('registered_models').where({ name: 'other' })).toHaveLength(0);
   });
@@ -147,19 +175,34 @@ describe('packages with AUTH=on', () => {
   });
 
   it('refuses a model-restricted token other models, by the name in the path', async () => {
-    const res = await t.http.put(`/api/packages/fraud-${uniqueName()}/1.0.0/f.bin`).set(bearer(churnWriter)).send('x');
+    const res = await t.http
+      .put(`/api/packages/fraud-${uniqueName()}/1.0.0/f.bin`)
+      .set(bearer(churnWriter))
+      .send('x');
     expect(res.status).toBe(403);
-    const multipart = await t.http.post(`/api/packages/fraud-x/1.0.0`).set(bearer(churnWriter)).attach('file', Buffer.from('x'), 'f');
+    const multipart = await t.http
+      .post(`/api/packages/fraud-x/1.0.0`)
+      .set(bearer(churnWriter))
+      .attach('file', Buffer.from('x'), 'f');
     expect(multipart.status).toBe(403);
   });
 
   it('needs an admin token for ?overwrite=true and for deletes', async () => {
     for (const token of [write, churnWriter]) {
-      expect((await t.http.put(`/api/packages/${model}/1.0.0/f.bin?overwrite=true`).set(bearer(token)).send('v2')).status).toBe(403);
+      expect(
+        (await t.http.put(`/api/packages/${model}/1.0.0/f.bin?overwrite=true`).set(bearer(token)).send('v2'))
+          .status,
+      ).toBe(403);
       expect((await t.http.delete(`/api/packages/${model}/1.0.0/f.bin`).set(bearer(token))).status).toBe(403);
-      expect((await t.http.delete(`/api/packages/${model}/1.0.0?all=true`).set(bearer(token))).status).toBe(403);
+      expect((await t.http.delete(`/api/packages/${model}/1.0.0?all=true`).set(bearer(token))).status).toBe(
+        403,
+      );
     }
-    await t.http.put(`/api/packages/${model}/1.0.0/f.bin?overwrite=true`).set(bearer(admin)).send('v2').expect(201);
+    await t.http
+      .put(`/api/packages/${model}/1.0.0/f.bin?overwrite=true`)
+      .set(bearer(admin))
+      .send('v2')
+      .expect(201);
     const audit = await t.db('package_file_events').where({ model_name: model, action: 'overwritten' });
     expect(audit).toHaveLength(1);
     expect(audit[0].token_id).not.toBeNull();

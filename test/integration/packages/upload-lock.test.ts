@@ -1,5 +1,9 @@
 import os from 'node:os';
-import { acquireUploadLock, releaseAbandonedUploadLocks, releaseUploadLock } from '../../../src/packages/upload-lock';
+import {
+  acquireUploadLock,
+  releaseAbandonedUploadLocks,
+  releaseUploadLock,
+} from '../../../src/packages/upload-lock';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 
 describe('package upload locks', () => {
@@ -16,7 +20,10 @@ describe('package upload locks', () => {
 
   it('lets one upload hold a path; a second gets 409 RESOURCE_CONFLICT until it is released', async () => {
     await acquireUploadLock(t.db, key('a'));
-    await expect(acquireUploadLock(t.db, key('a'))).rejects.toMatchObject({ errorCode: 'RESOURCE_CONFLICT', status: 409 });
+    await expect(acquireUploadLock(t.db, key('a'))).rejects.toMatchObject({
+      errorCode: 'RESOURCE_CONFLICT',
+      status: 409,
+    });
     await releaseUploadLock(t.db, key('a'));
     await acquireUploadLock(t.db, key('a'));
     await releaseUploadLock(t.db, key('a'));
@@ -26,12 +33,16 @@ describe('package upload locks', () => {
     await plant('dead', `${os.hostname()}/${DEAD_PID}/x`);
     await acquireUploadLock(t.db, key('dead'));
     await plant('alive', `${os.hostname()}/1/x`);
-    await expect(acquireUploadLock(t.db, key('alive'))).rejects.toMatchObject({ errorCode: 'RESOURCE_CONFLICT' });
+    await expect(acquireUploadLock(t.db, key('alive'))).rejects.toMatchObject({
+      errorCode: 'RESOURCE_CONFLICT',
+    });
   });
 
   it('takes over another host’s lock only once it is older than any request can last', async () => {
     await plant('foreign-new', 'other-host/5/x');
-    await expect(acquireUploadLock(t.db, key('foreign-new'))).rejects.toMatchObject({ errorCode: 'RESOURCE_CONFLICT' });
+    await expect(acquireUploadLock(t.db, key('foreign-new'))).rejects.toMatchObject({
+      errorCode: 'RESOURCE_CONFLICT',
+    });
     await plant('foreign-old', 'other-host/5/x', Date.now() - 3 * 3_600_000);
     await acquireUploadLock(t.db, key('foreign-old'));
   });

@@ -15,7 +15,10 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
   afterAll(() => t.close());
 
   const put = (model: string, semver: string, file: string, body: Buffer | string) =>
-    t.http.put(`/api/packages/${model}/${semver}/${file}`).set('Content-Type', 'application/octet-stream').send(body);
+    t.http
+      .put(`/api/packages/${model}/${semver}/${file}`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(body);
 
   it('creates the registered model and a READY version with that semver on the first upload (201)', async () => {
     const model = uniqueName('churn');
@@ -24,7 +27,10 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
       file: { path: 'model.onnx', size: 10, sha256: sha256('onnx bytes'), created_at: expect.any(Number) },
       model_version: { name: model, version: '1', semver: '1.4.0' },
     });
-    const mv = await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name: model, version: '1' }).expect(200);
+    const mv = await t.http
+      .get('/api/2.0/mlflow/model-versions/get')
+      .query({ name: model, version: '1' })
+      .expect(200);
     expect(mv.body.model_version.status).toBe('READY');
     expect(mv.body.model_version.source).toMatch(/^mlflow-artifacts:\/packages\/\d+\/1\.4\.0$/);
     const id = mv.body.model_version.source.split('/')[2];
@@ -84,7 +90,15 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
       const res = await put(model, '1.0.0', 'model.bin', 'actual bytes').set(headerName, value());
       expect(res.status).toBe(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-      expect(await t.db('package_files').count({ n: '*' }).where('path', 'model.bin').join('model_versions as mv', 'mv.id', 'package_files.model_version_id').join('registered_models as rm', 'rm.id', 'mv.registered_model_id').where('rm.name', model)).toEqual([{ n: 0 }]);
+      expect(
+        await t
+          .db('package_files')
+          .count({ n: '*' })
+          .where('path', 'model.bin')
+          .join('model_versions as mv', 'mv.id', 'package_files.model_version_id')
+          .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+          .where('rm.name', model),
+      ).toEqual([{ n: 0 }]);
       expect(await t.db('registered_models').where({ name: model })).toHaveLength(0);
       const pkgRoot = path.join(t.config.artifactRoot, 'packages');
       const files = fs.existsSync(pkgRoot) ? fs.readdirSync(pkgRoot, { recursive: true }).map(String) : [];
@@ -140,7 +154,11 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
     await t.http.post('/api/2.0/mlflow/registered-models/create').send({ name: model }).expect(200);
     await t.http
       .post('/api/2.0/mlflow/model-versions/create')
-      .send({ name: model, source: 'mlflow-artifacts:/0/abc/artifacts/model', tags: [{ key: 'semver', value: '1.0.0' }] })
+      .send({
+        name: model,
+        source: 'mlflow-artifacts:/0/abc/artifacts/model',
+        tags: [{ key: 'semver', value: '1.0.0' }],
+      })
       .expect(200);
     const res = await put(model, '1.0.0', 'f', 'x');
     expect(res.status).toBe(409);
@@ -155,9 +173,19 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
       .set('X-CI-Commit-Sha', 'abcdef0123')
       .expect(201);
     expect(res.body.file.ci_job_id).toBe('4242');
-    const mv = await t.http.get('/api/2.0/mlflow/model-versions/get').query({ name: model, version: '1' }).expect(200);
-    const tags = Object.fromEntries(mv.body.model_version.tags.map((tag: { key: string; value: string }) => [tag.key, tag.value]));
-    expect(tags).toMatchObject({ 'ci.job_id': '4242', 'ci.pipeline_id': '77', 'ci.commit_sha': 'abcdef0123', semver: '3.0.0' });
+    const mv = await t.http
+      .get('/api/2.0/mlflow/model-versions/get')
+      .query({ name: model, version: '1' })
+      .expect(200);
+    const tags = Object.fromEntries(
+      mv.body.model_version.tags.map((tag: { key: string; value: string }) => [tag.key, tag.value]),
+    );
+    expect(tags).toMatchObject({
+      'ci.job_id': '4242',
+      'ci.pipeline_id': '77',
+      'ci.commit_sha': 'abcdef0123',
+      semver: '3.0.0',
+    });
   });
 
   it('serialises concurrent uploads of the same new path: one wins, the other gets 409 or 200, the bytes match the row', async () => {
@@ -168,17 +196,22 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     const listing = await t.http.get(`/api/packages/${model}/1.0.0`).expect(200);
-    const onServer = await t.http.get(`/api/packages/${model}/1.0.0/same.bin`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const onServer = await t.http
+      .get(`/api/packages/${model}/1.0.0/same.bin`)
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
     expect(sha256(onServer.body)).toBe(listing.body.files[0].sha256);
   });
 
   it('creates one version when first uploads of different files race', async () => {
     const model = uniqueName('race');
-    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((file) => put(model, '1.0.0', file, file)));
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((file) => put(model, '1.0.0', file, file)),
+    );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(results.map((r) => r.body.model_version.version))).toEqual(new Set(['1']));
     const listing = await t.http.get(`/api/packages/${model}/1.0.0`).expect(200);

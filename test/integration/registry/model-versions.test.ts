@@ -23,7 +23,16 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
         tags: [{ key: 'team', value: 'growth' }],
       }).expect(200);
       const mv = res.body.model_version;
-      expect(mv).toMatchObject({ name, version: '1', status: 'READY', current_stage: 'None', source: SOURCE, description: 'first', run_link: 'https://ci.example/run/1', aliases: [] });
+      expect(mv).toMatchObject({
+        name,
+        version: '1',
+        status: 'READY',
+        current_stage: 'None',
+        source: SOURCE,
+        description: 'first',
+        run_link: 'https://ci.example/run/1',
+        aliases: [],
+      });
       expect(tagValue(mv.tags, 'semver')).toBe('1.0.0');
       expect(tagValue(mv.tags, 'team')).toBe('growth');
     });
@@ -52,7 +61,9 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       ['1.2.3-a_b', '[0-9A-Za-z-]'],
     ])('refuses the invalid semver %s naming the rule', async (semver, rule) => {
       const name = await createModel(t);
-      const res = await create({ name, source: SOURCE, tags: [{ key: 'semver', value: semver }] }).expect(400);
+      const res = await create({ name, source: SOURCE, tags: [{ key: 'semver', value: semver }] }).expect(
+        400,
+      );
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
       expect(res.body.message).toContain(`'${semver}'`);
       expect(res.body.message).toContain(rule);
@@ -61,7 +72,11 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
     it('refuses a semver the model already uses, naming the version, and leaves no gap in numbering', async () => {
       const name = await createModel(t);
       await createVersion(t, name, { semver: '1.4.0' });
-      const res = await create({ name, source: SOURCE, tags: [{ key: 'semver', value: '1.4.0+other-build' }] }).expect(400);
+      const res = await create({
+        name,
+        source: SOURCE,
+        tags: [{ key: 'semver', value: '1.4.0+other-build' }],
+      }).expect(400);
       expect(res.body).toEqual({
         error_code: 'RESOURCE_ALREADY_EXISTS',
         message: `Semantic version 1.4.0+other-build is already used by version 1 of registered model '${name}'.`,
@@ -94,7 +109,10 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
       // also when the request claims to be a prompt (two MLflow CVEs skipped validation there)
       await create({ name, source, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }).expect(400);
-      const search = await t.http.get(`${prefix}/model-versions/search`).query({ filter: `name='${name}'` }).expect(200);
+      const search = await t.http
+        .get(`${prefix}/model-versions/search`)
+        .query({ filter: `name='${name}'` })
+        .expect(200);
       expect(search.body.model_versions ?? []).toHaveLength(0);
     });
 
@@ -102,7 +120,10 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       const name = await createModel(t);
       await createVersion(t, name);
       const res = await create({ name, source: `models:/${name}/1` }).expect(200);
-      const uri = await t.http.get(`${prefix}/model-versions/get-download-uri`).query({ name, version: res.body.model_version.version }).expect(200);
+      const uri = await t.http
+        .get(`${prefix}/model-versions/get-download-uri`)
+        .query({ name, version: res.body.model_version.version })
+        .expect(200);
       expect(uri.body).toEqual({ artifact_uri: SOURCE });
     });
 
@@ -114,7 +135,10 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
         .expect(200);
       expect(tagValue(res.body.model_version.tags, 'ci.job_id')).toBe('4242');
       expect(tagValue(res.body.model_version.tags, 'ci.commit_sha')).toBe('deadbeefcafe');
-      const found = await t.http.get(`${prefix}/model-versions/search`).query({ filter: "tag.`ci.job_id` = '4242'" }).expect(200);
+      const found = await t.http
+        .get(`${prefix}/model-versions/search`)
+        .query({ filter: "tag.`ci.job_id` = '4242'" })
+        .expect(200);
       expect(found.body.model_versions.map((v: any) => v.name)).toEqual([name]);
     });
   });
@@ -122,20 +146,32 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
   describe('get, update, delete', () => {
     it('refuses a non-integer version with the reference message', async () => {
       const name = await createModel(t);
-      const res = await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1.0.0' }).expect(400);
-      expect(res.body).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: "Parameter 'version' must be an integer, got '1.0.0'." });
+      const res = await t.http
+        .get(`${prefix}/model-versions/get`)
+        .query({ name, version: '1.0.0' })
+        .expect(400);
+      expect(res.body).toEqual({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: "Parameter 'version' must be an integer, got '1.0.0'.",
+      });
     });
 
     it('answers 404 with the reference message for a missing version', async () => {
       const name = await createModel(t);
       const res = await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '9' }).expect(404);
-      expect(res.body).toEqual({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Model Version (name=${name}, version=9) not found` });
+      expect(res.body).toEqual({
+        error_code: 'RESOURCE_DOES_NOT_EXIST',
+        message: `Model Version (name=${name}, version=9) not found`,
+      });
     });
 
     it('updates the description', async () => {
       const name = await createModel(t);
       await createVersion(t, name);
-      const res = await t.http.patch(`${prefix}/model-versions/update`).send({ name, version: '1', description: 'better' }).expect(200);
+      const res = await t.http
+        .patch(`${prefix}/model-versions/update`)
+        .send({ name, version: '1', description: 'better' })
+        .expect(200);
       expect(res.body.model_version.description).toBe('better');
     });
 
@@ -143,7 +179,10 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       const name = await createModel(t);
       await createVersion(t, name);
       await createVersion(t, name);
-      await t.http.post(`${prefix}/registered-models/alias`).send({ name, alias: 'prod', version: '2' }).expect(200);
+      await t.http
+        .post(`${prefix}/registered-models/alias`)
+        .send({ name, alias: 'prod', version: '2' })
+        .expect(200);
       await t.http.delete(`${prefix}/model-versions/delete`).send({ name, version: '2' }).expect(200);
       await t.http.get(`${prefix}/registered-models/alias`).query({ name, alias: 'prod' }).expect(400);
       expect((await createVersion(t, name)).version).toBe('3');
@@ -154,17 +193,32 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
     it('sets and deletes tags; the semver tag is immutable', async () => {
       const name = await createModel(t);
       await createVersion(t, name);
-      await t.http.post(`${prefix}/model-versions/set-tag`).send({ name, version: '1', key: 'validated', value: 'true' }).expect(200);
-      let mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body.model_version;
+      await t.http
+        .post(`${prefix}/model-versions/set-tag`)
+        .send({ name, version: '1', key: 'validated', value: 'true' })
+        .expect(200);
+      let mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body
+        .model_version;
       expect(tagValue(mv.tags, 'validated')).toBe('true');
-      await t.http.delete(`${prefix}/model-versions/delete-tag`).send({ name, version: '1', key: 'validated' }).expect(200);
-      mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body.model_version;
+      await t.http
+        .delete(`${prefix}/model-versions/delete-tag`)
+        .send({ name, version: '1', key: 'validated' })
+        .expect(200);
+      mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body
+        .model_version;
       expect(tagValue(mv.tags, 'validated')).toBeUndefined();
 
-      const set = await t.http.post(`${prefix}/model-versions/set-tag`).send({ name, version: '1', key: 'semver', value: '9.9.9' }).expect(400);
+      const set = await t.http
+        .post(`${prefix}/model-versions/set-tag`)
+        .send({ name, version: '1', key: 'semver', value: '9.9.9' })
+        .expect(400);
       expect(set.body.message).toContain('immutable');
-      await t.http.delete(`${prefix}/model-versions/delete-tag`).send({ name, version: '1', key: 'semver' }).expect(400);
-      mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body.model_version;
+      await t.http
+        .delete(`${prefix}/model-versions/delete-tag`)
+        .send({ name, version: '1', key: 'semver' })
+        .expect(400);
+      mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body
+        .model_version;
       expect(tagValue(mv.tags, 'semver')).toBe('1.0.0');
     });
   });
@@ -174,8 +228,14 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       const name = await createModel(t);
       await createVersion(t, name);
       await createVersion(t, name);
-      await t.http.post(`${prefix}/model-versions/transition-stage`).send({ name, version: '1', stage: 'Production', archive_existing_versions: false }).expect(200);
-      const res = await t.http.post(`${prefix}/model-versions/transition-stage`).send({ name, version: '2', stage: 'production', archive_existing_versions: true }).expect(200);
+      await t.http
+        .post(`${prefix}/model-versions/transition-stage`)
+        .send({ name, version: '1', stage: 'Production', archive_existing_versions: false })
+        .expect(200);
+      const res = await t.http
+        .post(`${prefix}/model-versions/transition-stage`)
+        .send({ name, version: '2', stage: 'production', archive_existing_versions: true })
+        .expect(200);
       expect(res.body.model_version.current_stage).toBe('Production');
       const first = await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' });
       expect(first.body.model_version.current_stage).toBe('Archived');
@@ -184,9 +244,15 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
     it('refuses an unknown stage and archiving from a non-active stage', async () => {
       const name = await createModel(t);
       await createVersion(t, name);
-      const bad = await t.http.post(`${prefix}/model-versions/transition-stage`).send({ name, version: '1', stage: 'Prod', archive_existing_versions: false }).expect(400);
+      const bad = await t.http
+        .post(`${prefix}/model-versions/transition-stage`)
+        .send({ name, version: '1', stage: 'Prod', archive_existing_versions: false })
+        .expect(400);
       expect(bad.body.error_code).toBe('INVALID_PARAMETER_VALUE');
-      await t.http.post(`${prefix}/model-versions/transition-stage`).send({ name, version: '1', stage: 'Archived', archive_existing_versions: true }).expect(400);
+      await t.http
+        .post(`${prefix}/model-versions/transition-stage`)
+        .send({ name, version: '1', stage: 'Archived', archive_existing_versions: true })
+        .expect(400);
     });
   });
 });

@@ -9,24 +9,40 @@ describe('GET registered-models/search', () => {
   beforeAll(async () => {
     t = await createTestApp();
     for (const suffix of ['a', 'b', 'c']) await createModel(t, `${prefix}-${suffix}`);
-    await t.http.post(`${API}/registered-models/set-tag`).send({ name: `${prefix}-b`, key: 'team', value: 'growth' }).expect(200);
-    await t.http.post(`${API}/registered-models/set-tag`).send({ name: `${prefix}-c`, key: 'mlflow.prompt.is_prompt', value: 'true' }).expect(200);
+    await t.http
+      .post(`${API}/registered-models/set-tag`)
+      .send({ name: `${prefix}-b`, key: 'team', value: 'growth' })
+      .expect(200);
+    await t.http
+      .post(`${API}/registered-models/set-tag`)
+      .send({ name: `${prefix}-c`, key: 'mlflow.prompt.is_prompt', value: 'true' })
+      .expect(200);
   });
   afterAll(() => t.close());
 
-  const search = (query: Record<string, unknown>) => t.http.get(`${API}/registered-models/search`).query(query);
+  const search = (query: Record<string, unknown>) =>
+    t.http.get(`${API}/registered-models/search`).query(query);
   const names = (res: { body: any }) => (res.body.registered_models ?? []).map((m: any) => m.name);
 
   it('handles the filter the MLflow 3 client always adds: models without the prompt tag match', async () => {
-    const res = await search({ filter: `name LIKE '${prefix}-%' AND tag.\`mlflow.prompt.is_prompt\` != 'true'` }).expect(200);
+    const res = await search({
+      filter: `name LIKE '${prefix}-%' AND tag.\`mlflow.prompt.is_prompt\` != 'true'`,
+    }).expect(200);
     expect(names(res)).toEqual([`${prefix}-a`, `${prefix}-b`]);
   });
 
   it('hides prompts unless the filter asks for them', async () => {
-    expect(names(await search({ filter: `name LIKE '${prefix}%'` }).expect(200))).toEqual([`${prefix}-a`, `${prefix}-b`]);
-    expect(names(await search({ filter: `tags.\`mlflow.prompt.is_prompt\` = 'true' AND name ILIKE '${prefix.toUpperCase()}%'` }).expect(200))).toEqual([
-      `${prefix}-c`,
+    expect(names(await search({ filter: `name LIKE '${prefix}%'` }).expect(200))).toEqual([
+      `${prefix}-a`,
+      `${prefix}-b`,
     ]);
+    expect(
+      names(
+        await search({
+          filter: `tags.\`mlflow.prompt.is_prompt\` = 'true' AND name ILIKE '${prefix.toUpperCase()}%'`,
+        }).expect(200),
+      ),
+    ).toEqual([`${prefix}-c`]);
   });
 
   it('filters on tags with = and IS NULL, orders and paginates', async () => {
@@ -35,7 +51,11 @@ describe('GET registered-models/search', () => {
     expect(names(desc)).toEqual([`${prefix}-b`, `${prefix}-a`]);
     const first = await search({ filter: `name LIKE '${prefix}%'`, max_results: 1 }).expect(200);
     expect(names(first)).toEqual([`${prefix}-a`]);
-    const second = await search({ filter: `name LIKE '${prefix}%'`, max_results: 1, page_token: first.body.next_page_token }).expect(200);
+    const second = await search({
+      filter: `name LIKE '${prefix}%'`,
+      max_results: 1,
+      page_token: first.body.next_page_token,
+    }).expect(200);
     expect(names(second)).toEqual([`${prefix}-b`]);
     expect(second.body.next_page_token).toBeUndefined();
   });
@@ -73,8 +93,12 @@ describe('GET model-versions/search', () => {
 
   it('filters by tag.semver, version_number and source_path', async () => {
     expect(await versions({ filter: `name='${name}' and tag.semver='1.2.0'` })).toEqual(['1']);
-    expect(await versions({ filter: `name='${name}' and version_number >= 2`, order_by: 'version_number ASC' })).toEqual(['2', '3']);
-    expect(await versions({ filter: `name='${name}' and source_path LIKE 'mlflow-artifacts:%'` })).toHaveLength(3);
+    expect(
+      await versions({ filter: `name='${name}' and version_number >= 2`, order_by: 'version_number ASC' }),
+    ).toEqual(['2', '3']);
+    expect(
+      await versions({ filter: `name='${name}' and source_path LIKE 'mlflow-artifacts:%'` }),
+    ).toHaveLength(3);
   });
 
   it('orders by semver precedence with the semreg extension, by default newest first', async () => {
@@ -83,14 +107,20 @@ describe('GET model-versions/search', () => {
   });
 
   it('accepts IN for run_id and fills aliases in search results', async () => {
-    await t.http.post(`${API}/registered-models/alias`).send({ name, alias: 'champion', version: '2' }).expect(200);
-    const res = await t.http.get(`${API}/model-versions/search`).query({ filter: `name='${name}' and version_number=2` }).expect(200);
+    await t.http
+      .post(`${API}/registered-models/alias`)
+      .send({ name, alias: 'champion', version: '2' })
+      .expect(200);
+    const res = await t.http
+      .get(`${API}/model-versions/search`)
+      .query({ filter: `name='${name}' and version_number=2` })
+      .expect(200);
     expect(res.body.model_versions[0].aliases).toEqual(['champion']);
     expect(await versions({ filter: "run_id IN ('r1', 'r2')" })).toEqual([]);
   });
 
   it('refuses unsupported filters and a max_results over the cap', async () => {
-    await t.http.get(`${API}/model-versions/search`).query({ filter: "metrics.x > 1" }).expect(400);
+    await t.http.get(`${API}/model-versions/search`).query({ filter: 'metrics.x > 1' }).expect(400);
     await t.http.get(`${API}/model-versions/search`).query({ max_results: 200001 }).expect(400);
   });
 });

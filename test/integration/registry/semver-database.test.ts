@@ -98,12 +98,17 @@ describe('semver precedence in SQL agrees with the semver npm package', () => {
     const name = await createModel(t);
     for (const version of [...cases].reverse()) await createVersion(t, name, { semver: version });
     const expected = [...cases].sort(semver.compare);
-    for (const [direction, order] of [['ASC', expected], ['DESC', [...expected].reverse()]] as const) {
+    for (const [direction, order] of [
+      ['ASC', expected],
+      ['DESC', [...expected].reverse()],
+    ] as const) {
       const res = await t.http
         .get('/api/2.0/mlflow/model-versions/search')
         .query({ filter: `name='${name}'`, order_by: `semver ${direction}` })
         .expect(200);
-      const got = res.body.model_versions.map((v: any) => v.tags.find((tag: any) => tag.key === 'semver').value);
+      const got = res.body.model_versions.map(
+        (v: any) => v.tags.find((tag: any) => tag.key === 'semver').value,
+      );
       expect(got).toEqual(order);
     }
   });
