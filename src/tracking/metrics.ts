@@ -3,7 +3,7 @@ import { invalidParameter } from '../errors';
 import { decodePageToken, paginate } from '../search/page-token';
 import type { MetricJson } from './run-view';
 import { requireRun } from './runs';
-import { compareInt64, Int64, optionalInt64, parseDouble, parseInt64 } from './values';
+import { compareInt64, Int64, optionalInt64, parseDouble, parseInt64, TIMESTAMP_RANGE } from './values';
 import { validateKey, validateLength } from './validation';
 
 /**
@@ -39,7 +39,7 @@ export function normaliseMetric(metric: MetricInput): MetricRow {
   return {
     key,
     value: parseDouble(metric.value, 'value'),
-    timestamp: parseInt64(metric.timestamp, 'timestamp', { min: 0n }),
+    timestamp: parseInt64(metric.timestamp, 'timestamp', TIMESTAMP_RANGE),
     step: optionalInt64(metric.step, 'step', 0),
     model_id: metric.model_id || null,
     dataset_name: metric.dataset_name ? validateLength(metric.dataset_name, 'dataset_name', 500) : null,

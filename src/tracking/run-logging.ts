@@ -69,7 +69,9 @@ export async function logBatch(
   refuseDuplicateParamKeys(params);
   const tags = tagsIn.map(normaliseRunTag);
   await db.transaction(async (tx) => {
-    await requireActiveRun(tx, runId);
+    // Tag writes can change the runs row (mlflow.runName, ci.* columns): lock it first, in the same order as
+    // runs/update, so concurrent writers on one run queue instead of deadlocking.
+    await requireActiveRun(tx, runId, { forUpdate: tags.length > 0 });
     await insertWriteOnceParams(tx, { table: 'params', ownerColumn: 'run_uuid', ownerId: runId }, params);
     await insertMetrics(tx, runId, metrics);
     await upsertRunTags(tx, runId, tags);

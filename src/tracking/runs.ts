@@ -4,7 +4,7 @@ import { invalidParameter, missingParameter, notFound } from '../errors';
 import { requireActiveExperiment, type KeyValue } from './experiments';
 import { generateRunName } from './run-names';
 import { RUN_COLUMNS, RunInfoJson, RunJson, RunRow, runInfoToJson, runsToJson } from './run-view';
-import { nowMs, optionalInt64 } from './values';
+import { nowMs, optionalInt64, TIMESTAMP_RANGE } from './values';
 import {
   MAX_RUN_NAME_LENGTH,
   MAX_RUN_TAG_VALUE_LENGTH,
@@ -103,7 +103,7 @@ export async function createRun(
     );
   }
   const name = validateRunName(input.run_name || tagName || generateRunName());
-  const startTime = optionalInt64(input.start_time, 'start_time', nowMs(), { min: 0n });
+  const startTime = optionalInt64(input.start_time, 'start_time', nowMs(), TIMESTAMP_RANGE);
   const runId = crypto.randomUUID().replace(/-/g, '');
   await db.transaction(async (tx) => {
     const experiment = await requireActiveExperiment(tx, input.experiment_id || '0');
@@ -147,7 +147,7 @@ export async function updateRun(
     const changes: Record<string, unknown> = {};
     if (input.status !== undefined) changes.status = parseRunStatus(input.status);
     if (input.end_time !== undefined)
-      changes.end_time = optionalInt64(input.end_time, 'end_time', 0, { min: 0n });
+      changes.end_time = optionalInt64(input.end_time, 'end_time', 0, TIMESTAMP_RANGE);
     if (Object.keys(changes).length) await tx('runs').where({ run_uuid: runId }).update(changes);
     if (input.run_name) await upsertRunTags(tx, runId, [{ key: RUN_NAME_TAG, value: input.run_name }]);
     return runInfoToJson(await requireRun(tx, runId));
@@ -175,14 +175,17 @@ export async function setRunTag(
 ): Promise<void> {
   const normalised = normaliseRunTag(tag);
   await db.transaction(async (tx) => {
-    await requireActiveRun(tx, runId);
+    // The runs row first (see logBatch): tag writes may update it, and runs/update locks it before tags.
+    await requireActiveRun(tx, runId, { forUpdate: true });
     await upsertRunTags(tx, runId, [normalised]);
   });
 }
 
 export async function deleteRunTag(db: Queryable, runId: string, key: string | undefined): Promise<void> {
   if (!key) throw missingParameter('key');
-  await requireActiveRun(db, runId);
-  const deleted = await db('run_tags').where({ run_uuid: runId, key }).delete();
-  if (!deleted) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  await db.transaction(async (tx) => {
+    await requireActiveRun(tx, runId, { forUpdate: true });
+    const deleted = await tx('run_tags').where({ run_uuid: runId, key }).delete();
+    if (!deleted) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  });
 }

@@ -30,7 +30,17 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export type Int64 = number | string;
 
-export function parseInt64(value: unknown, field: string, options: { min?: bigint } = {}): Int64 {
+/**
+ * Epoch-millisecond timestamps: non-negative and JSON-safe. Anything past Number.MAX_SAFE_INTEGER is some
+ * 285,000 years away and could only come back as a string, breaking the documented integer field.
+ */
+export const TIMESTAMP_RANGE = { min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) } as const;
+
+export function parseInt64(
+  value: unknown,
+  field: string,
+  options: { min?: bigint; max?: bigint } = {},
+): Int64 {
   let big: bigint;
   if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
   else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) big = BigInt(value);
@@ -39,9 +49,10 @@ export function parseInt64(value: unknown, field: string, options: { min?: bigin
       `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected an int64.`,
     );
   const min = options.min ?? INT64_MIN;
-  if (big < min || big > INT64_MAX) {
+  const max = options.max ?? INT64_MAX;
+  if (big < min || big > max) {
     throw invalidParameter(
-      `Invalid value ${String(value)} for parameter '${field}': out of range (${min} to ${INT64_MAX}).`,
+      `Invalid value ${String(value)} for parameter '${field}': out of range (${min} to ${max}).`,
     );
   }
   return Number.isSafeInteger(Number(big)) ? Number(big) : big.toString();
@@ -51,7 +62,7 @@ export function optionalInt64(
   value: unknown,
   field: string,
   fallback: Int64,
-  options: { min?: bigint } = {},
+  options: { min?: bigint; max?: bigint } = {},
 ): Int64 {
   return value === undefined || value === null ? fallback : parseInt64(value, field, options);
 }
