@@ -212,6 +212,49 @@ describe.each(PREFIXES)('%s', (prefix) => {
     expect((await request('GET', `${prefix}/artifacts/${key}`)).status).toBe(404);
   });
 
+  it('reads a modest refused body to its end so a client still sending gets the 413, not EPIPE', async () => {
+    const key = `8/${unique()}/still-sending.bin`;
+    const total = 4 * 1024 * 1024;
+    const res = await new Promise<RawResponse>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'PUT',
+          path: `${prefix}/artifacts/${key}`,
+          headers: { 'Content-Length': total },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => {
+            const body = Buffer.concat(chunks);
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body,
+              text: body.toString(),
+              json: JSON.parse(body.toString()),
+            });
+          });
+        },
+      );
+      req.on('error', reject); // EPIPE / ECONNRESET would fail the test here
+      let sent = 0;
+      const writeMore = () => {
+        while (sent < total) {
+          sent += 64 * 1024;
+          if (!req.write(Buffer.alloc(64 * 1024))) return void req.once('drain', writeMore);
+        }
+        req.end();
+      };
+      writeMore();
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers.connection).not.toBe('close');
+    expect(await storedRow(key)).toBeUndefined();
+  });
+
   it('cuts off a chunked body that grows past the limit with 413 and stores nothing', async () => {
     const key = `8/${unique()}/chunked.bin`;
     const res = await new Promise<RawResponse>((resolve, reject) => {
