@@ -151,11 +151,14 @@ describe.each(JSON_WRITES.map((op) => [name(op), op] as const))('%s', (_label, o
     expectRefused(op, await send('application/json', body), '4xx');
   });
 
-  (op.requiredFields.length ? it : it.skip)('refuses a 10 MB string in its required fields', async () => {
-    const huge = 'x'.repeat(10 * 1024 * 1024);
-    const body = JSON.stringify(Object.fromEntries(op.requiredFields.map((field) => [field, huge])));
-    expectRefused(op, await send('application/json', body), '4xx');
-  });
+  // Only operations with required fields have a field to inflate; the others get no such case at all.
+  if (op.requiredFields.length) {
+    it('refuses a 10 MB string in its required fields', async () => {
+      const huge = 'x'.repeat(10 * 1024 * 1024);
+      const body = JSON.stringify(Object.fromEntries(op.requiredFields.map((field) => [field, huge])));
+      expectRefused(op, await send('application/json', body), '4xx');
+    });
+  }
 });
 
 /** mpu/* and presigned/* decline with 501 on purpose: MLflow's client falls back only on that (compat §2.3). */
