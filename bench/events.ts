@@ -20,7 +20,7 @@ import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { createDb } from '../src/db/knex';
-import { freePort } from './lib/free-port';
+import { freePort } from '../src/net/free-port';
 import { latencyStats } from './lib/latency-stats';
 import { REPO, writeResult } from './lib/results';
 import { waitForHttp } from './lib/spawned-server';

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from './free-port';
+import { freePort } from '../../src/net/free-port';
 import { REPO } from './results';
 import { SpawnedServer, stopper, waitForHttp } from './spawned-server';
 

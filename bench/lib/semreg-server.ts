@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from './free-port';
+import { freePort } from '../../src/net/free-port';
 import { REPO } from './results';
 import { SpawnedServer, stopper, waitForHttp } from './spawned-server';
 

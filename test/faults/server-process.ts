@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/net/free-port';
+
+export { freePort };
 
 /**
  * A real semreg process (`tsx src/main.ts`), as an operator runs it, for the fault suite: crashes
@@ -32,17 +35,6 @@ export interface StartOptions {
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A data directory PostgreSQL (running as `postgres` when we are root) can traverse. */
 export function makeDataDir(prefix = 'semreg-fault-'): string {
