@@ -11,9 +11,10 @@ import math
 import mlflow
 import numpy as np
 import pytest
-from support import MLFLOW_MAJOR, semver
+from support import semver
 
-pytestmark = pytest.mark.skipif(MLFLOW_MAJOR != 2, reason="2.x log_model path; the 3.x one is in test_tracking.py")
+# 2.x log_model path (files under the run, runs/log-model); the 3.x one is in test_tracking.py.
+pytestmark = pytest.mark.mlflow2
 
 
 def test_log_model_register_and_load_with_the_2x_client(name_factory):
