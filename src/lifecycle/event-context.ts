@@ -24,11 +24,6 @@ export function currentEventContext(): EventContext {
   return storage.getStore() ?? {};
 }
 
-/** Runs `fn` with an explicit context (the CLI importer, tests, background jobs). */
-export function withEventContext<T>(context: EventContext, fn: () => T): T {
-  return storage.run(context, fn);
-}
-
 // Same rule as the ci_job_id columns: printable ASCII without spaces, at most 256 characters.
 const CI_JOB_ID = /^[\x21-\x7e]{1,256}$/;
 

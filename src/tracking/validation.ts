@@ -59,11 +59,6 @@ export function validateLength(value: string, field: string, maxLength: number):
   return value;
 }
 
-export function requireString(value: string | undefined, field: string): string {
-  if (value === undefined || value === '') throw missingParameter(field);
-  return value;
-}
-
 /** Run RPCs carry `run_id` and the legacy `run_uuid` with the same value; either one is enough (§1.2). */
 export function requireRunId(input: { run_id?: string; run_uuid?: string }): string {
   const runId = input.run_id || input.run_uuid;
