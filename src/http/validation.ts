@@ -69,21 +69,35 @@ function isBooleanSchema(schema: unknown): boolean {
 export class ValidatorRegistry {
   private readonly bodyAjv = createAjv(false);
   private readonly queryAjv = createAjv(true);
-  private readonly byOperation = new Map<string, OperationValidator>();
+  /** Where each operation sits in the document; validators are compiled on first use and kept. */
+  private readonly locations = new Map<
+    string,
+    { route: string; method: string; operation: OpenApiOperation }
+  >();
+  private readonly compiled = new Map<string, OperationValidator>();
 
   constructor() {
     const doc = loadOpenApiDocument();
     for (const [route, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         if (!operation?.operationId) continue;
-        this.byOperation.set(operation.operationId, this.compile(route, method, operation));
+        this.locations.set(operation.operationId, { route, method, operation });
       }
     }
   }
 
+  /**
+   * Compiles lazily: the `/ajax-api` mirror operations exist in the document but are served by the same
+   * route table (and validators) as `/api`, so compiling everything up front would double start-up work.
+   */
   get(operationId: string): OperationValidator {
-    const validator = this.byOperation.get(operationId);
-    if (!validator) throw new Error(`operation ${operationId} is not in the OpenAPI document`);
+    let validator = this.compiled.get(operationId);
+    if (!validator) {
+      const location = this.locations.get(operationId);
+      if (!location) throw new Error(`operation ${operationId} is not in the OpenAPI document`);
+      validator = this.compile(location.route, location.method, location.operation);
+      this.compiled.set(operationId, validator);
+    }
     return validator;
   }
 
