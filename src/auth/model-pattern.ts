@@ -8,12 +8,20 @@ import { invalidParameter } from '../errors';
 const MAX_PATTERN_LENGTH = 256;
 const MAX_PATTERNS = 100;
 
-function toRegExp(pattern: string): RegExp {
+/**
+ * The anchored regular expression for a pattern, in the syntax JavaScript and PostgreSQL (`~`) share, so
+ * searches can filter in SQL by the same rule `modelAllowed` applies in code.
+ */
+export function modelPatternRegex(pattern: string): string {
   const body = pattern
     .split('')
     .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
     .join('');
-  return new RegExp(`^${body}$`, 's');
+  return `^${body}$`;
+}
+
+function toRegExp(pattern: string): RegExp {
+  return new RegExp(modelPatternRegex(pattern), 's');
 }
 
 /** Validates patterns the way registered-model names are validated (no `/`, `:` or control characters). */

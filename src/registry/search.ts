@@ -3,6 +3,7 @@ import { orderByList } from '../search/filter';
 import { applyModelVersionFilter, applyModelVersionOrder } from '../search/model-versions';
 import { decodePageToken, paginate } from '../search/page-token';
 import { applyRegisteredModelFilter, applyRegisteredModelOrder } from '../search/registered-models';
+import { whereModelVisible } from '../search/sql';
 import {
   ModelVersionJson,
   ModelVersionRow,
@@ -20,14 +21,17 @@ export interface SearchInput {
   page_token?: string;
 }
 
+/** `visibleModels`: a restricted token's model-name patterns; empty lists every model. */
 export async function searchRegisteredModels(
   db: Queryable,
   input: SearchInput,
+  visibleModels: readonly string[] = [],
 ): Promise<{ registered_models: RegisteredModelJson[]; next_page_token?: string }> {
   const maxResults = input.max_results ?? 100;
   const offset = decodePageToken(input.page_token);
   const query = db('registered_models as rm').select('rm.*');
   applyRegisteredModelFilter(query, input.filter);
+  whereModelVisible(query, 'rm.name', visibleModels);
   applyRegisteredModelOrder(query, orderByList(input.order_by));
   const rows = await query.offset(offset).limit(maxResults + 1);
   const page = paginate(rows, offset, maxResults);
@@ -40,11 +44,13 @@ export async function searchRegisteredModels(
 export async function searchModelVersions(
   db: Queryable,
   input: SearchInput,
+  visibleModels: readonly string[] = [],
 ): Promise<{ model_versions: ModelVersionJson[]; next_page_token?: string }> {
   const maxResults = input.max_results ?? 10000;
   const offset = decodePageToken(input.page_token);
   const query = modelVersionQuery(db);
   applyModelVersionFilter(query, input.filter);
+  whereModelVisible(query, 'rm.name', visibleModels);
   applyModelVersionOrder(query, orderByList(input.order_by));
   const rows: ModelVersionRow[] = await query.offset(offset).limit(maxResults + 1);
   const page = paginate(rows, offset, maxResults);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { modelPatternRegex } from '../auth/model-pattern';
 import { invalidParameter } from '../errors';
 import type { Clause, Comparator } from './filter';
 
@@ -52,4 +53,15 @@ export function whereInList(qb: Knex.QueryBuilder, column: string, clause: Claus
   if (!Array.isArray(clause.value)) unsupported(clause, 'IN expects a parenthesised list');
   if (clause.comparator === 'IN') qb.whereIn(column, clause.value);
   else qb.whereNotIn(column, clause.value);
+}
+
+/**
+ * Keeps only rows whose model name matches one of a restricted token's patterns (none = no restriction),
+ * so searches never list models the token may not read.
+ */
+export function whereModelVisible(qb: Knex.QueryBuilder, column: string, patterns: readonly string[]): void {
+  if (patterns.length === 0) return;
+  qb.where((inner) => {
+    for (const pattern of patterns) inner.orWhereRaw('?? ~ ?', [column, modelPatternRegex(pattern)]);
+  });
 }

@@ -30,8 +30,8 @@ export const modelVersionRoutes: Route[] = [
     await deleteModelVersion(app.db, input.name, input.version);
     return {};
   }),
-  defineRoute('GET', '/model-versions/search', 'searchModelVersions', async ({ input, app }) =>
-    searchModelVersions(app.db, input),
+  defineRoute('GET', '/model-versions/search', 'searchModelVersions', async ({ input, app, req }) =>
+    searchModelVersions(app.db, input, req.principal?.models ?? []),
   ),
   defineRoute('POST', '/model-versions/set-tag', 'setModelVersionTag', async ({ input, app }) => {
     await setModelVersionTag(app.db, input.name, input.version, input.key, input.value);

@@ -35,8 +35,8 @@ export const registeredModelRoutes: Route[] = [
     await deleteRegisteredModel(app.db, input.name);
     return {};
   }),
-  defineRoute('GET', '/registered-models/search', 'searchRegisteredModels', async ({ input, app }) =>
-    searchRegisteredModels(app.db, input),
+  defineRoute('GET', '/registered-models/search', 'searchRegisteredModels', async ({ input, app, req }) =>
+    searchRegisteredModels(app.db, input, req.principal?.models ?? []),
   ),
   readOnly(
     defineRoute(

@@ -80,6 +80,35 @@ describe('AUTH=on: scopes and model patterns', () => {
       await createModel('/api/2.0/mlflow', admin, other).expect(200);
     });
 
+    it.each(MLFLOW_PREFIXES)('sees only matching models in searches (%s)', async (prefix) => {
+      const mine = `churn-${uniqueName()}`;
+      await createModel(prefix, churn, mine).expect(200);
+      await t.http
+        .post(`${prefix}/model-versions/create`)
+        .set(bearer(admin))
+        .send({ name: other, source: 'mlflow-artifacts:/0/o' })
+        .expect(200);
+      await t.http
+        .post(`${prefix}/model-versions/create`)
+        .set(bearer(churn))
+        .send({ name: mine, source: 'mlflow-artifacts:/0/m' })
+        .expect(200);
+      const models = await t.http
+        .get(`${prefix}/registered-models/search`)
+        .query({ max_results: 1000 })
+        .set(bearer(churn))
+        .expect(200);
+      const names: string[] = models.body.registered_models.map((m: { name: string }) => m.name);
+      expect(names).toContain(mine);
+      expect(names.every((name) => name.startsWith('churn-'))).toBe(true);
+      const versions = await t.http.get(`${prefix}/model-versions/search`).set(bearer(churn)).expect(200);
+      const versionNames: string[] = versions.body.model_versions.map((v: { name: string }) => v.name);
+      expect(versionNames).toContain(mine);
+      expect(versionNames).not.toContain(other);
+      const all = await t.http.get(`${prefix}/model-versions/search`).set(bearer(admin)).expect(200);
+      expect(all.body.model_versions.map((v: { name: string }) => v.name)).toContain(other);
+    });
+
     it('may promote a matching model and is refused promotion of other models', async () => {
       const name = `churn-${uniqueName()}`;
       await createModel('/api/2.0/mlflow', churn, name).expect(200);
