@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { listFileInfos } from '../../artifacts/listing';
 import { invalidParameter, MlflowError } from '../../errors';
+import { registeredModelNameById } from '../../registry/registered-models';
 import { normaliseRelativePath } from '../../storage/safe-path';
 import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { sendArtifact } from '../artifact-download';
@@ -24,6 +25,17 @@ const PACKAGE_PREFIX = 'packages';
 
 function artifactPath(req: Request): string {
   return normaliseRelativePath(wildcardPath(req));
+}
+
+/**
+ * Reads need the read scope; package files (`packages/<registered model id>/…`) also belong to a model, so a
+ * token restricted to model patterns reads only its own models' packages through the proxy too.
+ */
+async function requireReadAccess(req: Request, app: AppContext, key: string): Promise<void> {
+  const owner = new RegExp(`^${PACKAGE_PREFIX}/(\\d+)(/|$)`).exec(key);
+  const model =
+    owner && app.config.authEnabled ? await registeredModelNameById(app.db, Number(owner[1])) : undefined;
+  requireAccess(req, app, { scope: 'read', models: model === undefined ? undefined : [model] });
 }
 
 function writablePath(req: Request): string {
@@ -75,8 +87,9 @@ async function uploadArtifact(req: Request, res: Response, app: AppContext): Pro
 }
 
 async function downloadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'read' });
-  await sendArtifact(req, res, app.storage, artifactPath(req));
+  const key = artifactPath(req);
+  await requireReadAccess(req, app, key);
+  await sendArtifact(req, res, app.storage, key);
 }
 
 /** Deleting artifacts needs more than the write scope (mlflow-compat.md §7). */
@@ -88,8 +101,9 @@ async function deleteArtifact(req: Request, res: Response, app: AppContext): Pro
 
 /** Basenames of the direct children; a missing path or a file answers `{}`, as MLflow does. */
 async function listArtifacts(req: Request, res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'read' });
-  const files = await listFileInfos(app.storage, normaliseRelativePath(queryString(req, 'path') ?? ''));
+  const path = normaliseRelativePath(queryString(req, 'path') ?? '');
+  await requireReadAccess(req, app, path);
+  const files = await listFileInfos(app.storage, path);
   res.status(200).json(files.length > 0 ? { files } : {});
 }
 
