@@ -9,7 +9,9 @@ import {
   transitionModelVersionStage,
   updateModelVersion,
 } from '../../registry/model-versions';
+import { packageFoldersOf, removePackageFolders } from '../../packages/cleanup';
 import { searchModelVersions } from '../../registry/search';
+import { parseVersionNumber } from '../../registry/validation';
 import { defineRoute, Route } from '../route';
 
 /** model-versions/*: MLflow's model version RPCs. */
@@ -27,7 +29,9 @@ export const modelVersionRoutes: Route[] = [
     model_version: await updateModelVersion(app.db, input.name, input.version, input.description),
   })),
   defineRoute('DELETE', '/model-versions/delete', 'deleteModelVersion', async ({ input, app }) => {
+    const folders = await packageFoldersOf(app.db, input.name, parseVersionNumber(input.version));
     await deleteModelVersion(app.db, input.name, input.version);
+    await removePackageFolders(app, folders);
     return {};
   }),
   defineRoute('GET', '/model-versions/search', 'searchModelVersions', async ({ input, app, req }) =>

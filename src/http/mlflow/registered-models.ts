@@ -12,6 +12,7 @@ import {
   setRegisteredModelTag,
   updateRegisteredModel,
 } from '../../registry/registered-models';
+import { packageFoldersOf, removePackageFolders } from '../../packages/cleanup';
 import { searchRegisteredModels } from '../../registry/search';
 import { getLatestVersions } from '../../registry/selectors';
 import { defineRoute, Route } from '../route';
@@ -32,7 +33,9 @@ export const registeredModelRoutes: Route[] = [
     registered_model: await updateRegisteredModel(app.db, input),
   })),
   defineRoute('DELETE', '/registered-models/delete', 'deleteRegisteredModel', async ({ input, app }) => {
+    const folders = await packageFoldersOf(app.db, input.name);
     await deleteRegisteredModel(app.db, input.name);
+    await removePackageFolders(app, folders);
     return {};
   }),
   defineRoute('GET', '/registered-models/search', 'searchRegisteredModels', async ({ input, app, req }) =>
