@@ -27,3 +27,15 @@ export async function getRun(t: TestApp, runId: string): Promise<Record<string, 
   const res = await t.http.get(`${API}/runs/get`).query({ run_id: runId, run_uuid: runId }).expect(200);
   return res.body.run;
 }
+
+/** Logs a batch (metrics/params/tags) to a run through /runs/log-batch and insists it was accepted. */
+export async function logBatch(
+  t: TestApp,
+  runId: string,
+  batch: { metrics?: unknown[]; params?: unknown[]; tags?: unknown[] },
+): Promise<void> {
+  await t.http
+    .post(`${API}/runs/log-batch`)
+    .send({ run_id: runId, ...batch })
+    .expect(200);
+}

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../../helpers/test-app';
 import { MLFLOW_PREFIXES } from '../../helpers/mlflow';
-import { API, createExperiment, createRun, getRun } from './helpers';
+import { API, createExperiment, createRun, getRun, logBatch } from './helpers';
 
 describe('MLflow metrics, params and log-batch', () => {
   let t: TestApp;
@@ -40,17 +40,13 @@ describe('MLflow metrics, params and log-batch', () => {
   it('round-trips NaN, Infinity and -Infinity as strings (never null)', async () => {
     const run = await createRun(t, exp);
     const id = run.info.run_id;
-    await t.http
-      .post(`${API}/runs/log-batch`)
-      .send({
-        run_id: id,
-        metrics: [
-          { key: 'nan', value: 'NaN', timestamp: 1, step: 0 },
-          { key: 'inf', value: 'Infinity', timestamp: 1, step: 0 },
-          { key: 'ninf', value: '-Infinity', timestamp: 1, step: 0 },
-        ],
-      })
-      .expect(200);
+    await logBatch(t, id, {
+      metrics: [
+        { key: 'nan', value: 'NaN', timestamp: 1, step: 0 },
+        { key: 'inf', value: 'Infinity', timestamp: 1, step: 0 },
+        { key: 'ninf', value: '-Infinity', timestamp: 1, step: 0 },
+      ],
+    });
     const res = await t.http.get(`${API}/runs/get`).query({ run_id: id }).expect(200);
     expect(res.text).toContain('"value":"NaN"');
     expect(res.text).toContain('"value":"Infinity"');
@@ -99,17 +95,13 @@ describe('MLflow metrics, params and log-batch', () => {
   it('shows the latest value per key: highest step, then latest timestamp, then largest value', async () => {
     const run = await createRun(t, exp);
     const id = run.info.run_id;
-    await t.http
-      .post(`${API}/runs/log-batch`)
-      .send({
-        run_id: id,
-        metrics: [
-          { key: 'm', value: 5, timestamp: 100, step: 2 },
-          { key: 'm', value: 1, timestamp: 50, step: 7 },
-          { key: 'm', value: 3, timestamp: 60, step: 7 },
-        ],
-      })
-      .expect(200);
+    await logBatch(t, id, {
+      metrics: [
+        { key: 'm', value: 5, timestamp: 100, step: 2 },
+        { key: 'm', value: 1, timestamp: 50, step: 7 },
+        { key: 'm', value: 3, timestamp: 60, step: 7 },
+      ],
+    });
     await t.http
       .post(`${API}/runs/log-metric`)
       .send({ run_id: id, key: 'm', value: 9, timestamp: 999, step: 1 })
@@ -157,18 +149,14 @@ describe('MLflow metrics, params and log-batch', () => {
     it('writes params, metrics and tags together', async () => {
       const run = await createRun(t, exp);
       const id = run.info.run_id;
-      await t.http
-        .post(`${API}/runs/log-batch`)
-        .send({
-          run_id: id,
-          metrics: [{ key: 'acc', value: 0.9, timestamp: 10, step: 1, run_id: id }],
-          params: [{ key: 'lr', value: '0.01' }],
-          tags: [
-            { key: 'stage', value: 'a' },
-            { key: 'stage', value: 'b' },
-          ],
-        })
-        .expect(200);
+      await logBatch(t, id, {
+        metrics: [{ key: 'acc', value: 0.9, timestamp: 10, step: 1, run_id: id }],
+        params: [{ key: 'lr', value: '0.01' }],
+        tags: [
+          { key: 'stage', value: 'a' },
+          { key: 'stage', value: 'b' },
+        ],
+      });
       const got = await getRun(t, id);
       expect(got.data.metrics).toEqual([{ key: 'acc', value: 0.9, timestamp: 10, step: 1 }]);
       expect(got.data.params).toEqual([{ key: 'lr', value: '0.01' }]);
@@ -198,10 +186,7 @@ describe('MLflow metrics, params and log-batch', () => {
 
     it('accepts exactly 1000 metrics', async () => {
       const run = await createRun(t, exp);
-      await t.http
-        .post(`${API}/runs/log-batch`)
-        .send({ run_id: run.info.run_id, metrics: Array.from({ length: 1000 }, (_, i) => metric(i)) })
-        .expect(200);
+      await logBatch(t, run.info.run_id, { metrics: Array.from({ length: 1000 }, (_, i) => metric(i)) });
       expect((await history(run.info.run_id, 'm3')).metrics).toHaveLength(100);
     });
 
@@ -256,13 +241,9 @@ describe('MLflow metrics, params and log-batch', () => {
     it('pages in timestamp, step order and honours max_results=25000', async () => {
       const run = await createRun(t, exp);
       const id = run.info.run_id;
-      await t.http
-        .post(`${API}/runs/log-batch`)
-        .send({
-          run_id: id,
-          metrics: [3, 1, 2, 5, 4].map((i) => ({ key: 'loss', value: i / 10, timestamp: i * 100, step: i })),
-        })
-        .expect(200);
+      await logBatch(t, id, {
+        metrics: [3, 1, 2, 5, 4].map((i) => ({ key: 'loss', value: i / 10, timestamp: i * 100, step: i })),
+      });
       const all = await history(id, 'loss', { max_results: '25000' });
       expect(all.metrics.map((m: any) => m.step)).toEqual([1, 2, 3, 4, 5]);
       expect(all.next_page_token).toBeUndefined();
@@ -300,13 +281,9 @@ describe('MLflow metrics, params and log-batch', () => {
       const a = await createRun(t, exp);
       const b = await createRun(t, exp);
       for (const run of [a, b]) {
-        await t.http
-          .post(`${API}/runs/log-batch`)
-          .send({
-            run_id: run.info.run_id,
-            metrics: Array.from({ length: 10 }, (_, i) => ({ key: 'x', value: i, timestamp: i, step: i })),
-          })
-          .expect(200);
+        await logBatch(t, run.info.run_id, {
+          metrics: Array.from({ length: 10 }, (_, i) => ({ key: 'x', value: i, timestamp: i, step: i })),
+        });
       }
       const res = await t.http
         .get(`${API}/metrics/get-history-bulk-interval`)
@@ -374,10 +351,7 @@ describe('concurrent writers', () => {
     const id = run.info.run_id;
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        t.http
-          .post(`${API}/runs/log-batch`)
-          .send({ run_id: id, metrics: [{ key: 'm', value: i, timestamp: 100 - i, step: i }] })
-          .expect(200),
+        logBatch(t, id, { metrics: [{ key: 'm', value: i, timestamp: 100 - i, step: i }] }),
       ),
     );
     expect((await getRun(t, id)).data.metrics).toEqual([{ key: 'm', value: 9, timestamp: 91, step: 9 }]);

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../../helpers/test-app';
 import { MLFLOW_PREFIXES } from '../../helpers/mlflow';
-import { API, createExperiment, createRun } from './helpers';
+import { API, createExperiment, createRun, logBatch } from './helpers';
 
 describe('POST /api/2.0/mlflow/runs/search', () => {
   let t: TestApp;
@@ -32,18 +32,14 @@ describe('POST /api/2.0/mlflow/runs/search', () => {
       });
       const id = run.info.run_id;
       ids[spec.name] = id;
-      await t.http
-        .post(`${API}/runs/log-batch`)
-        .send({
-          run_id: id,
-          metrics:
-            spec.acc === undefined
-              ? []
-              : [{ key: 'acc', value: Number.isNaN(spec.acc) ? 'NaN' : spec.acc, timestamp: 1, step: 0 }],
-          params: spec.lr === undefined ? [] : [{ key: 'lr', value: spec.lr }],
-          tags: spec.team === undefined ? [] : [{ key: 'team', value: spec.team }],
-        })
-        .expect(200);
+      await logBatch(t, id, {
+        metrics:
+          spec.acc === undefined
+            ? []
+            : [{ key: 'acc', value: Number.isNaN(spec.acc) ? 'NaN' : spec.acc, timestamp: 1, step: 0 }],
+        params: spec.lr === undefined ? [] : [{ key: 'lr', value: spec.lr }],
+        tags: spec.team === undefined ? [] : [{ key: 'team', value: spec.team }],
+      });
       if (spec.status !== 'RUNNING')
         await t.http
           .post(`${API}/runs/update`)
