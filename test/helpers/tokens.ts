@@ -11,6 +11,16 @@ export async function mintToken(
   return secret;
 }
 
+/** One token of each scope, minted together — the usual cast of an AUTH=on test. */
+export async function mintScopeTokens(t: TestApp): Promise<{ read: string; write: string; admin: string }> {
+  const [read, write, admin] = await Promise.all([
+    mintToken(t, 'read'),
+    mintToken(t, 'write'),
+    mintToken(t, 'admin'),
+  ]);
+  return { read, write, admin };
+}
+
 export const bearer = (secret: string): Record<string, string> => ({ Authorization: `Bearer ${secret}` });
 
 export const basic = (secret: string, user = 'ci'): Record<string, string> => ({

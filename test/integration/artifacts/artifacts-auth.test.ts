@@ -1,4 +1,4 @@
-import { bearer, mintToken } from '../../helpers/tokens';
+import { bearer, mintScopeTokens } from '../../helpers/tokens';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 
 /**
@@ -14,11 +14,7 @@ let admin: string;
 
 beforeAll(async () => {
   t = await createTestApp({ AUTH: 'on' });
-  [read, write, admin] = await Promise.all([
-    mintToken(t, 'read'),
-    mintToken(t, 'write'),
-    mintToken(t, 'admin'),
-  ]);
+  ({ read, write, admin } = await mintScopeTokens(t));
 });
 afterAll(async () => t.close());
 

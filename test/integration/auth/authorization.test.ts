@@ -1,6 +1,6 @@
 import { MLFLOW_PREFIXES, uniqueName } from '../../helpers/mlflow';
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { bearer, mintToken } from '../../helpers/tokens';
+import { bearer, mintScopeTokens, mintToken } from '../../helpers/tokens';
 
 describe('AUTH=on: scopes and model patterns', () => {
   let t: TestApp;
@@ -10,11 +10,7 @@ describe('AUTH=on: scopes and model patterns', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ AUTH: 'on' });
-    [read, write, admin] = await Promise.all([
-      mintToken(t, 'read'),
-      mintToken(t, 'write'),
-      mintToken(t, 'admin'),
-    ]);
+    ({ read, write, admin } = await mintScopeTokens(t));
   });
   afterAll(() => t.close());
 
