@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
+import { positiveIntegerOptions } from './lib/integer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
@@ -43,13 +44,7 @@ function parseOptions(): Options {
     .option('--parallel-mib <n>', 'size of each parallel upload in MiB', '100')
     .parse()
     .opts<Record<keyof Options, string>>();
-  const options = Object.fromEntries(
-    Object.entries(raw).map(([k, v]) => [k, Number(v)]),
-  ) as unknown as Options;
-  for (const [key, value] of Object.entries(options)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${key} must be a positive integer`);
-  }
-  return options;
+  return positiveIntegerOptions(raw);
 }
 
 interface CurlTransfer {

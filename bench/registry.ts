@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
+import { positiveIntegerOptions } from './lib/integer-options';
 import { latencyStats as stats } from './lib/latency-stats';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
 import { startSemreg } from './lib/semreg-server';
@@ -41,15 +42,9 @@ function parseOptions(): Options {
     .option('--clients <n>', 'parallel clients', '20')
     .option('--per-client <n>', 'creates per parallel client', '250')
     .parse();
-  const raw = program.opts<{ versions: string; clients: string; perClient: string }>();
-  const options = {
-    versions: Number(raw.versions),
-    clients: Number(raw.clients),
-    perClient: Number(raw.perClient),
-  };
-  for (const [key, value] of Object.entries(options)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${key} must be a positive integer`);
-  }
+  const options = positiveIntegerOptions(
+    program.opts<{ versions: string; clients: string; perClient: string }>(),
+  );
   if (options.versions < 2 * WINDOW) throw new Error(`--versions must be at least ${2 * WINDOW}`);
   return options;
 }

@@ -21,6 +21,7 @@ import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { LoadResult, runClients } from './lib/concurrent-clients';
+import { positiveIntegerOptions } from './lib/integer-options';
 import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { ensureMlflowVenv, mlflowVersion, startMlflow } from './lib/mlflow-server';
@@ -55,13 +56,7 @@ function parseOptions(): Options {
     .option('--artifact-mib <n>', 'artifact size in MiB', '1024')
     .parse()
     .opts<Record<keyof Options, string>>();
-  const options = Object.fromEntries(
-    Object.entries(raw).map(([k, v]) => [k, Number(v)]),
-  ) as unknown as Options;
-  for (const [key, value] of Object.entries(options)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${key} must be a positive integer`);
-  }
-  return options;
+  return positiveIntegerOptions(raw);
 }
 
 async function post(base: string, endpoint: string, body: unknown): Promise<any> {
