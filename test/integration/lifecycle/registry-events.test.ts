@@ -18,6 +18,13 @@ describe('registry changes → events and webhooks', () => {
     (await t.http.get('/api/events').query({ model: name, max_results: 1000 }).expect(200)).body.events.map(
       (e: { type: string }) => e.type,
     );
+  // The request always carries archive_existing_versions, as MlflowClient sends it (default False).
+  const transition = (name: string, version: string, stage: string, archive_existing_versions = false) =>
+    t.http
+      .post(`${api}/model-versions/transition-stage`)
+      .send({ name, version, stage, archive_existing_versions });
+  const setAlias = (name: string, alias: string, version: string) =>
+    t.http.post(`${api}/registered-models/alias`).send({ name, alias, version }).expect(200);
 
   it('records model, version, tag, alias and stage changes in order', async () => {
     const name = await createModel(t, uniqueName('ev'));
@@ -36,23 +43,11 @@ describe('registry changes → events and webhooks', () => {
       .delete(`${api}/model-versions/delete-tag`)
       .send({ name, version: '1', key: 'validated' })
       .expect(200);
-    await t.http
-      .post(`${api}/registered-models/alias`)
-      .send({ name, alias: 'champion', version: '1' })
-      .expect(200);
-    await t.http
-      .post(`${api}/registered-models/alias`)
-      .send({ name, alias: 'champion', version: '2' })
-      .expect(200);
+    await setAlias(name, 'champion', '1');
+    await setAlias(name, 'champion', '2');
     await t.http.delete(`${api}/registered-models/alias`).send({ name, alias: 'champion' }).expect(200);
-    await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '1', stage: 'production', archive_existing_versions: false })
-      .expect(200);
-    await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '2', stage: 'Production', archive_existing_versions: true })
-      .expect(200);
+    await transition(name, '1', 'production').expect(200);
+    await transition(name, '2', 'Production', true).expect(200);
     await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '2' }).expect(200);
     expect(await types(name)).toEqual([
       'model.created',
@@ -114,35 +109,17 @@ describe('registry changes → events and webhooks', () => {
         ],
       })
       .expect(200);
-    const skip = await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '1', stage: 'prod', archive_existing_versions: false })
-      .expect(400);
+    const skip = await transition(name, '1', 'prod').expect(400);
     expect(skip.body).toMatchObject({ error_code: 'INVALID_STATE' });
     expect(skip.body.message).toContain("rule 'transitions'");
-    const staged = await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '1', stage: 'Shadow', archive_existing_versions: false })
-      .expect(200);
+    const staged = await transition(name, '1', 'Shadow').expect(200);
     expect(staged.body.model_version.current_stage).toBe('shadow');
-    await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '1', stage: 'prod', archive_existing_versions: false })
-      .expect(200);
-    await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '2', stage: 'shadow', archive_existing_versions: false })
-      .expect(200);
-    const full = await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '2', stage: 'prod', archive_existing_versions: false })
-      .expect(400);
+    await transition(name, '1', 'prod').expect(200);
+    await transition(name, '2', 'shadow').expect(200);
+    const full = await transition(name, '2', 'prod').expect(400);
     expect(full.body.message).toContain("rule 'capacity'");
     // MLflow's archive_existing_versions makes room, as it always did.
-    await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '2', stage: 'prod', archive_existing_versions: true })
-      .expect(200);
+    await transition(name, '2', 'prod', true).expect(200);
 
     // models:/name/prod (get-latest-versions) and models:/name@prod both resolve the custom stage.
     const latest = await t.http
@@ -155,10 +132,7 @@ describe('registry changes → events and webhooks', () => {
       .query({ name, alias: 'prod' })
       .expect(200);
     expect(alias.body.model_version.version).toBe('2');
-    const unknown = await t.http
-      .post(`${api}/model-versions/transition-stage`)
-      .send({ name, version: '1', stage: 'bogus', archive_existing_versions: false })
-      .expect(400);
+    const unknown = await transition(name, '1', 'bogus').expect(400);
     expect(unknown.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
@@ -184,18 +158,9 @@ describe('registry changes → events and webhooks', () => {
       const name = await createModel(t, uniqueName('wh'));
       await createVersion(t, name);
       await createVersion(t, name);
-      await t.http
-        .post(`${api}/registered-models/alias`)
-        .send({ name, alias: 'champion', version: '1' })
-        .expect(200);
-      await t.http
-        .post(`${api}/registered-models/alias`)
-        .send({ name, alias: 'champion', version: '2' })
-        .expect(200);
-      await t.http
-        .post(`${api}/model-versions/transition-stage`)
-        .send({ name, version: '2', stage: 'Staging', archive_existing_versions: false })
-        .expect(200);
+      await setAlias(name, 'champion', '1');
+      await setAlias(name, 'champion', '2');
+      await transition(name, '2', 'Staging').expect(200);
       await t.http.delete(`${api}/model-versions/delete`).send({ name, version: '1' }).expect(200);
       const worker = new WebhookWorker(t.db, t.config, t.ctx.log);
       while ((await worker.runOnce()) > 0);
