@@ -2,8 +2,7 @@ import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import { ensureDatabase } from '../../src/db/ensure-database';
-import { ServerProcess, startServer } from './server-process';
+import { freshDatabaseUrl, ServerProcess, startServer } from './server-process';
 
 /**
  * Issue 6 item 7 "bounded memory": a 512 MiB artifact upload and download stream through the real server
@@ -31,11 +30,7 @@ function serverRssBytes(tsxPid: number): number {
 describe('memory stays bounded while streaming large files', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(
-      process.env.TEST_DATABASE_URL!,
-      `f_${crypto.randomBytes(6).toString('hex')}`,
-    );
-    server = await startServer({ databaseUrl });
+    server = await startServer({ databaseUrl: await freshDatabaseUrl() });
   });
   afterAll(async () => {
     await server?.stop();

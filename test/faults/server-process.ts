@@ -1,8 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureDatabase } from '../../src/db/ensure-database';
 import { freePort } from '../../src/net/free-port';
 
 export { freePort };
@@ -104,6 +106,11 @@ async function waitForHealth(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`semreg did not become healthy within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** A new, empty database on the suite's PostgreSQL, so a fault test shares no rows with any other. */
+export async function freshDatabaseUrl(): Promise<string> {
+  return ensureDatabase(process.env.TEST_DATABASE_URL!, `f_${crypto.randomBytes(6).toString('hex')}`);
 }
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {

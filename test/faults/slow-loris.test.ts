@@ -1,7 +1,5 @@
 import net from 'node:net';
-import { call, ServerProcess, startServer } from './server-process';
-import crypto from 'node:crypto';
-import { ensureDatabase } from '../../src/db/ensure-database';
+import { call, freshDatabaseUrl, ServerProcess, startServer } from './server-process';
 
 /**
  * Slow-loris (issue 6 item 7): clients that open connections and drip header bytes forever. main.ts sets
@@ -44,11 +42,7 @@ function drip(port: number): Dripper {
 describe('slow-loris headers against a real server', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    const databaseUrl = await ensureDatabase(
-      process.env.TEST_DATABASE_URL!,
-      `f_${crypto.randomBytes(6).toString('hex')}`,
-    );
-    server = await startServer({ databaseUrl });
+    server = await startServer({ databaseUrl: await freshDatabaseUrl() });
   });
   afterAll(async () => {
     await server?.stop();
