@@ -1,19 +1,10 @@
+import type { components } from '../generated/openapi';
 import type { SemregClient } from './client';
 
 /** `semreg history <model>`: every event, oldest first (all pages), or the state at one instant (--at). */
-interface EventJson {
-  id: number;
-  type: string;
-  time: number;
-  actor: string | null;
-  version: string | null;
-  semver: string | null;
-  stage: string | null;
-  alias: string | null;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  ci_job_id: string | null;
-}
+
+/** The wire shape of one event, as semreg's OpenAPI document (the single source of truth) describes it. */
+type EventJson = components['schemas']['LifecycleEvent'];
 
 function describe(event: EventJson): string {
   const version = event.version ? `v${event.version}${event.semver ? ` (${event.semver})` : ''}` : '';
