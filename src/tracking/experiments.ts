@@ -13,6 +13,10 @@ import {
   validateKey,
   validateLength,
 } from './validation';
+import type { components } from '../generated/openapi';
+
+export type KeyValue = components['schemas']['KeyValue'];
+export type ExperimentJson = components['schemas']['Experiment'];
 
 /** Experiments: create, read, rename, soft delete/restore, tags (mlflow-compat.md §3.1). */
 export interface ExperimentRow {
@@ -22,21 +26,6 @@ export interface ExperimentRow {
   lifecycle_stage: 'active' | 'deleted';
   creation_time: number;
   last_update_time: number;
-}
-
-export interface KeyValue {
-  key: string;
-  value?: string;
-}
-
-export interface ExperimentJson {
-  experiment_id: string;
-  name: string;
-  artifact_location: string;
-  lifecycle_stage: 'active' | 'deleted';
-  creation_time: number;
-  last_update_time: number;
-  tags?: KeyValue[];
 }
 
 const EXPERIMENT_NAME_UNIQUE = 'experiments_name_key';

@@ -12,17 +12,18 @@ import { requireActiveExperiment, type KeyValue } from './experiments';
 import { loggedModelMetrics } from './metrics';
 import { insertWriteOnceParams, normaliseParam, refuseDuplicateParamKeys } from './params';
 import { generateRunName } from './run-names';
-import type { MetricJson } from './run-view';
 import { nowMs, parseMaxResults } from './values';
 import { parseExperimentId, validateLength } from './validation';
 import { inOrder } from '../db/in-order';
+import type { components } from '../generated/openapi';
 
 /**
  * MLflow 3 logged models (mlflow-compat.md §3.5, §4.3): `log_model` creates one (PENDING), uploads its files
  * under `mlflow-artifacts:/<exp>/models/<model_id>/artifacts`, finalizes it (READY) and registers
  * `models:/<model_id>`. Deleting is a soft delete.
  */
-type LoggedModelStatus = 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+export type LoggedModelJson = components['schemas']['LoggedModel'];
+type LoggedModelStatus = LoggedModelJson['info']['status'];
 
 interface LoggedModelRow {
   model_id: string;
@@ -36,23 +37,6 @@ interface LoggedModelRow {
   creation_timestamp_ms: number;
   last_updated_timestamp_ms: number;
   artifact_uri: string;
-}
-
-export interface LoggedModelJson {
-  info: {
-    model_id: string;
-    experiment_id: string;
-    name: string;
-    creation_timestamp_ms: number;
-    last_updated_timestamp_ms: number;
-    artifact_uri: string;
-    status: LoggedModelStatus;
-    model_type?: string;
-    source_run_id?: string;
-    status_message?: string;
-    tags?: KeyValue[];
-  };
-  data: { params?: KeyValue[]; metrics?: MetricJson[] };
 }
 
 const COLUMNS = [

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/knex';
-import type { KeyValue } from './experiments';
+import type { components } from '../generated/openapi';
 import { inOrder } from '../db/in-order';
 
 /**
@@ -18,6 +18,12 @@ export interface RunRow {
   artifact_uri: string;
 }
 
+// The wire shapes come from the OpenAPI document (schemas/src/20-tracking.yaml), not a second copy here.
+export type RunInfoJson = components['schemas']['RunInfo'];
+export type MetricJson = components['schemas']['Metric'];
+export type DatasetInputJson = components['schemas']['DatasetInput'];
+export type RunJson = components['schemas']['Run'];
+
 export const RUN_COLUMNS = [
   'run_uuid',
   'experiment_id',
@@ -29,49 +35,6 @@ export const RUN_COLUMNS = [
   'lifecycle_stage',
   'artifact_uri',
 ];
-
-export interface RunInfoJson {
-  run_id: string;
-  run_uuid: string;
-  run_name: string;
-  experiment_id: string;
-  user_id?: string;
-  status: 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
-  start_time: number;
-  end_time?: number;
-  artifact_uri: string;
-  lifecycle_stage: 'active' | 'deleted';
-}
-
-export interface MetricJson {
-  key: string;
-  value: number;
-  timestamp: number | string;
-  step: number | string;
-  run_id?: string;
-  model_id?: string;
-  dataset_name?: string;
-  dataset_digest?: string;
-}
-
-export interface DatasetInputJson {
-  tags?: KeyValue[];
-  dataset: {
-    name: string;
-    digest: string;
-    source_type: string;
-    source: string;
-    schema?: string;
-    profile?: string;
-  };
-}
-
-export interface RunJson {
-  info: RunInfoJson;
-  data: { metrics?: MetricJson[]; params?: KeyValue[]; tags?: KeyValue[] };
-  inputs?: { dataset_inputs?: DatasetInputJson[]; model_inputs?: Array<{ model_id: string }> };
-  outputs?: { model_outputs?: Array<{ model_id: string; step: number | string }> };
-}
 
 export function runInfoToJson(row: RunRow): RunInfoJson {
   return {
