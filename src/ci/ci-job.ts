@@ -31,6 +31,26 @@ export const CI_TAG_KEYS: Record<Field, string> = {
   commitSha: 'ci.commit_sha',
 };
 
+/** The column each field is stored in (model_versions, runs, package_files). */
+const CI_COLUMNS = {
+  jobId: 'ci_job_id',
+  jobUrl: 'ci_job_url',
+  pipelineId: 'ci_pipeline_id',
+  commitSha: 'ci_commit_sha',
+} as const;
+export type CiColumn = (typeof CI_COLUMNS)[Field];
+
+const FIELDS = Object.keys(CI_TAG_KEYS) as Field[];
+
+const COLUMN_BY_TAG = new Map<string, CiColumn>(
+  FIELDS.map((field) => [CI_TAG_KEYS[field], CI_COLUMNS[field]]),
+);
+
+/** The column a `ci.*` tag lives in (these tags are typed columns, not rows of a tags table), if any. */
+export function ciColumnForTag(key: string): CiColumn | undefined {
+  return COLUMN_BY_TAG.get(key);
+}
+
 // Column sizes of model_versions / runs / package_files (migrations 001, 005, 006).
 const ID_RULE = /^[\x21-\x7e]{1,256}$/;
 const SHA_RULE = /^[0-9a-fA-F]{7,64}$/;
@@ -111,24 +131,25 @@ export function extractCiJob(
 
 /** The `ci.*` tags to return for a stored CI job (absent fields are left out, as MLflow omits unset ones). */
 export function ciJobTags(job: CiJob): Array<{ key: string; value: string }> {
-  return (Object.keys(CI_TAG_KEYS) as Field[])
-    .filter((field) => job[field] !== undefined && job[field] !== null)
-    .map((field) => ({ key: CI_TAG_KEYS[field], value: job[field]! }));
+  return FIELDS.filter((field) => job[field] !== undefined && job[field] !== null).map((field) => ({
+    key: CI_TAG_KEYS[field],
+    value: job[field]!,
+  }));
 }
 
 /** The column values for a CI job (`ci_job_id` …), ready for an insert. */
-export function ciJobColumns(job: CiJob): {
-  ci_job_id: string | null;
-  ci_job_url: string | null;
-  ci_pipeline_id: string | null;
-  ci_commit_sha: string | null;
-} {
-  return {
-    ci_job_id: job.jobId ?? null,
-    ci_job_url: job.jobUrl ?? null,
-    ci_pipeline_id: job.pipelineId ?? null,
-    ci_commit_sha: job.commitSha ?? null,
-  };
+export function ciJobColumns(job: CiJob): Record<CiColumn, string | null> {
+  return Object.fromEntries(FIELDS.map((field) => [CI_COLUMNS[field], job[field] ?? null])) as Record<
+    CiColumn,
+    string | null
+  >;
+}
+
+/** The CI job stored in a row's `ci_*` columns. */
+export function ciJobFromColumns(row: Record<CiColumn, string | null>): CiJob {
+  return Object.fromEntries(
+    FIELDS.filter((field) => row[CI_COLUMNS[field]] !== null).map((field) => [field, row[CI_COLUMNS[field]]]),
+  ) as CiJob;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, invalidParameter, notFound } from '../errors';
-import { CiJob, ciJobColumns } from '../ci/ci-job';
+import { ciColumnForTag, CiJob, ciJobColumns } from '../ci/ci-job';
 import { lockRegisteredModel, Tag, touchRegisteredModel, validateTags } from './registered-models';
 import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
 import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
@@ -17,8 +17,6 @@ import {
   validateTagValue,
 } from './validation';
 import {
-  CI_TAG_COLUMNS,
-  CiTagKey,
   ModelVersionJson,
   ModelVersionRow,
   modelVersionQuery,
@@ -121,9 +119,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   const description = validateDescription(input.description);
   const semver = requestedSemver(tags);
   // semver and ci.* live in typed columns; every other tag is stored as sent.
-  const storedTags = tags.filter(
-    (tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !(tag.key in CI_TAG_COLUMNS),
-  );
+  const storedTags = tags.filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !ciColumnForTag(tag.key));
   for (const tag of storedTags) {
     if (tag.value === undefined) throw invalidParameter(`Model version tag '${tag.key}' needs a value.`);
   }
@@ -239,10 +235,11 @@ export async function setModelVersionTag(
   await db.transaction(async (trx) => {
     const row = await findModelVersion(trx, name, number);
     const now = Date.now();
-    if (key in CI_TAG_COLUMNS) {
+    const ciColumn = ciColumnForTag(key);
+    if (ciColumn) {
       await trx('model_versions')
         .where({ id: row.id })
-        .update({ [CI_TAG_COLUMNS[key as CiTagKey]]: value });
+        .update({ [ciColumn]: value });
     } else {
       await trx('model_version_tags')
         .insert({ model_version_id: row.id, key, value })
@@ -266,10 +263,11 @@ export async function deleteModelVersionTag(
   refuseSemverTagChange(key);
   await db.transaction(async (trx) => {
     const row = await findModelVersion(trx, name, number);
-    if (key in CI_TAG_COLUMNS) {
+    const ciColumn = ciColumnForTag(key);
+    if (ciColumn) {
       await trx('model_versions')
         .where({ id: row.id })
-        .update({ [CI_TAG_COLUMNS[key as CiTagKey]]: null });
+        .update({ [ciColumn]: null });
     } else {
       const deleted = await trx('model_version_tags').where({ model_version_id: row.id, key }).delete();
       if (deleted === 0)

@@ -1,5 +1,6 @@
 import type { components } from '../generated/openapi';
 import type { Queryable } from '../db/knex';
+import { ciJobFromColumns, ciJobTags } from '../ci/ci-job';
 import { inOrder } from '../db/in-order';
 
 /**
@@ -50,14 +51,6 @@ export interface ModelVersionRow {
   last_updated_timestamp: number;
 }
 
-/** The tags semreg keeps in typed columns rather than in `model_version_tags`. */
-export const CI_TAG_COLUMNS = {
-  'ci.job_id': 'ci_job_id',
-  'ci.job_url': 'ci_job_url',
-  'ci.pipeline_id': 'ci_pipeline_id',
-  'ci.commit_sha': 'ci_commit_sha',
-} as const;
-export type CiTagKey = keyof typeof CI_TAG_COLUMNS;
 export const SEMVER_TAG = 'semver';
 
 /** `model_versions` joined with its model's name: the select every version query starts from. */
@@ -124,12 +117,7 @@ export async function modelVersionsToJson(
   const tagsByVersion = groupBy(tags, (tag) => tag.model_version_id);
   const aliasesByVersion = groupBy(aliases, (a) => `${a.registered_model_id}:${a.version}`);
   return rows.map((row) => {
-    const virtualTags = [
-      { key: SEMVER_TAG, value: row.semver },
-      ...Object.entries(CI_TAG_COLUMNS)
-        .filter(([, column]) => row[column] !== null)
-        .map(([key, column]) => ({ key, value: row[column] as string })),
-    ];
+    const virtualTags = [{ key: SEMVER_TAG, value: row.semver }, ...ciJobTags(ciJobFromColumns(row))];
     return compact({
       name: row.name,
       version: String(row.version),

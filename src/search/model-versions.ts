@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { invalidParameter } from '../errors';
-import { CI_TAG_COLUMNS, CiTagKey, SEMVER_TAG } from '../registry/views';
+import { ciColumnForTag } from '../ci/ci-job';
+import { SEMVER_TAG } from '../registry/views';
 import { Clause, parseFilter, parseOrderBy } from './filter';
 import { PROMPT_TAG } from './registered-models';
 import { numericOperator, stringOperator, unsupported, whereInList, whereString } from './sql';
@@ -15,10 +16,8 @@ const TAG_ENTITIES = new Set(['tag', 'tags']);
 const ATTRIBUTE_ENTITIES = new Set([undefined, 'attribute', 'attributes']);
 
 function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
-  const column =
-    clause.key === SEMVER_TAG
-      ? 'mv.semver'
-      : CI_TAG_COLUMNS[clause.key as CiTagKey] && `mv.${CI_TAG_COLUMNS[clause.key as CiTagKey]}`;
+  const ciColumn = ciColumnForTag(clause.key);
+  const column = clause.key === SEMVER_TAG ? 'mv.semver' : ciColumn && `mv.${ciColumn}`;
   if (column) {
     if (clause.comparator === 'IS NULL') return void qb.whereNull(column);
     if (clause.comparator === 'IS NOT NULL') return void qb.whereNotNull(column);

@@ -223,6 +223,24 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
     });
   });
 
+  describe('tags named like object properties', () => {
+    it.each(['toString', 'constructor', '__proto__'])('stores the tag %s as an ordinary tag', async (key) => {
+      const name = await createModel(t);
+      await createVersion(t, name);
+      await t.http
+        .post(`${prefix}/model-versions/set-tag`)
+        .send({ name, version: '1', key, value: 'v' })
+        .expect(200);
+      const mv = (await t.http.get(`${prefix}/model-versions/get`).query({ name, version: '1' })).body
+        .model_version;
+      expect(tagValue(mv.tags, key)).toBe('v');
+      await t.http
+        .delete(`${prefix}/model-versions/delete-tag`)
+        .send({ name, version: '1', key })
+        .expect(200);
+    });
+  });
+
   describe('POST model-versions/transition-stage', () => {
     it('moves a version and archives the other occupants when asked', async () => {
       const name = await createModel(t);
