@@ -50,20 +50,3 @@ export function wildcardPath(req: Request, name = 'path'): string {
   const segments = (req.params as Record<string, string | string[] | undefined>)[name];
   return Array.isArray(segments) ? segments.join('/') : (segments ?? '');
 }
-
-/**
- * Express answers a path segment that is not valid percent-encoding (`%C0%AE`, a lone `%`) with a URIError
- * carrying status 400, which the app's error handler does not recognise and would turn into a 500. Here it
- * becomes the path guard's 400, so the client sees its mistake instead of retrying a 5xx for minutes.
- */
-export function malformedPathAsBadRequest(
-  err: unknown,
-  _req: Request,
-  _res: Response,
-  next: NextFunction,
-): void {
-  if (err instanceof URIError && (err as URIError & { status?: number }).status === 400) {
-    return next(invalidParameter('Invalid path: it is not valid percent-encoded UTF-8.'));
-  }
-  next(err);
-}

@@ -10,7 +10,7 @@ import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { sendArtifact } from '../artifact-download';
 import { requireAccess } from '../middleware/auth';
 import { jsonBody } from '../middleware/json-body';
-import { malformedPathAsBadRequest, queryString, rawRoute, wildcardPath } from '../raw-handler';
+import { queryString, rawRoute, wildcardPath } from '../raw-handler';
 
 /**
  * The `mlflow-artifacts` proxy (mlflow-compat.md §3.8), mounted under `/api/2.0/mlflow-artifacts` and
@@ -136,6 +136,5 @@ export function mlflowArtifactsRouter(app: AppContext): Router {
   for (const step of ['create', 'complete', 'abort'])
     router.post(`/mpu/${step}/*path`, jsonBody, rawRoute(app, declineMultipart));
   router.get('/presigned/*path', rawRoute(app, declinePresigned));
-  router.use(malformedPathAsBadRequest);
   return router;
 }
