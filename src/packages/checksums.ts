@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Transform } from 'node:stream';
-import { invalidParameter } from '../errors';
+import { digestMismatch, invalidParameter } from '../errors';
 
 /**
  * Digests a client may send with an upload (issue 5 "Integrity"): `X-Checksum-Sha256: <hex>` (what
@@ -59,33 +59,21 @@ export function expectedDigests(headers: Headers): ExpectedDigests {
   return expected;
 }
 
-export function digestMismatch(algorithm: string, actual: string, expected: string): Error {
-  return invalidParameter(
-    `Checksum mismatch: the body's ${algorithm} is ${actual}, the request said ${expected}; nothing was stored.`,
-  );
-}
-
 /**
- * A pass-through that hashes the body and fails at its end when a digest differs. It fails in `flush`,
- * i.e. before the store renames the temporary file into place, so a mismatch stores nothing.
+ * A pass-through that computes the body's MD5 and fails at its end when it differs. It fails in `flush`,
+ * i.e. before the store renames the temporary file into place, so a mismatch stores nothing. (The sha256
+ * needs no pass-through: the store computes it anyway and checks `expectedSha256` itself.)
  */
-export function digestCheck(expected: ExpectedDigests): Transform {
-  const sha256 = expected.sha256 === undefined ? undefined : crypto.createHash('sha256');
-  const md5 = expected.md5 === undefined ? undefined : crypto.createHash('md5');
+export function md5Check(expectedMd5: string): Transform {
+  const md5 = crypto.createHash('md5');
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      sha256?.update(chunk);
-      md5?.update(chunk);
+      md5.update(chunk);
       callback(null, chunk);
     },
     flush(callback) {
-      const actualSha = sha256?.digest('hex');
-      const actualMd5 = md5?.digest('hex');
-      if (actualSha !== undefined && actualSha !== expected.sha256)
-        return callback(digestMismatch('sha256', actualSha, expected.sha256!));
-      if (actualMd5 !== undefined && actualMd5 !== expected.md5)
-        return callback(digestMismatch('MD5', actualMd5, expected.md5!));
-      callback();
+      const actual = md5.digest('hex');
+      callback(actual === expectedMd5 ? null : digestMismatch('MD5', actual, expectedMd5));
     },
   });
 }

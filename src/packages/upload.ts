@@ -3,13 +3,13 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CiJob, ciJobColumns } from '../ci/ci-job';
 import type { Db } from '../db/knex';
-import { invalidParameter, MlflowError } from '../errors';
+import { digestMismatch, invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
 import { recordEvent } from '../lifecycle/events';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { recordStoredFile } from '../storage/stored-files';
-import { digestCheck, digestMismatch, ExpectedDigests } from './checksums';
+import { ExpectedDigests, md5Check } from './checksums';
 import { fileJson, findPackageFile, PackageFileJson } from './package-files';
 import {
   findRegisteredModelId,
@@ -109,11 +109,11 @@ async function hashBody(
   return { size, sha256: sha256.digest('hex'), md5: md5.digest('hex') };
 }
 
-function withDigestCheck(body: Readable, expected: ExpectedDigests): Readable {
-  if (expected.sha256 === undefined && expected.md5 === undefined) return body;
+function withMd5Check(body: Readable, expectedMd5: string | undefined): Readable {
+  if (expectedMd5 === undefined) return body;
   const out = new PassThrough();
   // pipeline (not pipe) so that a client disconnect or a mismatch reaches the store as an error.
-  pipeline(body, digestCheck(expected), out).catch((err: Error) => out.destroy(err));
+  pipeline(body, md5Check(expectedMd5), out).catch((err: Error) => out.destroy(err));
   return out;
 }
 
@@ -227,8 +227,9 @@ export class PackageUpload {
     }
 
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
-    const stored = await this.services.store.put(key, withDigestCheck(file.body, file.expected), {
+    const stored = await this.services.store.put(key, withMd5Check(file.body, file.expected.md5), {
       maxBytes: maxFileBytes,
+      expectedSha256: file.expected.sha256,
     });
     this.pending.push({
       path,

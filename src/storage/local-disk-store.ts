@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { MlflowError, notFound } from '../errors';
+import { digestMismatch, MlflowError, notFound } from '../errors';
 import type {
   ArtifactStore,
   ByteRange,
@@ -150,12 +150,8 @@ export class LocalDiskStore implements ArtifactStore {
       });
       await pipeline(body, meter, file, { signal: options.signal });
       const sha256 = hash.digest('hex');
-      if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
-        throw new MlflowError(
-          'INVALID_PARAMETER_VALUE',
-          `The body's sha256 is ${sha256}, not ${options.expectedSha256}.`,
-        );
-      }
+      if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256)
+        throw digestMismatch('sha256', sha256, options.expectedSha256);
       const publish = async () => {
         await fs.mkdir(path.dirname(target), { recursive: true });
         // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
