@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import type {
   PutResult,
   StoredEntry,
 } from './artifact-store';
+import { DurableFileWriter } from './durable-file-writer';
 import { assertInsideRealRoot, normaliseRelativePath, resolveSafePath } from './safe-path';
 
 /**
@@ -140,15 +140,8 @@ export class LocalDiskStore implements ArtifactStore {
     });
     try {
       await fs.mkdir(path.dirname(temp), { recursive: true });
-      // `flush` fsyncs before close: the bytes are on disk before the rename makes them visible.
-      // A 4 MiB buffer lets the stream gather the request's 64 KiB chunks into one writev per batch.
-      const file = createWriteStream(temp, {
-        flags: 'wx',
-        mode: 0o644,
-        flush: true,
-        highWaterMark: 4 * 1024 * 1024,
-      });
-      await pipeline(body, meter, file, { signal: options.signal });
+      // The writer fsyncs before it finishes: the bytes are on disk before the rename makes them visible.
+      await pipeline(body, meter, new DurableFileWriter(temp, 0o644), { signal: options.signal });
       const sha256 = hash.digest('hex');
       if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256)
         throw digestMismatch('sha256', sha256, options.expectedSha256);
