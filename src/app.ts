@@ -9,6 +9,7 @@ import { mlflowArtifactsRouter } from './http/mlflow/artifacts';
 import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
+import { ByteBudget } from './http/middleware/byte-budget';
 import { jsonBody } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
 import { signedDownloadRouter } from './http/lifecycle/downloads';
@@ -45,31 +46,33 @@ export function createApp(ctx: AppContext): express.Express {
   app.use(hostOriginGuard(ctx));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
+  // One budget for every JSON body of this app, whichever router parses it.
+  const json = jsonBody(new ByteBudget(ctx.config.maxJsonInflightBytes));
 
   // The artifact proxy streams raw bodies of any content type (a .json file arrives as text/plain), so it is
   // mounted apart from every body-parsing router (mlflow-compat.md §3.8); the UI downloads sit at the root.
-  const artifacts = mlflowArtifactsRouter(ctx);
+  const artifacts = mlflowArtifactsRouter(ctx, json);
   app.use('/api/2.0/mlflow-artifacts', artifacts);
   app.use('/ajax-api/2.0/mlflow-artifacts', artifacts);
   app.use(artifactUiRouter(ctx));
 
   const validators = new ValidatorRegistry();
   const mlflow = strictRouter();
-  mlflow.use(jsonBody, eventContextMiddleware);
+  mlflow.use(json, eventContextMiddleware);
   mountRoutes(mlflow, mlflowRoutes, ctx, validators);
   app.use('/api/2.0/mlflow', mlflow);
   app.use('/ajax-api/2.0/mlflow', mlflow);
 
   // Raw and multipart uploads: mounted before any router that parses bodies.
-  app.use(packageRoutes(ctx));
+  app.use(packageRoutes(ctx, json));
 
   const tokensAndCi = strictRouter();
-  tokensAndCi.use(['/tokens', '/ci'], jsonBody);
+  tokensAndCi.use(['/tokens', '/ci'], json);
   mountRoutes(tokensAndCi, [...tokenRoutes, ...ciRoutes], ctx, validators);
   app.use('/api', tokensAndCi);
 
   const lifecycle = strictRouter();
-  lifecycle.use(['/events', '/models', '/policies', '/webhooks'], jsonBody, eventContextMiddleware);
+  lifecycle.use(['/events', '/models', '/policies', '/webhooks'], json, eventContextMiddleware);
   mountRoutes(lifecycle, lifecycleRoutes, ctx, validators);
   app.use('/api', lifecycle);
   app.use('/api', signedDownloadRouter(ctx));

@@ -18,6 +18,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly maxArtifactBytes: number;
   readonly maxPackageFileBytes: number;
+  /** JSON request bodies held in memory at once, all requests together; past it new ones get 503. */
+  readonly maxJsonInflightBytes: number;
   /** Extra `Host` header values accepted besides loopback names and `host:port` (DNS-rebinding guard). */
   readonly allowedHosts: readonly string[];
   /** Origins allowed to make state-changing calls from a browser. */
@@ -35,7 +37,8 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const GiB = 1024 * MiB;
 
 function integer(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -76,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminToken: env.ADMIN_TOKEN || undefined,
     maxArtifactBytes: integer(env, 'MAX_ARTIFACT_BYTES', 5 * GiB, 1),
     maxPackageFileBytes: integer(env, 'MAX_PACKAGE_FILE_BYTES', 5 * GiB, 1),
+    maxJsonInflightBytes: integer(env, 'MAX_JSON_INFLIGHT_BYTES', 256 * MiB, 1),
     allowedHosts: Object.freeze(list(env, 'ALLOWED_HOSTS')),
     allowedOrigins: Object.freeze(list(env, 'ALLOWED_ORIGINS')),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,

@@ -18,7 +18,6 @@ import {
 import { parseCoordinates, parsePackagePath } from '../packages/target';
 import { PackageUpload, UploadResult } from '../packages/upload';
 import { requireAccess } from './middleware/auth';
-import { jsonBody } from './middleware/json-body';
 
 /**
  * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
@@ -237,7 +236,7 @@ async function download(
   }
 }
 
-export function packageRoutes(app: AppContext): Router {
+export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router {
   const router = Router({ caseSensitive: true, strict: true });
 
   router.put(

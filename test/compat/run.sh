@@ -58,6 +58,6 @@ if [ "${COMPAT_MLFLOW2:-on}" != "off" ]; then
   ensure_venv .venv-compat-2 "$here/requirements-mlflow2.txt"
   # The 2.x client shares the registry wire protocol; its log_model path differs (no logged models).
   run_pass .venv-compat-2 -m "not mlflow3" "$here/test_registry.py" "$here/test_model_uri.py" \
-    "$here/test_log_model_mlflow2.py" || status=$?
+    "$here/test_log_model_mlflow2.py" "$here/test_json_budget.py" || status=$?
 fi
 exit "$status"

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { Request, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../../app-context';
 import { listFileInfos } from '../../artifacts/listing';
@@ -9,7 +9,6 @@ import { normaliseRelativePath } from '../../storage/safe-path';
 import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { sendArtifact } from '../artifact-download';
 import { requireAccess } from '../middleware/auth';
-import { jsonBody } from '../middleware/json-body';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
 
 /**
@@ -125,7 +124,7 @@ async function declinePresigned(req: Request, _res: Response, app: AppContext): 
   throw new MlflowError('NOT_IMPLEMENTED', 'Presigned URLs are not supported by this artifact repository.');
 }
 
-export function mlflowArtifactsRouter(app: AppContext): Router {
+export function mlflowArtifactsRouter(app: AppContext, jsonBody: RequestHandler): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.put('/artifacts/*path', rawRoute(app, uploadArtifact));
   router.get('/artifacts/*path', rawRoute(app, downloadArtifact));
