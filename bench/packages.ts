@@ -20,7 +20,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
@@ -28,9 +27,9 @@ import { freePort } from '../src/net/free-port';
 import { positiveIntegerOptions } from './lib/integer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
-import { gitCommit, machineInfo, REPO, writeResult } from './lib/results';
+import { gitCommit, machineInfo, writeResult } from './lib/results';
 import { startSemreg } from './lib/semreg-server';
-import { SpawnedServer, stopper, waitForHttp } from './lib/spawned-server';
+import { SpawnedServer, startTsxServer } from './lib/spawned-server';
 import { timedCommand } from './lib/timed-command';
 import { mbPerSecond, MiB, sha256File, writeRandomFile } from './lib/test-files';
 
@@ -158,14 +157,13 @@ async function copyReference(command: 'cp' | 'dd', file: string, copy: string, b
 /** `bench/lib/minimal-upload-server.ts` as its own process, storing into `dir`. */
 async function startMinimalUploadServer(dir: string): Promise<SpawnedServer> {
   const port = await freePort();
-  const child = spawn(
-    path.join(REPO, 'node_modules/.bin/tsx'),
-    ['bench/lib/minimal-upload-server.ts', dir, String(port)],
-    { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, child, 30_000, 'minimal upload server');
-  return { url, child, stop: stopper(child) };
+  return startTsxServer({
+    script: 'bench/lib/minimal-upload-server.ts',
+    args: [dir, String(port)],
+    port,
+    label: 'minimal upload server',
+    timeoutMs: 30_000,
+  });
 }
 
 /** One transfer under the server's memory sampler. */

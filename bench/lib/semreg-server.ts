@@ -1,8 +1,5 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { freePort } from '../../src/net/free-port';
-import { REPO } from './results';
-import { SpawnedServer, stopper, waitForHttp } from './spawned-server';
+import { SpawnedServer, startTsxServer } from './spawned-server';
 
 /**
  * Spawns `tsx src/main.ts` as `npm start` does, on 127.0.0.1 and a free port, LOG_LEVEL=warn, AUTH=off.
@@ -27,12 +24,5 @@ export async function startSemreg(
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
   }
-  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), ['src/main.ts'], {
-    cwd: REPO,
-    env: childEnv,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/health`, child, 90_000, 'semreg');
-  return { url, child, stop: stopper(child) };
+  return startTsxServer({ script: 'src/main.ts', env: childEnv, port, label: 'semreg', timeoutMs: 90_000 });
 }

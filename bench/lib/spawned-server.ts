@@ -1,4 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO } from './results';
 
 export interface SpawnedServer {
   readonly url: string;
@@ -39,4 +41,26 @@ export function stopper(child: ChildProcess): (graceMs?: number) => Promise<void
     await exited;
     clearTimeout(timer);
   };
+}
+
+/**
+ * Runs a TypeScript entry point of this repository with tsx (as `npm start` does), its output on ours, and
+ * waits until `http://127.0.0.1:<port>/health` answers 200.
+ */
+export async function startTsxServer(options: {
+  script: string;
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  port: number;
+  label: string;
+  timeoutMs: number;
+}): Promise<SpawnedServer> {
+  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [options.script, ...(options.args ?? [])], {
+    cwd: REPO,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  await waitForHttp(`${url}/health`, child, options.timeoutMs, options.label);
+  return { url, child, stop: stopper(child) };
 }

@@ -7,7 +7,7 @@
 export class ByteBudget {
   private inUse = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(private readonly limit: number) {}
 
   get reserved(): number {
     return this.inUse;
