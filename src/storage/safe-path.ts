@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MlflowError } from '../errors';
@@ -109,14 +110,16 @@ async function realpathOrUndefined(target: string): Promise<string | undefined> 
   }
 }
 
-async function exists(target: string): Promise<boolean> {
+async function lstatOrUndefined(target: string): Promise<Stats | undefined> {
   try {
-    await fs.lstat(target);
-    return true;
+    return await fs.lstat(target);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+/** How often a path that appears between two checks (a concurrent upload creating it) is looked at again. */
+const MAX_RECHECKS = 10;
 
 /**
  * Guards against symlinks planted inside the root that point outside it: the deepest existing part of
@@ -127,6 +130,7 @@ async function exists(target: string): Promise<boolean> {
 export async function assertInsideRealRoot(root: string, target: string): Promise<void> {
   const realRoot = (await realpathOrUndefined(root)) ?? path.resolve(root);
   let current = target;
+  let rechecks = 0;
   for (;;) {
     const real = await realpathOrUndefined(current);
     if (real !== undefined) {
@@ -138,9 +142,12 @@ export async function assertInsideRealRoot(root: string, target: string): Promis
       }
       return;
     }
-    if (await exists(current)) {
+    const stats = await lstatOrUndefined(current);
+    if (stats?.isSymbolicLink()) {
       throw reject(path.relative(root, target), 'it goes through a dangling symbolic link');
     }
+    // Missing a moment ago, there now: another upload just created it. Look at it again.
+    if (stats && rechecks++ < MAX_RECHECKS) continue;
     const parent = path.dirname(current);
     if (parent === current) return;
     current = parent;
