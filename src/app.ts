@@ -10,7 +10,8 @@ import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { ByteBudget } from './http/middleware/byte-budget';
-import { jsonBody } from './http/middleware/json-body';
+import { redactRequest } from './log';
+import { jsonBody, MAX_JSON_BYTES } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
 import { signedDownloadRouter } from './http/lifecycle/downloads';
 import { eventContextMiddleware } from './lifecycle/event-context';
@@ -41,13 +42,19 @@ export function createApp(ctx: AppContext): express.Express {
       logger: ctx.log,
       quietReqLogger: true,
       autoLogging: { ignore: (req) => req.url === '/health' },
+      serializers: { req: redactRequest },
     }),
   );
   app.use(hostOriginGuard(ctx));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx));
-  // One budget for every JSON body of this app, whichever router parses it.
-  const json = jsonBody(new ByteBudget(ctx.config.maxJsonInflightBytes));
+  // One budget for every JSON body of this app, whichever router parses it; one holder (token or client
+  // address) may hold a quarter of it (never less than one maximal body), so no client starves the others.
+  const limit = ctx.config.maxJsonInflightBytes;
+  const json = jsonBody({
+    budget: new ByteBudget(limit, Math.max(limit / 4, MAX_JSON_BYTES)),
+    idleTimeoutMs: ctx.config.bodyIdleTimeoutMs,
+  });
 
   // The artifact proxy streams raw bodies of any content type (a .json file arrives as text/plain), so it is
   // mounted apart from every body-parsing router (mlflow-compat.md §3.8); the UI downloads sit at the root.

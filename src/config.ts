@@ -20,6 +20,8 @@ export interface Config {
   readonly maxPackageFileBytes: number;
   /** JSON request bodies held in memory at once, all requests together; past it new ones get 503. */
   readonly maxJsonInflightBytes: number;
+  /** A JSON request body with no byte for this long is cut off with 408. */
+  readonly bodyIdleTimeoutMs: number;
   /** Extra `Host` header values accepted besides loopback names and `host:port` (DNS-rebinding guard). */
   readonly allowedHosts: readonly string[];
   /** Origins allowed to make state-changing calls from a browser. */
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxArtifactBytes: integer(env, 'MAX_ARTIFACT_BYTES', 5 * GiB, 1),
     maxPackageFileBytes: integer(env, 'MAX_PACKAGE_FILE_BYTES', 5 * GiB, 1),
     maxJsonInflightBytes: integer(env, 'MAX_JSON_INFLIGHT_BYTES', 256 * MiB, 1),
+    bodyIdleTimeoutMs: integer(env, 'BODY_IDLE_TIMEOUT_SECONDS', 30, 1) * 1000,
     allowedHosts: Object.freeze(list(env, 'ALLOWED_HOSTS')),
     allowedOrigins: Object.freeze(list(env, 'ALLOWED_ORIGINS')),
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,

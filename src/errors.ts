@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'INTERNAL_ERROR'
   | 'INVALID_STATE'
   | 'NOT_IMPLEMENTED'
-  | 'TEMPORARILY_UNAVAILABLE';
+  | 'TEMPORARILY_UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED';
 
 const STATUS: Record<ErrorCode, number> = {
   INVALID_PARAMETER_VALUE: 400,
@@ -36,6 +37,7 @@ const STATUS: Record<ErrorCode, number> = {
   INVALID_STATE: 500,
   NOT_IMPLEMENTED: 501,
   TEMPORARILY_UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
 };
 
 export class MlflowError extends Error {
@@ -45,7 +47,7 @@ export class MlflowError extends Error {
   /**
    * `status` overrides the table only where semreg's own API documents another status: 400 for
    * `INVALID_STATE` policy refusals (a 500 would be retried by the client for minutes), 413 for
-   * oversized uploads, 507 for a full disk.
+   * oversized uploads, 507 for a full disk, 408 for a request body that stopped arriving.
    */
   constructor(errorCode: ErrorCode, message: string, status?: number) {
     super(message);
