@@ -6,6 +6,7 @@ import * as tokens from './004_tokens';
 import * as ciRuns from './005_ci_runs';
 import * as packages from './006_packages';
 import * as lifecycle from './007_lifecycle';
+import * as packageOwnership from './008_package_ownership';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -25,4 +26,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['005_ci_runs', ciRuns],
   ['006_packages', packages],
   ['007_lifecycle', lifecycle],
+  ['008_package_ownership', packageOwnership],
 ];

@@ -1,4 +1,4 @@
-import type { ArtifactStore } from '../storage/artifact-store';
+import type { ArtifactStore, ListedEntry } from '../storage/artifact-store';
 
 /** MLflow's `FileInfo` (mlflow/protos/service.proto): `file_size` only for files. */
 export interface FileInfoJson {
@@ -16,7 +16,10 @@ export async function listFileInfos(
   key: string,
   display = '',
 ): Promise<FileInfoJson[]> {
-  const entries = await storage.list(key);
+  return toFileInfos(await storage.list(key), display);
+}
+
+export function toFileInfos(entries: readonly ListedEntry[], display = ''): FileInfoJson[] {
   return entries.map((entry) => ({
     path: display ? `${display}/${entry.name}` : entry.name,
     is_dir: entry.isDir,

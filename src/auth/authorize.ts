@@ -42,3 +42,14 @@ export function authorize(principal: Principal, request: AccessRequest): void {
     );
   }
 }
+
+/** `authorize` as a yes/no answer. */
+export function isAuthorized(principal: Principal, request: AccessRequest): boolean {
+  try {
+    authorize(principal, request);
+    return true;
+  } catch (err) {
+    if (err instanceof MlflowError && err.errorCode === 'PERMISSION_DENIED') return false;
+    throw err;
+  }
+}

@@ -6,7 +6,7 @@ import { CliError, EXIT, exitCodeForStatus } from './exit-codes';
 
 /**
  * semreg's HTTP client for the CLI: JSON calls with the token and CI headers, plus streamed uploads and
- * downloads (node's http, because a download's sha256 arrives as an HTTP trailer, which fetch cannot read).
+ * downloads (node's http, which streams request and response bodies without buffering them).
  */
 export interface ClientOptions {
   baseUrl: string;
@@ -126,7 +126,7 @@ function httpError(status: number, text: string): CliError {
 
 export interface DownloadResult {
   size: number;
-  /** From the X-Checksum-Sha256 trailer (computed by the server from the bytes it sent). */
+  /** From the X-Checksum-Sha256 header: the sha256 the server recorded when the file was stored. */
   sha256?: string;
 }
 
@@ -147,7 +147,8 @@ export function download(
         );
         return;
       }
-      const size = Number(response.headers['x-file-size'] ?? response.headers['content-length'] ?? NaN);
+      const size = Number(response.headers['content-length'] ?? NaN);
+      const checksum = response.headers['x-checksum-sha256'];
       if (Number.isFinite(size)) onSize?.(size);
       let received = 0;
       response.on('data', (chunk: Buffer) => {
@@ -156,8 +157,7 @@ export function download(
       });
       response.pipe(sink);
       sink.on('finish', () => {
-        const trailer = response.trailers['x-checksum-sha256'];
-        resolve({ size: received, sha256: typeof trailer === 'string' ? trailer : undefined });
+        resolve({ size: received, sha256: typeof checksum === 'string' ? checksum : undefined });
       });
       response.on('error', reject);
       sink.on('error', reject);

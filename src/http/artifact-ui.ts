@@ -5,9 +5,10 @@ import { artifactUriToKey, keyUnder } from '../artifacts/artifact-uri';
 import { missingParameter, notFound } from '../errors';
 import { getModelVersionDownloadUri } from '../registry/model-versions';
 import { findRunArtifactUri } from '../tracking/runs';
+import { byModel, declare, tracking } from './access';
 import { sendArtifact } from './artifact-download';
-import { requireAccess } from './middleware/auth';
 import { queryString, rawRoute } from './raw-handler';
+import { requireStorageRead } from './storage-access';
 
 /**
  * The web UI's download routes at the server root (mlflow-compat.md §3.10): `/get-artifact?run_uuid=&path=`
@@ -21,28 +22,37 @@ function required(req: Request, name: string): string {
   return value;
 }
 
+/** The file is read where it is, so the owner of that location is authorized too (storage-access.ts). */
+async function sendAuthorized(req: Request, res: Response, app: AppContext, key: string): Promise<void> {
+  await requireStorageRead(req, app, key);
+  await sendArtifact(req, res, app, key);
+}
+
 async function runArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'read' });
   const runId = queryString(req, 'run_id') || required(req, 'run_uuid');
   const rel = required(req, 'path');
   const key = keyUnder('', rel);
   const runUri = await findRunArtifactUri(app.db, runId);
   if (!runUri) throw notFound(`Run with id=${runId} not found`);
-  await sendArtifact(req, res, app.storage, keyUnder(await artifactUriToKey(app.db, runUri), key));
+  await sendAuthorized(req, res, app, keyUnder(await artifactUriToKey(app.db, runUri), key));
 }
 
+/** A version's `source` may name another model's version: its files are that model's to authorize. */
 async function modelVersionArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
   const name = required(req, 'name');
-  requireAccess(req, app, { scope: 'read', models: [name] });
   const version = required(req, 'version');
   const key = keyUnder('', required(req, 'path'));
   const root = await artifactUriToKey(app.db, await getModelVersionDownloadUri(app.db, name, version));
-  await sendArtifact(req, res, app.storage, keyUnder(root, key));
+  await sendAuthorized(req, res, app, keyUnder(root, key));
 }
 
 export function artifactUiRouter(app: AppContext): Router {
   const router = Router({ caseSensitive: true, strict: true });
-  router.get('/get-artifact', rawRoute(app, runArtifact));
-  router.get('/model-versions/get-artifact', rawRoute(app, modelVersionArtifact));
+  router.get('/get-artifact', declare(app, tracking), rawRoute(app, runArtifact));
+  router.get(
+    '/model-versions/get-artifact',
+    declare(app, byModel('name')),
+    rawRoute(app, modelVersionArtifact),
+  );
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 import { loadOpenApiDocument } from '../openapi';
+import { declare, open, server } from './access';
 import { SEMREG_VERSION } from '../version';
 
 /**
@@ -9,7 +10,8 @@ import { SEMREG_VERSION } from '../version';
  */
 export function healthRoutes(app: AppContext): Router {
   const router = Router({ caseSensitive: true, strict: true });
-  router.get('/health', async (_req, res) => {
+  const metadata = declare(app, server);
+  router.get('/health', declare(app, open), async (_req, res) => {
     try {
       await app.db.raw('SELECT 1').timeout(3000);
       res.type('text/plain').send('OK');
@@ -17,15 +19,15 @@ export function healthRoutes(app: AppContext): Router {
       res.status(503).type('text/plain').send('database unavailable');
     }
   });
-  router.get('/version', (_req, res) => {
+  router.get('/version', metadata, (_req, res) => {
     res.type('text/plain').send(SEMREG_VERSION);
   });
   // MLflow >= 3.12 probes this before artifact transfers; multipart stays off so the client keeps using
   // single proxied PUTs and GETs (a `multipart_*_enabled: true` would make it call presigned URLs).
-  router.get('/api/3.0/mlflow/server-info', (_req, res) => {
+  router.get('/api/3.0/mlflow/server-info', metadata, (_req, res) => {
     res.json({ store_type: null, workspaces_enabled: false });
   });
-  router.get('/api/openapi.json', (_req, res) => {
+  router.get('/api/openapi.json', metadata, (_req, res) => {
     res.json(loadOpenApiDocument());
   });
   return router;

@@ -1,14 +1,11 @@
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import multer, { MulterError, StorageEngine } from 'multer';
 import type { AppContext } from '../app-context';
-import { scopeForMethod } from '../auth/scope';
 import { extractCiJob } from '../ci/ci-job';
 import { invalidParameter, MlflowError } from '../errors';
 import { expectedDigests } from '../packages/checksums';
-import { deletePackageFile, deletePackageVersion } from '../packages/delete';
+import { deleteModelVersionWithFiles, deletePackageFile } from '../packages/delete';
 import { fileJson, listPackageFiles, requirePackageFile } from '../packages/package-files';
 import {
   listPackageVersions,
@@ -17,12 +14,14 @@ import {
 } from '../packages/package-versions';
 import { parseCoordinates, parsePackagePath } from '../packages/target';
 import { PackageUpload, UploadResult } from '../packages/upload';
+import { byModel, declare, needingAdmin } from './access';
 import { requireAccess } from './middleware/auth';
+import { sendFile } from './send-file';
 
 /**
  * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
- * raw streams or multipart, never run through a body parser. Every handler authorizes against the model
- * named in the path before it reads a byte of the body.
+ * raw streams or multipart, never run through a body parser. Every route declares the model in its path
+ * (`declare(..., byModel('model'))`, checked before a byte of the body is read); an overwrite needs admin.
  */
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -44,12 +43,9 @@ function param(req: Request, name: string): string {
   return (req.params as Record<string, string>)[name];
 }
 
-/**
- * Authorizes before anything is read: the method's scope (admin for overwrites and deletes) on the model in
- * the path. A model-restricted token is checked against its patterns with the name as sent.
- */
-function authorize(req: Request, app: AppContext, model: string, admin = false): void {
-  requireAccess(req, app, { scope: admin ? 'admin' : scopeForMethod(req.method), models: [model] });
+/** `?overwrite=true` replaces released bytes: admin only, checked before the body is read. */
+function authorizeOverwrite(req: Request, app: AppContext, model: string, overwrite: boolean): void {
+  if (overwrite) requireAccess(req, app, { scope: 'admin', models: [model] });
 }
 
 function refuseOversized(req: Request, app: AppContext): void {
@@ -63,13 +59,11 @@ function refuseOversized(req: Request, app: AppContext): void {
   }
 }
 
-/** An error answered before the body was read: close the connection instead of reading gigabytes to discard. */
 function wrap(handler: Handler): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       await handler(req, res);
     } catch (err) {
-      if (!req.complete) res.setHeader('Connection', 'close');
       next(err);
     }
   };
@@ -82,7 +76,7 @@ function servicesOf(app: AppContext) {
 async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
   const model = param(req, 'model');
   const overwrite = flag(req.query.overwrite, 'overwrite');
-  authorize(req, app, model, overwrite);
+  authorizeOverwrite(req, app, model, overwrite);
   const target = parseCoordinates(model, param(req, 'semver'));
   const rawPath = filePath(req);
   const expected = expectedDigests(req.headers);
@@ -141,7 +135,7 @@ function fromMulter(err: unknown, maxBytes: number): unknown {
 async function uploadMultipart(req: Request, res: Response, app: AppContext): Promise<UploadResult> {
   const model = param(req, 'model');
   const overwrite = flag(req.query.overwrite, 'overwrite');
-  authorize(req, app, model, overwrite);
+  authorizeOverwrite(req, app, model, overwrite);
   const target = parseCoordinates(model, param(req, 'semver'));
   if (!req.is('multipart/form-data')) {
     throw invalidParameter(
@@ -173,74 +167,30 @@ async function uploadMultipart(req: Request, res: Response, app: AppContext): Pr
   }
 }
 
-function contentDisposition(filePath: string): string {
-  const name = path.posix.basename(filePath);
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
-/** GET/HEAD of one file: ETag = the sha256, byte ranges (one range → 206; several → the whole file). */
-async function download(
-  req: Request,
-  res: Response,
-  app: AppContext,
-  model: string,
-  selector: string,
-): Promise<void> {
-  authorize(req, app, model);
+/** GET/HEAD of one file, with the sha256 recorded at upload as ETag and X-Checksum-Sha256. */
+async function download(req: Request, res: Response, app: AppContext, model: string, selector: string) {
   const rawPath = filePath(req);
   const version = await resolvePackageVersion(app.db, model, selector);
   const file = await requirePackageFile(app.db, version.id, rawPath, `${version.name} ${version.semver}`);
-  const etag = `"${file.sha256}"`;
-  res.setHeader('ETag', etag);
-  res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Last-Modified', new Date(file.created_at).toUTCString());
-  // Package files are untrusted: never rendered by a browser (stored XSS), whatever their name.
-  res.setHeader('Content-Type', 'application/octet-stream');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Disposition', contentDisposition(file.path));
-  res.setHeader('X-Checksum-Sha256', file.sha256);
-  if (req.headers['if-none-match'] === etag) {
-    res.status(304).end();
-    return;
-  }
-  const ranges = req.headers.range ? req.range(file.size, { combine: true }) : undefined;
-  if (ranges === -1) {
-    res.setHeader('Content-Range', `bytes */${file.size}`);
-    throw new MlflowError(
-      'INVALID_PARAMETER_VALUE',
-      `The range is outside the file's ${file.size} bytes.`,
-      416,
-    );
-  }
-  const range =
-    Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
-  if (range) {
-    res.status(206);
-    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
-    res.setHeader('Content-Length', String(range.end - range.start + 1));
-  } else {
-    res.status(200);
-    res.setHeader('Content-Length', String(file.size));
-  }
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  const { stream } = await app.storage.get(file.storage_key, range ? { range } : {});
-  try {
-    await pipeline(stream, res);
-  } catch (err) {
-    // The client went away mid-download (curl interrupted): nothing to answer and nothing to log as a bug.
-    if (!res.destroyed && !req.destroyed) throw err;
-  }
+  await sendFile(req, res, app.storage, {
+    key: file.storage_key,
+    size: file.size,
+    lastModified: new Date(file.created_at),
+    sha256: file.sha256,
+    name: file.path.split('/').pop(),
+    // Package files are untrusted: never rendered by a browser (stored XSS), whatever their name.
+    type: 'binary',
+  });
 }
 
 export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router {
   const router = Router({ caseSensitive: true, strict: true });
+  const model = declare(app, byModel('model'));
+  const deletion = declare(app, needingAdmin(byModel('model')));
 
   router.put(
     '/api/packages/:model/:semver/*path',
+    model,
     wrap(async (req, res) => {
       const result = await uploadRaw(req, app);
       res
@@ -250,6 +200,7 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   );
   router.post(
     '/api/packages/:model/:semver',
+    model,
     wrap(async (req, res) => {
       const result = await uploadMultipart(req, res, app);
       res
@@ -259,12 +210,12 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   );
   router.get(
     '/api/packages/:model',
+    model,
     wrap(async (req, res) => {
-      authorize(req, app, param(req, 'model'));
-      const model = await requireRegisteredModelId(app.db, param(req, 'model'));
-      const versions = await listPackageVersions(app.db, model.id);
+      const found = await requireRegisteredModelId(app.db, param(req, 'model'));
+      const versions = await listPackageVersions(app.db, found.id);
       res.json({
-        model: model.name,
+        model: found.name,
         versions: versions.map((row) => ({
           version: String(row.version),
           semver: row.semver,
@@ -277,8 +228,8 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   );
   router.get(
     '/api/packages/:model/:selector',
+    model,
     wrap(async (req, res) => {
-      authorize(req, app, param(req, 'model'));
       const version = await resolvePackageVersion(app.db, param(req, 'model'), param(req, 'selector'));
       const files = await listPackageFiles(app.db, version.id);
       res.json({
@@ -291,25 +242,26 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   );
   router.get(
     '/api/packages/:model/:selector/*path',
+    model,
     wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'selector'))),
   );
   // Deletes take no body; one that is sent must be JSON, like every JSON endpoint (CSRF defence, §7).
   router.delete(
     '/api/packages/:model/:semver/*path',
+    deletion,
     jsonBody,
     wrap(async (req, res) => {
-      authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
       const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deletePackageFile(app.db, app.storage, version, filePath(req), req.principal?.tokenId);
+      await deletePackageFile(servicesOf(app), version, filePath(req), req.principal?.tokenId);
       res.json({});
     }),
   );
   router.delete(
     '/api/packages/:model/:semver',
+    deletion,
     jsonBody,
     wrap(async (req, res) => {
-      authorize(req, app, param(req, 'model'), true);
       const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
       if (!flag(req.query.all, 'all')) {
         throw invalidParameter(
@@ -317,7 +269,10 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
         );
       }
       const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deletePackageVersion(app.db, app.storage, version, req.principal?.tokenId);
+      await deleteModelVersionWithFiles(servicesOf(app), version.name, version.version, {
+        actor: req.principal?.tokenId,
+        mayDeletePackages: true,
+      });
       res.json({});
     }),
   );
@@ -326,6 +281,7 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   // projects/$CI_PROJECT_ID/packages/generic/<name>/<version>/<file>"` works unchanged. The project id is ignored.
   router.put(
     '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
+    model,
     wrap(async (req, res) => {
       await uploadRaw(req, app);
       res.status(201).json({ message: '201 Created' });
@@ -333,6 +289,7 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   );
   router.get(
     '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
+    model,
     wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'semver'))),
   );
   return router;

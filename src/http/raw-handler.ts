@@ -4,34 +4,16 @@ import { invalidParameter } from '../errors';
 
 /**
  * Handlers for routes that stream bodies or responses themselves (artifact proxy, UI downloads) and so sit
- * outside the JSON endpoint table.
- *
- * An error answered before the whole body arrived (413, 507, a bad path) must still reach a client that is
- * busy sending: closing at once makes its next write fail with EPIPE, and MLflow's client then retries a
- * connection error for minutes and never shows our message. A body of known, modest size is therefore read
- * to its end and discarded; a larger or unsized one gets `Connection: close` rather than being read for GiBs.
+ * outside the JSON endpoint table. Their errors go to the error middleware, which also deals with a body
+ * the handler did not read (`drainOrClose` in middleware/errors.ts).
  */
 export type RawHandler = (req: Request, res: Response, app: AppContext) => Promise<void>;
-
-const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
-
-function drainOrClose(req: Request, res: Response): void {
-  if (req.complete || res.headersSent) return;
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared <= MAX_DRAIN_BYTES) {
-    req.unpipe();
-    req.resume();
-  } else {
-    res.setHeader('Connection', 'close');
-  }
-}
 
 export function rawRoute(app: AppContext, handler: RawHandler): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     try {
       await handler(req, res, app);
     } catch (err) {
-      drainOrClose(req, res);
       next(err);
     }
   };

@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { operations } from '../generated/openapi';
 import type { AppContext } from '../app-context';
-import { authorizeRoute, RouteAccess } from './middleware/auth';
+import { authorizeRoute, markDeclared, RouteAccess } from './access';
 import { ValidatorRegistry } from './validation';
 
 /**
@@ -43,17 +43,18 @@ export interface Route<Op extends OperationId = OperationId> {
   path: string;
   operationId: Op;
   handler: (ctx: RouteContext<InputOf<Op>>) => Promise<OutputOf<Op>>;
-  /** Authorization beyond the HTTP method: which input fields name the model, a stronger scope. */
-  access?: RouteAccess;
+  /** What the route touches (`access.ts`): checked on the validated input before the handler runs. */
+  access: RouteAccess;
 }
 
 export function defineRoute<Op extends OperationId>(
   method: HttpMethod,
   path: string,
   operationId: Op,
+  access: RouteAccess,
   handler: (ctx: RouteContext<InputOf<Op>>) => Promise<OutputOf<Op>>,
 ): Route {
-  return { method, path, operationId, handler } as unknown as Route;
+  return { method, path, operationId, access, handler } as unknown as Route;
 }
 
 /** MLflow treats an absent field and a `null` one the same (mlflow-compat.md §1.3). */
@@ -79,7 +80,7 @@ export function mountRoutes(
   for (const route of routes) {
     const validator = validators.get(route.operationId);
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
-    router[method](route.path, async (req: Request, res: Response) => {
+    const handle = async (req: Request, res: Response) => {
       const query = { ...(req.query as Record<string, unknown>) };
       validator.query(query);
       // DELETE RPCs carry JSON bodies; the same fields are also accepted from the query string (§1.3).
@@ -90,6 +91,7 @@ export function mountRoutes(
       authorizeRoute(req, app, route.access, input);
       const output = await route.handler({ input, app, req, res });
       if (!res.headersSent) res.status(200).json(output ?? {});
-    });
+    };
+    router[method](route.path, markDeclared(handle, route.access));
   }
 }

@@ -1,3 +1,4 @@
+import { adminOnly } from './access';
 import { createToken, listTokens, revokeToken } from '../auth/tokens';
 import { invalidParameter } from '../errors';
 import { decodePageToken, paginate } from '../search/page-token';
@@ -19,36 +20,25 @@ function parseExpiry(value: number | string | undefined): number | undefined {
   return time;
 }
 
-const admin = { access: { scope: 'admin' as const } };
-
 export const tokenRoutes: Route[] = [
-  {
-    ...defineRoute('POST', '/tokens', 'createToken', async ({ input, app, res }) => {
-      const { secret, token } = await createToken(app.db, {
-        scope: input.scope,
-        models: input.models,
-        expiresAt: parseExpiry(input.expires_at),
-        description: input.description,
-      });
-      res.status(201).json({ token: secret, ...token });
-      return {} as never;
-    }),
-    ...admin,
-  },
-  {
-    ...defineRoute('GET', '/tokens', 'listTokens', async ({ input, app }) => {
-      const maxResults = input.max_results ?? DEFAULT_MAX_RESULTS;
-      const offset = decodePageToken(input.page_token, 'tokens');
-      const page = paginate(await listTokens(app.db, offset, maxResults + 1), offset, maxResults, 'tokens');
-      return { tokens: page.items, ...(page.nextPageToken && { next_page_token: page.nextPageToken }) };
-    }),
-    ...admin,
-  },
-  {
-    ...defineRoute('DELETE', '/tokens/:token_id', 'revokeToken', async ({ input, app }) => {
-      await revokeToken(app.db, input.token_id);
-      return {};
-    }),
-    ...admin,
-  },
+  defineRoute('POST', '/tokens', 'createToken', adminOnly, async ({ input, app, res }) => {
+    const { secret, token } = await createToken(app.db, {
+      scope: input.scope,
+      models: input.models,
+      expiresAt: parseExpiry(input.expires_at),
+      description: input.description,
+    });
+    res.status(201).json({ token: secret, ...token });
+    return {} as never;
+  }),
+  defineRoute('GET', '/tokens', 'listTokens', adminOnly, async ({ input, app }) => {
+    const maxResults = input.max_results ?? DEFAULT_MAX_RESULTS;
+    const offset = decodePageToken(input.page_token, 'tokens');
+    const page = paginate(await listTokens(app.db, offset, maxResults + 1), offset, maxResults, 'tokens');
+    return { tokens: page.items, ...(page.nextPageToken && { next_page_token: page.nextPageToken }) };
+  }),
+  defineRoute('DELETE', '/tokens/:token_id', 'revokeToken', adminOnly, async ({ input, app }) => {
+    await revokeToken(app.db, input.token_id);
+    return {};
+  }),
 ];

@@ -1,19 +1,22 @@
 import crypto from 'node:crypto';
+import { artifactUriToKey } from '../artifacts/artifact-uri';
 import type { Config } from '../config';
 import type { Queryable } from '../db/knex';
 import { MlflowError, notFound } from '../errors';
-import { getModelVersionDownloadUri } from '../registry/model-versions';
 import { findRegisteredModel } from '../registry/registered-models';
 import { validateModelName } from '../registry/validation';
-import type { ArtifactStore } from '../storage/artifact-store';
 import { normaliseRelativePath } from '../storage/safe-path';
+import { findStoredFile } from '../storage/stored-files';
 import { selectVersion, VersionSelector } from './version-selector';
 
 /**
  * Signed download links (Studio's get-download-uris, for any model): `GET /api/models/<name>/download-uris`
- * answers `{"<file path>": "<absolute URL>"}`; each URL names model, version and file, carries an expiry and
- * an HMAC-SHA256 over all of them, and works without a token until it expires. The signature is the only
- * credential, so it is checked (in constant time) before anything is looked up.
+ * answers `{"<file path>": "<absolute URL>"}`; each URL works without a token until it expires. The
+ * signature is the only credential, so it is checked (in constant time) before anything is looked up.
+ *
+ * A link is bound to the file it was made for, not to a name: it signs the registered model's id (never
+ * reused) and the file's sha256 with the name, version, path and expiry. Once the model is deleted (even if
+ * the name is created again), the version deleted or the file replaced, the link answers 404.
  */
 export const SIGNED_DOWNLOAD_PREFIX = '/api/downloads/';
 
@@ -31,22 +34,30 @@ function signingKey(config: Config): Buffer {
 
 export interface SignedFile {
   name: string;
+  /** The registered model's id: a re-created model of the same name has another. */
+  modelId: number;
   version: number;
   path: string;
+  sha256: string;
   /** Unix seconds. */
   expires: number;
 }
 
 /** NUL separates the fields: none of them may contain it, so no two different files share a message. */
 export function signDownload(config: Config, file: SignedFile): string {
+  const fields = [file.name, file.modelId, file.version, file.path, file.sha256, file.expires];
   return crypto
     .createHmac('sha256', signingKey(config))
-    .update(`semreg-download\0${file.name}\0${file.version}\0${file.path}\0${file.expires}`)
+    .update(['semreg-download-v2', ...fields].join('\0'))
     .digest('base64url');
 }
 
 function forbidden(message: string): MlflowError {
   return new MlflowError('PERMISSION_DENIED', message);
+}
+
+function gone(): MlflowError {
+  return notFound('The file this download link was made for no longer exists; ask for new links.');
 }
 
 export function verifyDownload(
@@ -76,79 +87,106 @@ export function signedUrl(
 ): string {
   const expires = Math.floor(nowMs / 1000) + config.downloadLinkTtlSeconds;
   const signature = signDownload(config, { ...file, expires });
-  return `${baseUrl}${SIGNED_DOWNLOAD_PREFIX}${encodeURIComponent(file.name)}/${file.version}/${encodePath(file.path)}?expires=${expires}&signature=${signature}`;
+  const query = `model_id=${file.modelId}&sha256=${file.sha256}&expires=${expires}&signature=${signature}`;
+  return `${baseUrl}${SIGNED_DOWNLOAD_PREFIX}${encodeURIComponent(file.name)}/${file.version}/${encodePath(file.path)}?${query}`;
 }
 
-const ARTIFACTS_SCHEME = 'mlflow-artifacts:';
 const MAX_FILES = 10_000;
 
-/** The artifact-store key under which a version's files live (its resolved mlflow-artifacts: location). */
-export async function versionStorageKey(db: Queryable, name: string, version: number): Promise<string> {
-  const uri = await getModelVersionDownloadUri(db, name, version);
-  if (!uri.startsWith(ARTIFACTS_SCHEME)) {
-    throw new MlflowError(
-      'INVALID_STATE',
-      `Version ${version} of '${name}' is stored at ${uri}, outside semreg's artifact store.`,
-      400,
-    );
-  }
-  // mlflow-artifacts:/a/b and mlflow-artifacts://host/a/b both name a/b under the root.
-  const rest = uri.slice(ARTIFACTS_SCHEME.length).replace(/^\/\/[^/]*/, '');
-  return normaliseRelativePath(rest.replace(/^\/+/, ''));
+/** LIKE pattern for "everything below `key`/", with LIKE's wildcards in the key taken literally. */
+const belowPattern = (key: string): string => `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
+
+export interface VersionFiles {
+  name: string;
+  modelId: number;
+  version: number;
+  /** The store key the files live under; the caller authorizes its owner before handing out links. */
+  prefix: string;
+  files: Array<{ path: string; sha256: string }>;
 }
 
-/** Every file under `prefix`, as paths relative to it, depth first in name order. */
-export async function listFilesRecursively(
-  store: ArtifactStore,
-  prefix: string,
-): Promise<Array<{ path: string; size?: number }>> {
-  const files: Array<{ path: string; size?: number }> = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await store.list(dir ? `${prefix}/${dir}` : prefix)) {
-      const rel = dir ? `${dir}/${entry.name}` : entry.name;
-      if (entry.isDir) await walk(rel);
-      else files.push({ path: rel, size: entry.size });
-      if (files.length > MAX_FILES)
-        throw new MlflowError('RESOURCE_EXHAUSTED', `The version has more than ${MAX_FILES} files.`);
-    }
-  };
-  await walk('');
-  return files;
-}
-
-export async function downloadUris(
+/** The version a selector picks and its files, as the store's records describe them (with their sha256). */
+export async function versionFiles(
   db: Queryable,
-  store: ArtifactStore,
-  config: Config,
-  baseUrl: string,
   name: string,
   selector: VersionSelector,
-): Promise<Record<string, string>> {
+): Promise<VersionFiles> {
   validateModelName(name);
   const model = await findRegisteredModel(db, name);
   const version = await selectVersion(db, model, selector);
-  const prefix = await versionStorageKey(db, name, version.version);
+  const prefix = await artifactUriToKey(db, version.storage_location ?? version.source);
+  const rows: Array<{ key: string; sha256: string }> = await db('stored_files')
+    .whereRaw(`key LIKE ? ESCAPE '\\'`, [belowPattern(prefix)])
+    .orderBy('key')
+    .limit(MAX_FILES + 1)
+    .select('key', 'sha256');
+  if (rows.length > MAX_FILES)
+    throw new MlflowError('RESOURCE_EXHAUSTED', `The version has more than ${MAX_FILES} files.`);
+  return {
+    name,
+    modelId: model.id,
+    version: version.version,
+    prefix,
+    files: rows.map((row) => ({ path: row.key.slice(prefix.length + 1), sha256: row.sha256 })),
+  };
+}
+
+export function downloadUris(config: Config, baseUrl: string, found: VersionFiles): Record<string, string> {
   const now = Date.now();
   const links: Record<string, string> = {};
-  for (const file of await listFilesRecursively(store, prefix)) {
-    links[file.path] = signedUrl(config, baseUrl, { name, version: version.version, path: file.path }, now);
+  for (const file of found.files) {
+    links[file.path] = signedUrl(
+      config,
+      baseUrl,
+      { name: found.name, modelId: found.modelId, version: found.version, ...file },
+      now,
+    );
   }
   return links;
 }
 
-/** Checks a signed request and returns the store key of the file it names (a deleted version is 404). */
+export interface SignedRequest {
+  name: string;
+  version: string;
+  path: string;
+  model_id: unknown;
+  sha256: unknown;
+  expires: unknown;
+  signature: unknown;
+}
+
+// One spelling per value: `/01/` or `/1.0/` are not version 1, and every field is what signedUrl wrote.
+const CANONICAL_NUMBER = /^[1-9][0-9]{0,14}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function field(value: unknown, format: RegExp): string {
+  if (typeof value !== 'string' || !format.test(value)) throw forbidden('The download link is invalid.');
+  return value;
+}
+
+/** Checks a signed request and returns the file it names, as stored now; 404 once that file is gone. */
 export async function resolveSignedDownload(
   db: Queryable,
   config: Config,
-  request: { name: string; version: string; path: string; expires: string | number; signature: string },
-): Promise<string> {
-  const version = Number(request.version);
-  const expires = Number(request.expires);
-  if (!Number.isSafeInteger(version) || !Number.isSafeInteger(expires))
-    throw forbidden('The download link is invalid.');
-  verifyDownload(config, { name: request.name, version, path: request.path, expires }, request.signature);
+  request: SignedRequest,
+): Promise<{ key: string; size: number; sha256: string; createdAt: number }> {
+  const file: SignedFile = {
+    name: request.name,
+    modelId: Number(field(request.model_id, CANONICAL_NUMBER)),
+    version: Number(field(request.version, CANONICAL_NUMBER)),
+    path: request.path,
+    sha256: field(request.sha256, SHA256),
+    expires: Number(field(request.expires, /^[0-9]{1,15}$/)),
+  };
+  verifyDownload(config, file, typeof request.signature === 'string' ? request.signature : '');
   const path = normaliseRelativePath(request.path);
   if (!path) throw notFound('The download link names no file.');
-  const prefix = await versionStorageKey(db, request.name, version);
-  return `${prefix}/${path}`;
+  const version = await db('model_versions')
+    .where({ registered_model_id: file.modelId, version: file.version })
+    .first('storage_location', 'source');
+  if (!version) throw gone();
+  const key = `${await artifactUriToKey(db, version.storage_location ?? version.source)}/${path}`;
+  const stored = await findStoredFile(db, key);
+  if (!stored || stored.sha256 !== file.sha256) throw gone();
+  return { key: stored.key, size: stored.size, sha256: stored.sha256, createdAt: stored.createdAt };
 }

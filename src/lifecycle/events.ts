@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/knex';
 import { invalidParameter } from '../errors';
 import { decodePageToken, encodePageToken } from '../search/page-token';
+import { whereModelVisible } from '../search/sql';
 import { currentEventContext } from './event-context';
 import { parseInstant } from './time';
 import { enqueueDeliveries } from './webhook-outbox';
@@ -134,11 +135,14 @@ const MAX_PAGE = 1000;
 
 /**
  * `GET /api/events`, oldest first. The page token carries the last id returned (keyset paging: the table is
- * append-only, so ids never shift under a reader the way offsets would).
+ * append-only, so ids never shift under a reader the way offsets would). A token restricted to model patterns
+ * sees the events of the models it may read: recorded under a name it matches, or belonging to a model whose
+ * name it matches now (its history from before a rename), exactly as the registry searches filter.
  */
 export async function listEvents(
   db: Queryable,
   query: ListEventsQuery,
+  modelPatterns: readonly string[] = [],
 ): Promise<{ events: EventRecord[]; next_page_token?: string }> {
   const maxResults = query.max_results ?? DEFAULT_PAGE;
   if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > MAX_PAGE) {
@@ -153,6 +157,14 @@ export async function listEvents(
     .orderBy('id', 'asc')
     .limit(maxResults + 1);
   if (query.model !== undefined) whereModel(builder, db, query.model);
+  if (modelPatterns.length > 0) {
+    builder.where((visible: any) => {
+      whereModelVisible(visible, 'model', modelPatterns);
+      visible.orWhereIn('registered_model_id', (ids: any) =>
+        whereModelVisible(ids.from('registered_models').select('id'), 'name', modelPatterns),
+      );
+    });
+  }
   if (query.type !== undefined) {
     const types = query.type
       .split(',')

@@ -1,86 +1,170 @@
-import type { Db } from '../db/knex';
+import type { Db, Queryable } from '../db/knex';
+import { MlflowError } from '../errors';
 import { recordEvent } from '../lifecycle/events';
-import { deleteModelVersion } from '../registry/model-versions';
+import { deleteModelVersion, findModelVersion } from '../registry/model-versions';
+import { deleteRegisteredModel, lockRegisteredModel } from '../registry/registered-models';
+import { reserveDeletedFile } from '../registry/reserved-semvers';
+import { parseVersionNumber, validateModelName } from '../registry/validation';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { PACKAGE_ROOT } from '../storage/key-space';
 import { deleteStoredTree } from '../storage/stored-files';
-import { listPackageFiles, requirePackageFile } from './package-files';
-import { notAPackage, PackageVersionRow } from './package-versions';
-import { packageDir } from './target';
+import { listPackageFiles, PackageFileRow, requirePackageFile } from './package-files';
+import type { PackageVersion, PackageVersionRow } from './package-versions';
+import { removeUnreferencedFiles } from './stale-files';
 
 /**
- * Deleting package files (admin scope): the row goes and an audit row is written in one transaction, then
- * the bytes are removed. The other order could leave a row whose file is gone.
+ * Deleting package files, whichever route asks (DELETE /api/packages, or MLflow's model-versions/delete and
+ * registered-models/delete on a package-backed version). The database decides what goes: the files whose
+ * rows belong to the deleted versions and the folders those versions own (`package_folder`, set by the
+ * package registry alone), never a location derived from a `source` a client wrote. Every route writes the
+ * same audit (`package_file_events`, `package.file_deleted` history events) in the transaction that removes
+ * the rows, reserves the deleted bytes (`deleted_package_files`), and needs the same admin scope; only then
+ * are the bytes removed, each under its path's upload lock, so a file a concurrent upload is writing or has
+ * just committed is never touched.
  */
-function historyEvent(
-  version: PackageVersionRow,
-  tokenId: string | undefined,
-  file: { path: string; sha256: string; size: number },
-) {
-  return {
-    type: 'package.file_deleted' as const,
+export interface DeleteServices {
+  db: Db;
+  store: ArtifactStore;
+}
+
+/** What a deletion audits: the version as its rows describe it. */
+type AuditedVersion = Pick<
+  PackageVersionRow,
+  'name' | 'registered_model_id' | 'version' | 'semver' | 'major' | 'minor' | 'patch' | 'prerelease'
+>;
+
+export interface DeleteOptions {
+  /** Token id of the caller, recorded in the audit. */
+  actor?: string;
+  /** False unless the caller may delete package files (admin scope, or AUTH=off). */
+  mayDeletePackages: boolean;
+}
+
+function packagesNeedAdmin(name: string, version: { version: number; semver: string }): MlflowError {
+  return new MlflowError(
+    'PERMISSION_DENIED',
+    `Version ${version.version} (${version.semver}) of '${name}' is a package version: deleting it deletes its published files, which needs an admin token (DELETE /api/packages/<model>/<semver>?all=true).`,
+  );
+}
+
+async function auditDeletedFile(
+  trx: Queryable,
+  version: AuditedVersion,
+  file: Pick<PackageFileRow, 'path' | 'sha256' | 'size'>,
+  actor: string | undefined,
+): Promise<void> {
+  const now = Date.now();
+  await trx('package_file_events').insert({
+    action: 'deleted',
+    model_name: version.name,
+    version: version.version,
+    semver: version.semver,
+    path: file.path,
+    sha256: file.sha256,
+    size: file.size,
+    token_id: actor ?? null,
+    time: now,
+  });
+  await recordEvent(trx, {
+    type: 'package.file_deleted',
     model: version.name,
     registeredModelId: version.registered_model_id,
     version: version.version,
     semver: version.semver,
     before: { path: file.path, size: file.size, sha256: file.sha256 },
-    actor: tokenId ?? null,
-  };
+    actor: actor ?? null,
+  });
+  await reserveDeletedFile(trx, version.name, version, file, now);
 }
 
-function auditRow(
-  version: PackageVersionRow,
-  action: string,
-  tokenId: string | undefined,
-  file?: { path: string; sha256: string; size: number },
-) {
-  return {
-    action,
+/** Audits every file of a package version and the version itself; call before its rows go. */
+async function auditDeletedVersion(
+  trx: Queryable,
+  version: AuditedVersion & { id: number },
+  actor: string | undefined,
+): Promise<void> {
+  for (const file of await listPackageFiles(trx, version.id))
+    await auditDeletedFile(trx, version, file, actor);
+  await trx('package_file_events').insert({
+    action: 'version_deleted',
     model_name: version.name,
     version: version.version,
     semver: version.semver,
-    path: file?.path ?? null,
-    sha256: file?.sha256 ?? null,
-    size: file?.size ?? null,
-    token_id: tokenId ?? null,
+    token_id: actor ?? null,
     time: Date.now(),
-  };
+  });
 }
 
+const lockBase = (name: string, semver: string) => ({ model_name: name, semver: semver.split('+')[0] });
+
+/** One file of a package version (admin route). */
 export async function deletePackageFile(
-  db: Db,
-  store: ArtifactStore,
-  version: PackageVersionRow,
+  services: DeleteServices,
+  version: PackageVersion,
   path: string,
-  tokenId?: string,
+  actor?: string,
 ): Promise<void> {
-  const key = await db.transaction(async (trx) => {
+  const { db } = services;
+  await db.transaction(async (trx) => {
     const file = await requirePackageFile(trx, version.id, path, `${version.name} ${version.semver}`);
     await trx('package_files').where({ id: file.id }).delete();
-    await trx('package_file_events').insert(auditRow(version, 'deleted', tokenId, file));
-    await recordEvent(trx, historyEvent(version, tokenId, file));
-    return file.storage_key;
+    await auditDeletedFile(trx, version, file, actor);
   });
-  await deleteStoredTree({ db, storage: store }, key);
+  await removeUnreferencedFiles(services, version.package_folder, lockBase(version.name, version.semver), [
+    path,
+  ]);
 }
 
-/** `?all=true`: every file, then the model version itself (through the registry, so its rules and events apply). */
-export async function deletePackageVersion(
-  db: Db,
-  store: ArtifactStore,
-  version: PackageVersionRow,
-  tokenId?: string,
+/**
+ * A model version with everything it owns. A package-backed one needs `mayDeletePackages`; the check runs
+ * under the model's row lock, so it cannot go stale before the rows are gone.
+ */
+export async function deleteModelVersionWithFiles(
+  services: DeleteServices,
+  name: string,
+  version: string | number,
+  options: DeleteOptions,
 ): Promise<void> {
-  if (version.source !== `mlflow-artifacts:/${packageDir(version.registered_model_id, version.semver)}`)
-    throw notAPackage(version);
-  await db.transaction(async (trx) => {
-    const files = await listPackageFiles(trx, version.id);
-    if (files.length > 0)
-      await trx('package_file_events').insert(
-        files.map((file) => auditRow(version, 'deleted', tokenId, file)),
-      );
-    for (const file of files) await recordEvent(trx, historyEvent(version, tokenId, file));
-    await trx('package_file_events').insert(auditRow(version, 'version_deleted', tokenId));
-    await deleteModelVersion(trx as unknown as Db, version.name, version.version);
+  const number = parseVersionNumber(version);
+  validateModelName(name);
+  const { db } = services;
+  const deleted = await db.transaction(async (trx) => {
+    await lockRegisteredModel(trx, name);
+    const row = await findModelVersion(trx, name, number);
+    if (row.package_folder !== null) {
+      if (!options.mayDeletePackages) throw packagesNeedAdmin(name, row);
+      await auditDeletedVersion(trx, row, options.actor);
+    }
+    await deleteModelVersion(trx as unknown as Db, name, number);
+    return row;
   });
-  await deleteStoredTree({ db, storage: store }, packageDir(version.registered_model_id, version.semver));
+  if (deleted.package_folder !== null)
+    await removeUnreferencedFiles(services, deleted.package_folder, lockBase(name, deleted.semver));
+}
+
+/**
+ * A registered model with all its versions. Its package storage, `packages/<id>/`, goes whole: the id is
+ * never handed out again, so once the row is gone nothing can be uploaded there any more.
+ */
+export async function deleteRegisteredModelWithFiles(
+  services: DeleteServices,
+  name: string,
+  options: DeleteOptions,
+): Promise<void> {
+  validateModelName(name);
+  const { db, store } = services;
+  const modelId = await db.transaction(async (trx) => {
+    const model = await lockRegisteredModel(trx, name);
+    const packages = await trx('model_versions as mv')
+      .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+      .where('mv.registered_model_id', model.id)
+      .whereNotNull('mv.package_folder')
+      .orderBy('mv.version')
+      .select('mv.*', 'rm.name');
+    if (packages.length > 0 && !options.mayDeletePackages) throw packagesNeedAdmin(name, packages[0]);
+    for (const version of packages) await auditDeletedVersion(trx, version, options.actor);
+    await deleteRegisteredModel(trx as unknown as Db, name);
+    return model.id;
+  });
+  await deleteStoredTree({ db, storage: store }, `${PACKAGE_ROOT}/${modelId}`);
 }

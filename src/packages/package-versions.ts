@@ -3,7 +3,6 @@ import type { Queryable } from '../db/knex';
 import { invalidParameter, MlflowError, notFound } from '../errors';
 import { isStrictSemver, parseRange, parseSemver, SemverParts } from '../registry/semver';
 import { validateModelName } from '../registry/validation';
-import { packageSource } from './target';
 
 /**
  * Package versions: model versions whose source is their package folder. Lookups by exact semver (uploads,
@@ -16,11 +15,20 @@ export interface PackageVersionRow {
   name: string;
   version: number;
   semver: string;
+  major: number;
+  minor: number;
+  patch: number;
+  prerelease: string;
   build: string;
   source: string;
+  /** The folder the version owns; null for a version MLflow's create made (not a package). */
+  package_folder: string | null;
   ci_job_id: string | null;
   creation_timestamp: number;
 }
+
+/** A version a package upload created: it owns its folder. */
+export type PackageVersion = PackageVersionRow & { package_folder: string };
 
 export interface PackageVersionRef {
   name: string;
@@ -40,8 +48,13 @@ const COLUMNS = [
   'rm.name',
   'mv.version',
   'mv.semver',
+  'mv.major',
+  'mv.minor',
+  'mv.patch',
+  'mv.prerelease',
   'mv.build',
   'mv.source',
+  'mv.package_folder',
   'mv.ci_job_id',
   'mv.creation_timestamp',
 ];
@@ -52,15 +65,13 @@ function versions(db: Queryable) {
     .select(COLUMNS);
 }
 
-/** Only versions created by a package upload: their source is exactly their own package folder. */
+/** Only versions created by a package upload: they own a package folder (the database says so, not `source`). */
 function packagesOnly(query: ReturnType<typeof versions>) {
-  return query.whereRaw(
-    `mv.source = 'mlflow-artifacts:/packages/' || mv.registered_model_id::text || '/' || mv.semver`,
-  );
+  return query.whereNotNull('mv.package_folder');
 }
 
-export function isPackageVersion(row: PackageVersionRow): boolean {
-  return row.source === packageSource(row.registered_model_id, row.semver);
+export function isPackageVersion(row: PackageVersionRow): row is PackageVersion {
+  return row.package_folder !== null;
 }
 
 export async function findRegisteredModelId(db: Queryable, name: string): Promise<number | undefined> {
@@ -125,10 +136,10 @@ export async function resolvePackageVersion(
   db: Queryable,
   rawName: string,
   selector: string,
-): Promise<PackageVersionRow> {
+): Promise<PackageVersion> {
   const model = await requireRegisteredModelId(db, rawName);
   const scoped = () => packagesOnly(versions(db)).where('mv.registered_model_id', model.id);
-  let row: PackageVersionRow | undefined;
+  let row: PackageVersion | undefined;
   if (selector === 'latest') {
     row = await scoped()
       .where('mv.prerelease', '')
@@ -155,7 +166,7 @@ export async function resolvePackageVersion(
         `Invalid version selector '${selector.slice(0, 100)}': a semantic version, 'latest' or a range such as ^1.4.`,
       );
     }
-    const candidates: PackageVersionRow[] = await scoped();
+    const candidates: PackageVersion[] = await scoped();
     const best = semver.maxSatisfying(
       candidates.map((candidate) => candidate.semver),
       range,

@@ -1,6 +1,7 @@
 import { invalidParameter } from '../errors';
 import { validateModelName } from '../registry/validation';
 import { formatSemver, parseSemver, SemverParts } from '../registry/semver';
+import { PACKAGE_ROOT } from '../storage/key-space';
 import { normaliseRelativePath } from '../storage/safe-path';
 
 /**
@@ -27,7 +28,7 @@ export function parsePackagePath(raw: string): string {
 }
 
 export function packageDir(registeredModelId: number, semverText: string): string {
-  return `packages/${registeredModelId}/${semverText}`;
+  return `${PACKAGE_ROOT}/${registeredModelId}/${semverText}`;
 }
 
 export function packageSource(registeredModelId: number, semverText: string): string {

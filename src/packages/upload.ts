@@ -6,6 +6,7 @@ import type { Db } from '../db/knex';
 import { digestMismatch, invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
+import { deletedFileDigest } from '../registry/reserved-semvers';
 import { recordEvent } from '../lifecycle/events';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { recordStoredFile } from '../storage/stored-files';
@@ -20,7 +21,7 @@ import {
   PackageVersionRow,
   versionRef,
 } from './package-versions';
-import { removeStaleFiles } from './stale-files';
+import { removeUnreferencedFiles } from './stale-files';
 import { PackageCoordinates, packageDir, packageSource, parsePackagePath, semverText } from './target';
 import { acquireUploadLock, LockKey, releaseUploadLock } from './upload-lock';
 
@@ -82,6 +83,14 @@ export function alreadyStoredDifferently(path: string, where: string): MlflowErr
   return new MlflowError(
     'RESOURCE_ALREADY_EXISTS',
     `'${path}' is already stored in ${where} with different bytes; released packages are immutable (an admin may use ?overwrite=true).`,
+    409,
+  );
+}
+
+function alreadyPublishedDifferently(path: string, where: string): MlflowError {
+  return new MlflowError(
+    'RESOURCE_ALREADY_EXISTS',
+    `'${path}' was published in ${where} with different bytes and deleted; a published version is never reused for other content (publish a new version).`,
     409,
   );
 }
@@ -226,10 +235,25 @@ export class PackageUpload {
       return;
     }
 
+    // A deleted file of a published version may come back only with the bytes it had (unless an admin
+    // overwrites): consumers that pinned this version must never get other content under it.
+    const published = existing
+      ? undefined
+      : await deletedFileDigest(this.services.db, this.target.name, this.target.semver, path);
+    const mustMatch = this.options.overwrite ? undefined : published;
+    if (mustMatch !== undefined && file.expected.sha256 !== undefined && file.expected.sha256 !== mustMatch) {
+      file.body.resume();
+      throw alreadyPublishedDifferently(path, this.where);
+    }
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
     const stored = await this.services.store.put(key, withMd5Check(file.body, file.expected.md5), {
       maxBytes: maxFileBytes,
       expectedSha256: file.expected.sha256,
+      publish: async (publish, { sha256 }) => {
+        if (mustMatch !== undefined && sha256 !== mustMatch)
+          throw alreadyPublishedDifferently(path, this.where);
+        await publish();
+      },
     });
     this.pending.push({
       path,
@@ -245,13 +269,27 @@ export class PackageUpload {
     const { db } = this.services;
     try {
       const outcome = await db.transaction(async (trx) => {
+        // The files went into the folder of the model found at `begin`: if that model was deleted (and the
+        // name perhaps re-created) meanwhile, they belong to no one and the upload must start over.
+        const model = await trx('registered_models')
+          .where({ name: this.target.name })
+          .forUpdate()
+          .first('id');
+        if (model?.id !== this.registeredModelId) {
+          throw new MlflowError(
+            'RESOURCE_CONFLICT',
+            `Registered model '${this.target.name}' was deleted during the upload; nothing was stored, retry it.`,
+          );
+        }
         let version = await findVersionBySemver(trx, this.registeredModelId, this.target.semver);
         let created = false;
         if (!version) {
           created = true;
+          const folder = packageDir(this.registeredModelId, this.folderSemver);
           await createModelVersion(trx as unknown as Db, {
             name: this.target.name,
             source: packageSource(this.registeredModelId, this.folderSemver),
+            packageFolder: folder,
             tags: [{ key: 'semver', value: this.folderSemver }],
             ciJob: this.options.ciJob,
           }).catch((err: unknown) => {
@@ -268,7 +306,14 @@ export class PackageUpload {
         const files: PackageFileJson[] = [];
         for (const file of this.pending) {
           if (file.outcome === 'unchanged') {
-            files.push(fileJson((await findPackageFile(trx, version.id, file.path))!));
+            const stored = await findPackageFile(trx, version.id, file.path);
+            if (!stored) {
+              throw new MlflowError(
+                'RESOURCE_CONFLICT',
+                `'${file.path}' was deleted from ${this.where} during the upload; retry it.`,
+              );
+            }
+            files.push(fileJson(stored));
             continue;
           }
           // stored_files describes every stored byte (issue 4); written in the same transaction as the package row.
@@ -336,15 +381,10 @@ export class PackageUpload {
       if (outcome.created !== undefined) {
         // Still holding this upload's locks, so its own files are skipped. Best effort: the upload has
         // committed and must be answered as such; a leftover file is retried by the next version creation.
-        await removeStaleFiles(
-          this.services,
-          packageDir(this.registeredModelId, this.folderSemver),
-          outcome.created,
-          {
-            model_name: this.target.name,
-            semver: this.folderSemver.split('+')[0],
-          },
-        ).catch(() => undefined);
+        await removeUnreferencedFiles(this.services, packageDir(this.registeredModelId, this.folderSemver), {
+          model_name: this.target.name,
+          semver: this.folderSemver.split('+')[0],
+        }).catch(() => undefined);
       }
       return outcome.result;
     } finally {

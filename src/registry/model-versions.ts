@@ -7,6 +7,7 @@ import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
 import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
+import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
 import { resolveSource } from './source';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
@@ -72,15 +73,24 @@ function requestedSemver(tags: Tag[]): SemverParts | undefined {
   return values.length === 1 ? parseSemver(values[0]) : undefined;
 }
 
-async function highestRelease(trx: Queryable, registeredModelId: number): Promise<SemverParts | undefined> {
-  return trx('model_versions')
-    .where({ registered_model_id: registeredModelId, prerelease: '' })
-    .orderBy([
-      { column: 'major', order: 'desc' },
-      { column: 'minor', order: 'desc' },
-      { column: 'patch', order: 'desc' },
-    ])
-    .first('major', 'minor', 'patch', 'prerelease', 'build');
+/** The highest release the model has or once published as a package (reserved semvers count too). */
+async function highestRelease(
+  trx: Queryable,
+  model: { id: number; name: string },
+): Promise<SemverParts | undefined> {
+  const candidates = [
+    await trx('model_versions')
+      .where({ registered_model_id: model.id, prerelease: '' })
+      .orderBy([
+        { column: 'major', order: 'desc' },
+        { column: 'minor', order: 'desc' },
+        { column: 'patch', order: 'desc' },
+      ])
+      .first('major', 'minor', 'patch'),
+    await highestReservedRelease(trx, model.name),
+  ].filter((release): release is Pick<SemverParts, 'major' | 'minor' | 'patch'> => release !== undefined);
+  const [highest] = candidates.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+  return highest && { ...highest, prerelease: '', build: '' };
 }
 
 async function versionWithSemver(
@@ -111,6 +121,11 @@ export interface CreateModelVersionInput {
   userId?: string;
   /** The CI job from X-CI-* headers and ci.* / gitlab.CI_* tags (see src/ci/ci-job.ts). */
   ciJob?: CiJob;
+  /**
+   * Set only by the package registry: the folder it allocated for this version's files, which the version
+   * then owns (migration 008). MLflow's create never sets it, whatever its `source` says.
+   */
+  packageFolder?: string;
 }
 
 export async function createModelVersion(db: Db, input: CreateModelVersionInput): Promise<ModelVersionJson> {
@@ -127,14 +142,16 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   try {
     return await db.transaction(async (trx) => {
       const model = await lockRegisteredModel(trx, name);
-      const resolved = await resolveSource(trx, input.source, getModelVersionDownloadUri);
+      const resolved = await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri);
+      // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
+      if (semver && input.packageFolder === undefined) await refuseReservedSemver(trx, name, semver);
       // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
       const [{ next_version: nextVersion }] = await trx('registered_models')
         .where({ id: model.id })
         .increment('next_version', 1)
         .returning('next_version');
       const version = nextVersion - 1;
-      const parts = semver ?? nextPatch(await highestRelease(trx, model.id));
+      const parts = semver ?? nextPatch(await highestRelease(trx, model));
       const now = Date.now();
       const [row] = await trx('model_versions')
         .insert({
@@ -150,6 +167,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           run_id: input.run_id || resolved.runId || null,
           run_link: input.run_link ?? null,
           logged_model_id: input.model_id ?? resolved.loggedModelId ?? null,
+          package_folder: input.packageFolder ?? null,
           description: description ?? null,
           user_id: input.userId ?? null,
           ...ciJobColumns(input.ciJob ?? {}),

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/knex';
 import { invalidParameter, notFound } from '../errors';
+import { ownerOfKey } from '../storage/key-space';
 import { normaliseRelativePath } from '../storage/safe-path';
 import { findLoggedModelArtifactUri } from '../tracking/logged-models';
 import { findRunArtifactUri } from '../tracking/runs';
@@ -29,21 +30,32 @@ function refuse(source: string, why: string): never {
   throw invalidParameter(`Invalid model version source '${source.slice(0, 300)}': ${why}.`);
 }
 
-/** The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part. */
-function artifactPath(source: string, rest: string): string {
+/**
+ * The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part, and package
+ * storage that is not a version folder of the model itself: `packages` or `packages/<id>` as a whole, or
+ * another model's folders (whatever the spelling: the guard has decoded and collapsed it already).
+ */
+function artifactPath(source: string, rest: string, registeredModelId: number): string {
   if (rest.startsWith('//'))
     refuse(source, "mlflow-artifacts URIs must not name a host: use 'mlflow-artifacts:/<path>'");
   if (/[?#]/.test(rest)) refuse(source, "'?' and '#' are not allowed");
   const path = normaliseRelativePath(rest.replace(/^\/+/, ''));
   if (path === '') refuse(source, 'it names the artifact root itself');
+  const owner = ownerOfKey(path);
+  if (owner.kind === 'package-space' || (owner.kind === 'registered-model' && owner.depth < 3))
+    refuse(source, 'it names package storage as a whole; name one version folder of this model');
+  if (owner.kind === 'registered-model' && owner.id !== registeredModelId)
+    refuse(source, "it names another registered model's package files; use models:/<name>/<version>");
   return path;
 }
 
 type DownloadUriLookup = (db: Queryable, name: string, version: number) => Promise<string>;
 
+/** `registeredModelId`: the model the version is created in (its own package folders may be named). */
 export async function resolveSource(
   db: Queryable,
   source: string,
+  registeredModelId: number,
   lookupDownloadUri: DownloadUriLookup,
 ): Promise<ResolvedSource> {
   if (source.length > MAX_SOURCE) refuse(source, `it is longer than ${MAX_SOURCE} characters`);
@@ -56,7 +68,7 @@ export async function resolveSource(
 
   switch (rawScheme) {
     case 'mlflow-artifacts': {
-      const location = `mlflow-artifacts:/${artifactPath(source, rest)}`;
+      const location = `mlflow-artifacts:/${artifactPath(source, rest, registeredModelId)}`;
       return { source: location, storageLocation: location };
     }
     case 'models': {
@@ -97,4 +109,13 @@ export async function resolveSource(
         `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI`,
       );
   }
+}
+
+/**
+ * The registered models a source reads through (`models:/<name>/<version>`): the caller must be allowed to
+ * read them, or registering such a version would let it read another team's files through its own model.
+ */
+export function modelsNamedBySource(source: string): string[] {
+  const match = /^models:\/([^/]+)\/\d+$/.exec(source);
+  return match && !LOGGED_MODEL_ID_RE.test(match[1]) ? [match[1]] : [];
 }

@@ -38,6 +38,8 @@ export interface ModelVersionRow {
   run_id: string | null;
   run_link: string | null;
   logged_model_id: string | null;
+  /** The package folder this version owns (set by package uploads only); null for every other version. */
+  package_folder: string | null;
   description: string | null;
   user_id: string | null;
   current_stage: string;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { modelPatternRegex } from '../auth/model-pattern';
+import { modelPatternLike } from '../auth/model-pattern';
 import { invalidParameter } from '../errors';
 import type { Clause, Comparator } from './filter';
 
@@ -62,6 +62,7 @@ export function whereInList(qb: Knex.QueryBuilder, column: string, clause: Claus
 export function whereModelVisible(qb: Knex.QueryBuilder, column: string, patterns: readonly string[]): void {
   if (patterns.length === 0) return;
   qb.where((inner) => {
-    for (const pattern of patterns) inner.orWhereRaw('?? ~ ?', [column, modelPatternRegex(pattern)]);
+    for (const pattern of patterns)
+      inner.orWhereRaw("?? LIKE ? ESCAPE '\\'", [column, modelPatternLike(pattern)]);
   });
 }

@@ -146,6 +146,22 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     await expect(store.delete('t')).resolves.toBeUndefined();
   });
 
+  it('removes empty directories below a prefix and keeps every file and the folders holding one', async () => {
+    await put('e/keep/f.txt', 'f');
+    await put('e/gone/deep/x.txt', 'x');
+    await store.delete('e/gone/deep/x.txt');
+    await store.removeEmptyDirectories('e');
+    expect(await store.list('e')).toEqual([{ name: 'keep', isDir: true }]);
+    expect(await store.stat('e/keep/f.txt')).toMatchObject({ size: 1 });
+    await store.delete('e/keep/f.txt');
+    await store.removeEmptyDirectories('e');
+    expect(await store.stat('e')).toBeUndefined();
+    await expect(store.removeEmptyDirectories('e')).resolves.toBeUndefined();
+    // A put into a folder just removed recreates it.
+    await put('e/again/f.txt', 'f');
+    expect(await store.stat('e/again/f.txt')).toMatchObject({ size: 1 });
+  });
+
   it('refuses to delete the root', async () => {
     await expect(store.delete('')).rejects.toMatchObject({ status: 400 });
   });

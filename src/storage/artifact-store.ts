@@ -71,6 +71,11 @@ export interface ArtifactStore {
   list(prefix: string): Promise<ListedEntry[]>;
   /** Deletes a file or a whole tree; deleting something missing is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes the empty directories at and below `prefix`, deepest first, and never one that holds anything:
+   * safe while uploads write below it (a store without directories does nothing).
+   */
+  removeEmptyDirectories(prefix: string): Promise<void>;
   /** Removes uploads left behind by a crash; called once at start-up. */
   cleanTemporaryFiles(): Promise<void>;
 }

@@ -146,10 +146,18 @@ export class LocalDiskStore implements ArtifactStore {
       if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256)
         throw digestMismatch('sha256', sha256, options.expectedSha256);
       const publish = async () => {
-        await fs.mkdir(path.dirname(target), { recursive: true });
-        // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
-        await assertInsideRealRoot(this.root, target);
-        await fs.rename(temp, target);
+        for (let attempt = 1; ; attempt += 1) {
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          // Again after mkdir: a symlink planted while the body was streaming must not redirect the rename.
+          await assertInsideRealRoot(this.root, target);
+          try {
+            await fs.rename(temp, target);
+            break;
+          } catch (err) {
+            // removeEmptyDirectories removed the folder between mkdir and rename: make it again.
+            if (errno(err) !== 'ENOENT' || attempt === 3) throw err;
+          }
+        }
         await fsyncDirectory(path.dirname(target));
       };
       const result = { size, sha256 };
@@ -233,6 +241,21 @@ export class LocalDiskStore implements ArtifactStore {
     } catch (err) {
       throw translateFsError(err, key);
     }
+  }
+
+  async removeEmptyDirectories(prefix: string): Promise<void> {
+    const dir = await this.locate(prefix);
+    if (dir === this.root) return;
+    const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isDirectory())
+        await this.removeEmptyDirectories(`${normaliseRelativePath(prefix)}/${entry.name}`);
+    }
+    // rmdir refuses a directory that is not empty, atomically: a file renamed in meanwhile keeps it.
+    await fs.rmdir(dir).catch((err: unknown) => {
+      if (!['ENOTEMPTY', 'EEXIST', 'ENOENT', 'ENOTDIR'].includes(errno(err) ?? ''))
+        throw translateFsError(err, prefix);
+    });
   }
 
   /**

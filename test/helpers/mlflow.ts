@@ -35,3 +35,23 @@ export function tagValue(
 ): string | undefined {
   return tags?.find((tag) => tag.key === key)?.value;
 }
+
+/**
+ * Stores files under `dir` the way the MLflow client does (PUTs through the artifact proxy), so the server
+ * records their size and sha256; returns the `mlflow-artifacts:/` URI of `dir`.
+ */
+export async function putArtifacts(
+  t: TestApp,
+  dir: string,
+  files: Record<string, string | Buffer>,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  for (const [rel, content] of Object.entries(files)) {
+    const res = await t.http
+      .put(`/api/2.0/mlflow-artifacts/artifacts/${dir}/${rel.split('/').map(encodeURIComponent).join('/')}`)
+      .set({ 'Content-Type': 'application/octet-stream', ...headers })
+      .send(Buffer.from(content));
+    if (res.status !== 200) throw new Error(`artifact PUT failed: ${res.status} ${res.text}`);
+  }
+  return `mlflow-artifacts:/${dir}`;
+}

@@ -1,3 +1,4 @@
+import { byModel, filtered } from '../access';
 import { defineRoute, Route } from '../route';
 import { listEvents } from '../../lifecycle/events';
 import { modelStateAt } from '../../lifecycle/history';
@@ -5,8 +6,10 @@ import { parseInstant } from '../../lifecycle/time';
 
 /** The lifecycle history (semreg-api.md "History"). */
 export const eventRoutes: Route[] = [
-  defineRoute('GET', '/events', 'listEvents', async ({ input, app }) => listEvents(app.db, input)),
-  defineRoute('GET', '/models/:name/at', 'getModelStateAt', async ({ input, app }) =>
+  defineRoute('GET', '/events', 'listEvents', filtered, async ({ input, app, req }) =>
+    listEvents(app.db, input, req.principal?.models ?? []),
+  ),
+  defineRoute('GET', '/models/:name/at', 'getModelStateAt', byModel('name'), async ({ input, app }) =>
     modelStateAt(app.db, input.name, parseInstant(input.time, 'time')),
   ),
 ];

@@ -1,4 +1,3 @@
-import { namingModelIn } from '../middleware/auth';
 import type { Route } from '../route';
 import { downloadRoutes } from './downloads';
 import { eventRoutes } from './events';
@@ -6,17 +5,16 @@ import { policyRoutes } from './policies';
 import { promotionRoutes } from './promotion';
 import { webhookDeliveryRoutes } from './webhook-deliveries';
 
-const admin = (route: Route): Route => ({ ...route, access: { ...route.access, scope: 'admin' } });
-
 /**
- * semreg's own lifecycle endpoints, mounted under `/api` (semreg-api.md). Promotion names its model in the
- * path (`name`), so model-restricted tokens are checked against it; policies and webhook deliveries change
- * registry-wide behaviour or reveal receivers' answers, so they need an admin token.
+ * semreg's own lifecycle endpoints, mounted under `/api` (semreg-api.md). Each route declares what it
+ * touches: promotion, the state at an instant and download links name their model in the path; history is
+ * filtered to the token's models; policies and webhook deliveries change registry-wide behaviour or reveal
+ * receivers' answers, so they need an admin token.
  */
 export const lifecycleRoutes: readonly Route[] = [
   ...eventRoutes,
-  ...promotionRoutes.map(namingModelIn('name')),
-  ...downloadRoutes.map(namingModelIn('name')),
-  ...policyRoutes.map(admin),
-  ...webhookDeliveryRoutes.map(admin),
+  ...promotionRoutes,
+  ...downloadRoutes,
+  ...policyRoutes,
+  ...webhookDeliveryRoutes,
 ];

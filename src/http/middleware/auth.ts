@@ -1,12 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AppContext } from '../../app-context';
-import { AccessRequest, authorize, authorizeScope } from '../../auth/authorize';
+import { AccessRequest, authorize, authorizeScope, isAuthorized } from '../../auth/authorize';
 import { presentedSecret, unauthenticated } from '../../auth/credentials';
 import type { Principal } from '../../auth/principal';
-import { Scope, scopeForMethod } from '../../auth/scope';
+import { scopeForMethod } from '../../auth/scope';
 import { authenticateSecret } from '../../auth/tokens';
 import { isSignedDownloadPath } from '../../lifecycle/download-links';
-import type { Route } from '../route';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -84,41 +83,8 @@ export function requireAccess(req: Request, app: AppContext, request: AccessRequ
   authorize(req.principal, request);
 }
 
-/** How an endpoint-table route is authorized beyond its HTTP method. */
-export interface RouteAccess {
-  /**
-   * The scope the route needs when the HTTP method does not tell: admin for token management and webhooks,
-   * read for POST RPCs that only read (searches, get-latest-versions).
-   */
-  scope?: Scope;
-  /** Input fields that carry registered-model names (e.g. `name`, `new_name`). */
-  modelFields?: readonly string[];
-}
-
-/** The hook `mountRoutes` runs after validation and before the handler. */
-export function authorizeRoute(
-  req: Request,
-  app: AppContext,
-  access: RouteAccess | undefined,
-  input: Record<string, unknown>,
-): void {
-  if (!app.config.authEnabled) return;
-  const scope = access?.scope ?? scopeForMethod(req.method);
-  const models = access?.modelFields
-    ?.map((field) => input[field])
-    .filter((value): value is string => typeof value === 'string');
-  requireAccess(req, app, { scope, models: models?.length ? models : undefined });
-}
-
-/** Marks a POST RPC that only reads, so a read token may call it. */
-export function readOnly(route: Route): Route {
-  return { ...route, access: { ...route.access, scope: 'read' } };
-}
-
-/**
- * Declares which input fields of endpoint-table routes name the registered model they touch, e.g.
- * `registeredModelRoutes.map(namingModelIn('name', 'new_name'))`; fields a route lacks are ignored.
- */
-export function namingModelIn(...fields: string[]) {
-  return (route: Route): Route => ({ ...route, access: { ...route.access, modelFields: fields } });
+/** Whether the token may do something, for handlers whose behaviour depends on it (e.g. deleting packages). */
+export function mayAccess(req: Request, app: AppContext, request: AccessRequest): boolean {
+  if (!app.config.authEnabled) return true;
+  return req.principal !== undefined && isAuthorized(req.principal, request);
 }

@@ -49,6 +49,23 @@ function undecodablePath(err: unknown): MlflowError | undefined {
 }
 
 /**
+ * An error answered before the whole body arrived (401, 403, 413, 507, a bad path) must still reach a client
+ * that is busy sending: closing at once makes its next write fail with EPIPE, and MLflow's client then
+ * retries a connection error for minutes and never shows our message. A body of known, modest size is
+ * therefore read to its end and discarded; a larger or unsized one gets `Connection: close` rather than
+ * being read for GiBs.
+ */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+function drainOrClose(req: Request, res: Response): void {
+  if (req.complete || res.headersSent) return;
+  req.unpipe();
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared <= MAX_DRAIN_BYTES) req.resume();
+  else res.setHeader('Connection', 'close');
+}
+
+/**
  * Every error becomes `{"error_code", "message"}`. Unexpected errors are logged with their stack and a
  * request id, and the client sees only INTERNAL_ERROR with that id.
  */
@@ -71,6 +88,7 @@ export function errorHandler(log: Logger) {
       res.destroy();
       return;
     }
+    drainOrClose(req, res);
     if (error.errorCode === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Basic realm="semreg"');
     res.status(error.status).type('application/json').send(JSON.stringify(error.toJSON()));
   };

@@ -1,3 +1,4 @@
+import { tracking } from '../access';
 import { artifactUriToKey, keyUnder } from '../../artifacts/artifact-uri';
 import { listFileInfos } from '../../artifacts/listing';
 import { missingParameter, notFound } from '../../errors';
@@ -19,7 +20,7 @@ async function listUnder(app: AppContext, rootUri: string, rel: string) {
 }
 
 export const artifactListingRoutes: Route[] = [
-  defineRoute('GET', '/artifacts/list', 'listRunArtifacts', async ({ input, app }) => {
+  defineRoute('GET', '/artifacts/list', 'listRunArtifacts', tracking, async ({ input, app }) => {
     const runId = input.run_id || input.run_uuid;
     if (!runId) throw missingParameter('run_id');
     const rel = normaliseRelativePath(input.path ?? '');
@@ -31,6 +32,7 @@ export const artifactListingRoutes: Route[] = [
     'GET',
     '/logged-models/:model_id/artifacts/directories',
     'listLoggedModelArtifacts',
+    tracking,
     async ({ input, app }) => {
       const rel = normaliseRelativePath(input.artifact_directory_path ?? '');
       const found = await findLoggedModelArtifactUri(app.db, input.model_id);

@@ -2,14 +2,15 @@ import { PassThrough } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../../app-context';
-import { listFileInfos } from '../../artifacts/listing';
+import { toFileInfos } from '../../artifacts/listing';
 import { invalidParameter, MlflowError } from '../../errors';
-import { registeredModelNameById } from '../../registry/registered-models';
+import { PACKAGE_ROOT } from '../../storage/key-space';
 import { normaliseRelativePath } from '../../storage/safe-path';
 import { deleteStoredTree, storeFile } from '../../storage/stored-files';
+import { declare, needingAdmin, storage } from '../access';
 import { sendArtifact } from '../artifact-download';
-import { requireAccess } from '../middleware/auth';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
+import { requireStorageRead, visibleEntries } from '../storage-access';
 
 /**
  * The `mlflow-artifacts` proxy (mlflow-compat.md §3.8), mounted under `/api/2.0/mlflow-artifacts` and
@@ -19,28 +20,15 @@ import { queryString, rawRoute, wildcardPath } from '../raw-handler';
 const MULTIPART_DECLINED =
   'Multipart upload is not supported for the current artifact repository; upload the file with a single PUT.';
 
-/** Package files are written only through /api/packages (immutability, per-model authorization). */
-const PACKAGE_PREFIX = 'packages';
-
 function artifactPath(req: Request): string {
   return normaliseRelativePath(wildcardPath(req));
 }
 
-/**
- * Reads need the read scope; package files (`packages/<registered model id>/…`) also belong to a model, so a
- * token restricted to model patterns reads only its own models' packages through the proxy too.
- */
-async function requireReadAccess(req: Request, app: AppContext, key: string): Promise<void> {
-  const owner = new RegExp(`^${PACKAGE_PREFIX}/(\\d+)(/|$)`).exec(key);
-  const model =
-    owner && app.config.authEnabled ? await registeredModelNameById(app.db, Number(owner[1])) : undefined;
-  requireAccess(req, app, { scope: 'read', models: model === undefined ? undefined : [model] });
-}
-
+/** Package files are written only through /api/packages (immutability, per-model authorization). */
 function writablePath(req: Request): string {
   const key = artifactPath(req);
   if (key === '') throw invalidParameter('An artifact path is required.');
-  if (key === PACKAGE_PREFIX || key.startsWith(`${PACKAGE_PREFIX}/`)) {
+  if (key === PACKAGE_ROOT || key.startsWith(`${PACKAGE_ROOT}/`)) {
     throw new MlflowError(
       'PERMISSION_DENIED',
       `Package files cannot be changed through the artifact proxy; use /api/packages.`,
@@ -66,7 +54,6 @@ function refuseDeclaredOversize(req: Request, maxBytes: number): void {
  * aborts the upload through the signal, and the store discards the temporary file.
  */
 async function uploadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'write' });
   const key = writablePath(req);
   refuseDeclaredOversize(req, app.config.maxArtifactBytes);
   const controller = new AbortController();
@@ -87,13 +74,11 @@ async function uploadArtifact(req: Request, res: Response, app: AppContext): Pro
 
 async function downloadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
   const key = artifactPath(req);
-  await requireReadAccess(req, app, key);
-  await sendArtifact(req, res, app.storage, key);
+  await requireStorageRead(req, app, key);
+  await sendArtifact(req, res, app, key);
 }
 
-/** Deleting artifacts needs more than the write scope (mlflow-compat.md §7). */
 async function deleteArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'admin' });
   await deleteStoredTree(app, writablePath(req));
   res.status(200).json({});
 }
@@ -101,8 +86,8 @@ async function deleteArtifact(req: Request, res: Response, app: AppContext): Pro
 /** Basenames of the direct children; a missing path or a file answers `{}`, as MLflow does. */
 async function listArtifacts(req: Request, res: Response, app: AppContext): Promise<void> {
   const path = normaliseRelativePath(queryString(req, 'path') ?? '');
-  await requireReadAccess(req, app, path);
-  const files = await listFileInfos(app.storage, path);
+  await requireStorageRead(req, app, path);
+  const files = toFileInfos(await visibleEntries(req, app, path, await app.storage.list(path)));
   res.status(200).json(files.length > 0 ? { files } : {});
 }
 
@@ -111,29 +96,34 @@ async function listArtifacts(req: Request, res: Response, app: AppContext): Prom
  * and falls back to a single PUT when the message starts with this exact text (§2.3). The path is still
  * validated first, so the endpoint is no traversal oracle.
  */
-async function declineMultipart(req: Request, _res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'write' });
+async function declineMultipart(req: Request): Promise<void> {
   writablePath(req);
   throw new MlflowError('NOT_IMPLEMENTED', MULTIPART_DECLINED);
 }
 
 /** Presigned downloads: 501 makes the client fall back to a proxied GET (§2.3). */
 async function declinePresigned(req: Request, _res: Response, app: AppContext): Promise<void> {
-  requireAccess(req, app, { scope: 'read' });
-  artifactPath(req);
+  await requireStorageRead(req, app, artifactPath(req));
   throw new MlflowError('NOT_IMPLEMENTED', 'Presigned URLs are not supported by this artifact repository.');
 }
 
 export function mlflowArtifactsRouter(app: AppContext, jsonBody: RequestHandler): Router {
   const router = Router({ caseSensitive: true, strict: true });
-  router.put('/artifacts/*path', rawRoute(app, uploadArtifact));
-  router.get('/artifacts/*path', rawRoute(app, downloadArtifact));
+  const access = declare(app, storage);
+  router.put('/artifacts/*path', access, rawRoute(app, uploadArtifact));
+  router.get('/artifacts/*path', access, rawRoute(app, downloadArtifact));
   // DELETE and the mpu calls carry no body or a JSON one (mpu/create sends {path, num_parts}): a body of any
-  // other type is refused like on every JSON endpoint (CSRF defence, mlflow-compat.md §7).
-  router.delete('/artifacts/*path', jsonBody, rawRoute(app, deleteArtifact));
-  router.get('/artifacts', rawRoute(app, listArtifacts));
+  // other type is refused like on every JSON endpoint (CSRF defence, mlflow-compat.md §7). Deleting
+  // artifacts needs more than the write scope (mlflow-compat.md §7).
+  router.delete(
+    '/artifacts/*path',
+    declare(app, needingAdmin(storage)),
+    jsonBody,
+    rawRoute(app, deleteArtifact),
+  );
+  router.get('/artifacts', access, rawRoute(app, listArtifacts));
   for (const step of ['create', 'complete', 'abort'])
-    router.post(`/mpu/${step}/*path`, jsonBody, rawRoute(app, declineMultipart));
-  router.get('/presigned/*path', rawRoute(app, declinePresigned));
+    router.post(`/mpu/${step}/*path`, access, jsonBody, rawRoute(app, declineMultipart));
+  router.get('/presigned/*path', access, rawRoute(app, declinePresigned));
   return router;
 }

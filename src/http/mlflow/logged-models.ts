@@ -1,3 +1,4 @@
+import { readOnly, tracking } from '../access';
 import { defineRoute, Route } from '../route';
 import {
   createLoggedModel,
@@ -9,7 +10,6 @@ import {
   searchLoggedModels,
   setLoggedModelTags,
 } from '../../tracking/logged-models';
-import { readOnly } from '../middleware/auth';
 
 /**
  * MLflow 3 logged models (mlflow-compat.md §3.5). `search` is declared before `/:model_id` routes; it is a
@@ -17,39 +17,60 @@ import { readOnly } from '../middleware/auth';
  * a `model_id` in the body.
  */
 export const loggedModelRoutes: Route[] = [
-  readOnly(
-    defineRoute('POST', '/logged-models/search', 'searchLoggedModels', async ({ input, app }) =>
-      searchLoggedModels(app.db, input),
-    ),
+  defineRoute(
+    'POST',
+    '/logged-models/search',
+    'searchLoggedModels',
+    readOnly(tracking),
+    async ({ input, app }) => searchLoggedModels(app.db, input),
   ),
-  defineRoute('POST', '/logged-models', 'createLoggedModel', async ({ input, app }) => ({
+  defineRoute('POST', '/logged-models', 'createLoggedModel', tracking, async ({ input, app }) => ({
     model: await createLoggedModel(app.db, input),
   })),
-  defineRoute('GET', '/logged-models/:model_id', 'getLoggedModel', async ({ input, app }) => ({
+  defineRoute('GET', '/logged-models/:model_id', 'getLoggedModel', tracking, async ({ input, app }) => ({
     model: await getLoggedModel(app.db, input.model_id, { allowDeleted: input.allow_deleted === true }),
   })),
-  defineRoute('PATCH', '/logged-models/:model_id', 'finalizeLoggedModel', async ({ input, app }) => ({
-    model: await finalizeLoggedModel(app.db, input.model_id, input.status),
-  })),
-  defineRoute('DELETE', '/logged-models/:model_id', 'deleteLoggedModel', async ({ input, app }) => {
+  defineRoute(
+    'PATCH',
+    '/logged-models/:model_id',
+    'finalizeLoggedModel',
+    tracking,
+    async ({ input, app }) => ({
+      model: await finalizeLoggedModel(app.db, input.model_id, input.status),
+    }),
+  ),
+  defineRoute('DELETE', '/logged-models/:model_id', 'deleteLoggedModel', tracking, async ({ input, app }) => {
     await deleteLoggedModel(app.db, input.model_id);
     return {};
   }),
-  defineRoute('PATCH', '/logged-models/:model_id/tags', 'setLoggedModelTags', async ({ input, app }) => {
-    await setLoggedModelTags(app.db, input.model_id, input.tags);
-    return {};
-  }),
+  defineRoute(
+    'PATCH',
+    '/logged-models/:model_id/tags',
+    'setLoggedModelTags',
+    tracking,
+    async ({ input, app }) => {
+      await setLoggedModelTags(app.db, input.model_id, input.tags);
+      return {};
+    },
+  ),
   defineRoute(
     'DELETE',
     '/logged-models/:model_id/tags/:tag_key',
     'deleteLoggedModelTag',
+    tracking,
     async ({ input, app }) => {
       await deleteLoggedModelTag(app.db, input.model_id, input.tag_key);
       return {};
     },
   ),
-  defineRoute('POST', '/logged-models/:model_id/params', 'logLoggedModelParams', async ({ input, app }) => {
-    await logLoggedModelParams(app.db, input.model_id, input.params);
-    return {};
-  }),
+  defineRoute(
+    'POST',
+    '/logged-models/:model_id/params',
+    'logLoggedModelParams',
+    tracking,
+    async ({ input, app }) => {
+      await logLoggedModelParams(app.db, input.model_id, input.params);
+      return {};
+    },
+  ),
 ];

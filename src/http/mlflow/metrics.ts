@@ -1,16 +1,18 @@
+import { tracking } from '../access';
 import { defineRoute, Route } from '../route';
 import { getMetricHistory, getMetricHistoryBulkInterval } from '../../tracking/metrics';
 import { requireRunId } from '../../tracking/validation';
 
 /** Metric history endpoints (mlflow-compat.md §3.4). */
 export const metricRoutes: Route[] = [
-  defineRoute('GET', '/metrics/get-history', 'getMetricHistory', async ({ input, app }) => {
+  defineRoute('GET', '/metrics/get-history', 'getMetricHistory', tracking, async ({ input, app }) => {
     return getMetricHistory(app.db, requireRunId(input), input);
   }),
   defineRoute(
     'GET',
     '/metrics/get-history-bulk-interval',
     'getMetricHistoryBulkInterval',
+    tracking,
     async ({ input, app }) => getMetricHistoryBulkInterval(app.db, input),
   ),
 ];

@@ -1,7 +1,6 @@
 import { extractCiJob } from '../../ci/ci-job';
 import {
   createModelVersion,
-  deleteModelVersion,
   deleteModelVersionTag,
   getModelVersion,
   getModelVersionDownloadUri,
@@ -9,46 +8,84 @@ import {
   transitionModelVersionStage,
   updateModelVersion,
 } from '../../registry/model-versions';
-import { packageFoldersOf, removePackageFolders } from '../../packages/cleanup';
+import { deleteModelVersionWithFiles } from '../../packages/delete';
 import { searchModelVersions } from '../../registry/search';
-import { parseVersionNumber } from '../../registry/validation';
+import { modelsNamedBySource } from '../../registry/source';
+import { byModel, filtered } from '../access';
+import { mayAccess, requireAccess } from '../middleware/auth';
 import { defineRoute, Route } from '../route';
 
 /** model-versions/*: MLflow's model version RPCs. */
 export const modelVersionRoutes: Route[] = [
-  defineRoute('POST', '/model-versions/create', 'createModelVersion', async ({ input, app, req }) => ({
-    model_version: await createModelVersion(app.db, {
-      ...input,
-      ciJob: extractCiJob(req.headers, input.tags ?? []),
-    }),
-  })),
-  defineRoute('GET', '/model-versions/get', 'getModelVersion', async ({ input, app }) => ({
+  defineRoute(
+    'POST',
+    '/model-versions/create',
+    'createModelVersion',
+    byModel('name'),
+    async ({ input, app, req }) => {
+      // A version that reads another model's files (models:/<other>/<n>) needs read access to that model too.
+      requireAccess(req, app, { scope: 'read', models: modelsNamedBySource(input.source) });
+      return {
+        model_version: await createModelVersion(app.db, {
+          ...input,
+          ciJob: extractCiJob(req.headers, input.tags ?? []),
+        }),
+      };
+    },
+  ),
+  defineRoute('GET', '/model-versions/get', 'getModelVersion', byModel('name'), async ({ input, app }) => ({
     model_version: await getModelVersion(app.db, input.name, input.version),
   })),
-  defineRoute('PATCH', '/model-versions/update', 'updateModelVersion', async ({ input, app }) => ({
-    model_version: await updateModelVersion(app.db, input.name, input.version, input.description),
-  })),
-  defineRoute('DELETE', '/model-versions/delete', 'deleteModelVersion', async ({ input, app }) => {
-    const folders = await packageFoldersOf(app.db, input.name, parseVersionNumber(input.version));
-    await deleteModelVersion(app.db, input.name, input.version);
-    await removePackageFolders(app, folders);
-    return {};
-  }),
-  defineRoute('GET', '/model-versions/search', 'searchModelVersions', async ({ input, app, req }) =>
+  defineRoute(
+    'PATCH',
+    '/model-versions/update',
+    'updateModelVersion',
+    byModel('name'),
+    async ({ input, app }) => ({
+      model_version: await updateModelVersion(app.db, input.name, input.version, input.description),
+    }),
+  ),
+  defineRoute(
+    'DELETE',
+    '/model-versions/delete',
+    'deleteModelVersion',
+    byModel('name'),
+    async ({ input, app, req }) => {
+      await deleteModelVersionWithFiles({ db: app.db, store: app.storage }, input.name, input.version, {
+        actor: req.principal?.tokenId,
+        mayDeletePackages: mayAccess(req, app, { scope: 'admin', models: [input.name] }),
+      });
+      return {};
+    },
+  ),
+  defineRoute('GET', '/model-versions/search', 'searchModelVersions', filtered, async ({ input, app, req }) =>
     searchModelVersions(app.db, input, req.principal?.models ?? []),
   ),
-  defineRoute('POST', '/model-versions/set-tag', 'setModelVersionTag', async ({ input, app }) => {
-    await setModelVersionTag(app.db, input.name, input.version, input.key, input.value);
-    return {};
-  }),
-  defineRoute('DELETE', '/model-versions/delete-tag', 'deleteModelVersionTag', async ({ input, app }) => {
-    await deleteModelVersionTag(app.db, input.name, input.version, input.key);
-    return {};
-  }),
+  defineRoute(
+    'POST',
+    '/model-versions/set-tag',
+    'setModelVersionTag',
+    byModel('name'),
+    async ({ input, app }) => {
+      await setModelVersionTag(app.db, input.name, input.version, input.key, input.value);
+      return {};
+    },
+  ),
+  defineRoute(
+    'DELETE',
+    '/model-versions/delete-tag',
+    'deleteModelVersionTag',
+    byModel('name'),
+    async ({ input, app }) => {
+      await deleteModelVersionTag(app.db, input.name, input.version, input.key);
+      return {};
+    },
+  ),
   defineRoute(
     'POST',
     '/model-versions/transition-stage',
     'transitionModelVersionStage',
+    byModel('name'),
     async ({ input, app }) => ({
       model_version: await transitionModelVersionStage(app.db, input),
     }),
@@ -57,6 +94,7 @@ export const modelVersionRoutes: Route[] = [
     'GET',
     '/model-versions/get-download-uri',
     'getModelVersionDownloadUri',
+    byModel('name'),
     async ({ input, app }) => ({
       artifact_uri: await getModelVersionDownloadUri(app.db, input.name, input.version),
     }),

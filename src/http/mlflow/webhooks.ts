@@ -1,3 +1,4 @@
+import { adminOnly } from '../access';
 import { defineRoute, Route } from '../route';
 import {
   createWebhook,
@@ -11,21 +12,23 @@ import {
 
 /** MLflow 3's webhook API (mlflow/protos/webhooks.proto; mlflow-compat.md §3.9). */
 export const webhookRoutes: Route[] = [
-  defineRoute('POST', '/webhooks', 'createWebhook', async ({ input, app }) => ({
+  defineRoute('POST', '/webhooks', 'createWebhook', adminOnly, async ({ input, app }) => ({
     webhook: await createWebhook(app.db, app.config, input),
   })),
-  defineRoute('GET', '/webhooks', 'listWebhooks', async ({ input, app }) => listWebhooks(app.db, input)),
-  defineRoute('GET', '/webhooks/:webhook_id', 'getWebhook', async ({ input, app }) => ({
+  defineRoute('GET', '/webhooks', 'listWebhooks', adminOnly, async ({ input, app }) =>
+    listWebhooks(app.db, input),
+  ),
+  defineRoute('GET', '/webhooks/:webhook_id', 'getWebhook', adminOnly, async ({ input, app }) => ({
     webhook: webhookToJson(await findWebhook(app.db, input.webhook_id)),
   })),
-  defineRoute('PATCH', '/webhooks/:webhook_id', 'updateWebhook', async ({ input, app }) => ({
+  defineRoute('PATCH', '/webhooks/:webhook_id', 'updateWebhook', adminOnly, async ({ input, app }) => ({
     webhook: await updateWebhook(app.db, app.config, input.webhook_id, input),
   })),
-  defineRoute('DELETE', '/webhooks/:webhook_id', 'deleteWebhook', async ({ input, app }) => {
+  defineRoute('DELETE', '/webhooks/:webhook_id', 'deleteWebhook', adminOnly, async ({ input, app }) => {
     await deleteWebhook(app.db, input.webhook_id);
     return {};
   }),
-  defineRoute('POST', '/webhooks/:webhook_id/test', 'testWebhook', async ({ input, app }) => ({
+  defineRoute('POST', '/webhooks/:webhook_id/test', 'testWebhook', adminOnly, async ({ input, app }) => ({
     result: await testWebhook(app.db, app.config, input.webhook_id, input.event),
   })),
 ];

@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { createToken } from '../../../src/auth/tokens';
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { uniqueName } from '../../helpers/mlflow';
+import { putArtifacts, uniqueName } from '../../helpers/mlflow';
 
 /** The lifecycle endpoints with AUTH=on: who may call what, and who the history says did it. */
 describe('lifecycle endpoints with AUTH=on', () => {
@@ -106,14 +104,17 @@ describe('lifecycle endpoints with AUTH=on', () => {
   it('download-uris needs a token; the signed links it hands out work without one', async () => {
     const name = uniqueName('signed');
     const modelId = `m-${crypto.randomBytes(16).toString('hex')}`;
-    const dir = path.join(t.config.artifactRoot, '0', 'models', modelId, 'artifacts');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'MLmodel'), 'flavors: {}\n');
+    const source = await putArtifacts(
+      t,
+      `0/models/${modelId}/artifacts`,
+      { MLmodel: 'flavors: {}\n' },
+      as(writer),
+    );
     await t.http.post('/api/2.0/mlflow/registered-models/create').set(as(writer)).send({ name }).expect(200);
     await t.http
       .post('/api/2.0/mlflow/model-versions/create')
       .set(as(writer))
-      .send({ name, source: `mlflow-artifacts:/0/models/${modelId}/artifacts` })
+      .send({ name, source })
       .expect(200);
     await t.http.get(`/api/models/${name}/download-uris`).expect(401);
     const links = await t.http.get(`/api/models/${name}/download-uris`).set(as(reader)).expect(200);

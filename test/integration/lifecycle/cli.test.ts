@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { createModel, createVersion, uniqueName } from '../../helpers/mlflow';
+import { createModel, createVersion, putArtifacts, uniqueName } from '../../helpers/mlflow';
 import { listen, runSemreg } from '../../helpers/cli';
 
 /** The real `semreg` binary against a listening semreg. */
@@ -28,12 +28,7 @@ describe('semreg CLI', () => {
   async function versionWithFiles(files: Record<string, string>, name?: string): Promise<string> {
     const model = name ?? (await createModel(t, uniqueName('cli')));
     const modelId = `m-${crypto.randomBytes(16).toString('hex')}`;
-    const dir = path.join(t.config.artifactRoot, '0', 'models', modelId, 'artifacts');
-    for (const [rel, content] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      fs.writeFileSync(path.join(dir, rel), content);
-    }
-    await createVersion(t, model, {}, `mlflow-artifacts:/0/models/${modelId}/artifacts`);
+    await createVersion(t, model, {}, await putArtifacts(t, `0/models/${modelId}/artifacts`, files));
     return model;
   }
 

@@ -1,9 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { isSignedDownloadPath } from '../../../src/lifecycle/download-links';
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { createModel, createVersion, uniqueName } from '../../helpers/mlflow';
+import { createModel, createVersion, putArtifacts, uniqueName } from '../../helpers/mlflow';
 
 /** Signed download links: every file of a version, usable without a token until they expire. */
 describe('GET /api/models/<name>/download-uris and the signed links', () => {
@@ -24,12 +22,8 @@ describe('GET /api/models/<name>/download-uris and the signed links', () => {
   async function versionWithFiles(): Promise<{ name: string; version: string }> {
     const name = await createModel(t, uniqueName('dl'));
     const modelId = `m-${crypto.randomBytes(16).toString('hex')}`;
-    const dir = path.join(t.config.artifactRoot, '0', 'models', modelId, 'artifacts');
-    for (const [rel, content] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-      fs.writeFileSync(path.join(dir, rel), content);
-    }
-    const mv = await createVersion(t, name, {}, `mlflow-artifacts:/0/models/${modelId}/artifacts`);
+    const source = await putArtifacts(t, `0/models/${modelId}/artifacts`, files);
+    const mv = await createVersion(t, name, {}, source);
     return { name, version: mv.version };
   }
 
@@ -55,7 +49,10 @@ describe('GET /api/models/<name>/download-uris and the signed links', () => {
       const download = await fetchLink(url).expect(200);
       expect(download.body.toString()).toBe(files[rel]);
       expect(download.headers['content-disposition']).toContain('attachment');
-      expect(download.headers['x-file-size']).toBe(String(Buffer.byteLength(files[rel])));
+      expect(download.headers['content-length']).toBe(String(Buffer.byteLength(files[rel])));
+      expect(download.headers['x-checksum-sha256']).toBe(
+        crypto.createHash('sha256').update(files[rel]).digest('hex'),
+      );
     }
   });
 

@@ -176,8 +176,11 @@ describe('package downloads, listings, selectors and deletes', () => {
     expect(await t.ctx.storage.stat(`${dir}/b.txt`)).toBeDefined();
     expect(await t.db('stored_files').where({ key: `${dir}/a.txt` })).toHaveLength(0);
     expect(await t.db('stored_files').where({ key: `${dir}/b.txt` })).toHaveLength(1);
-    // The file may be uploaded again afterwards, with other bytes.
-    await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('new a').expect(201);
+    // A published file never comes back with other bytes (npm, crates.io); with the same bytes it may.
+    const other = await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('new a').expect(409);
+    expect(other.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+    expect(other.body.message).toContain('never reused');
+    await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('a').expect(201);
   });
 
   it('deletes the whole version with ?all=true (and only with it)', async () => {
@@ -199,8 +202,10 @@ describe('package downloads, listings, selectors and deletes', () => {
     expect(await t.ctx.storage.stat(dir)).toBeUndefined();
     const audit = await t.db('package_file_events').where({ model_name: name }).orderBy('id');
     expect(audit.map((row: { action: string }) => row.action)).toEqual(['deleted', 'version_deleted']);
-    // The semver is free again: a new upload creates a new version (numbers are never reused).
-    const again = await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('a2').expect(201);
+    // The semver stays bound to its bytes: other ones are refused, the same ones make a new version
+    // (numbers are never reused).
+    await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('a2').expect(409);
+    const again = await t.http.put(`/api/packages/${name}/1.0.0/a.txt`).send('a').expect(201);
     expect(again.body.model_version.version).toBe('2');
   });
 
