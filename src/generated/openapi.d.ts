@@ -1277,6 +1277,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** @description Oldest first. A token restricted to model patterns sees only the events of models it may read (by the name recorded in the event, or the current name of its model). */
         get: operations["listEvents"];
         put?: never;
         post?: never;
@@ -5163,10 +5164,17 @@ export interface operations {
     getSignedDownload: {
         parameters: {
             query: {
+                /** @description The registered model's id: the link dies with the model, even if its name is re-created. */
+                model_id: string;
+                /** @description The file's sha256: the link dies when the file is replaced. */
+                sha256: string;
                 expires: number;
                 signature: string;
             };
-            header?: never;
+            header?: {
+                /** @description One byte range (206); an unsatisfiable one is 416. */
+                Range?: string;
+            };
             path: {
                 name: string;
                 version: string;
@@ -5177,8 +5185,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The file bytes (no token needed; the signature is the credential). */
+            /** @description The file bytes (no token needed; the signature is the credential), with Content-Length and the recorded sha256 in X-Checksum-Sha256 and ETag. HEAD answers the same headers without the body. */
             200: {
+                headers: {
+                    "X-Checksum-Sha256"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description The requested byte range. */
+            206: {
                 headers: {
                     [name: string]: unknown;
                 };

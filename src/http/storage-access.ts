@@ -39,6 +39,15 @@ export async function requireStorageRead(req: Request, app: AppContext, key: str
   requireAccess(req, app, { scope: 'read', models: [name] });
 }
 
+/**
+ * Listing a key: like reading it, except that the listing of package storage itself is open to every reader
+ * and shows a restricted token only the folders of models it may read (`visibleEntries`).
+ */
+export async function requireStorageList(req: Request, app: AppContext, key: string): Promise<void> {
+  if (key === PACKAGE_ROOT) requireAccess(req, app, { scope: 'read' });
+  else await requireStorageRead(req, app, key);
+}
+
 /** A listing of `packages` shows a restricted token only the folders of models it may read. */
 export async function visibleEntries(
   req: Request,

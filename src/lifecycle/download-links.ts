@@ -176,7 +176,7 @@ export async function resolveSignedDownload(
     version: Number(field(request.version, CANONICAL_NUMBER)),
     path: request.path,
     sha256: field(request.sha256, SHA256),
-    expires: Number(field(request.expires, /^[0-9]{1,15}$/)),
+    expires: Number(field(request.expires, CANONICAL_NUMBER)),
   };
   verifyDownload(config, file, typeof request.signature === 'string' ? request.signature : '');
   const path = normaliseRelativePath(request.path);

@@ -1,9 +1,10 @@
 """The unmodified client rides out semreg's JSON budget (MAX_JSON_INFLIGHT_BYTES, docs/security.md).
 
-With the budget at 1 byte, a request whose body is still arriving holds it, so every other JSON request is
-answered 503 TEMPORARILY_UNAVAILABLE with Retry-After: 1. MLflow's client retries 503 (its transient codes)
-and honours Retry-After, so its call succeeds once the slow request is done: the budget slows a burst of
-large bodies down instead of failing it. Runs with the 3.x and the 2.x client.
+With the budget at 1 byte, a request that has sent part of its body holds those bytes (more than the
+budget), so every other JSON request is answered 503 TEMPORARILY_UNAVAILABLE with Retry-After: 1.
+MLflow's client retries 503 (its transient codes) and honours Retry-After, so its call succeeds once the
+slow request is done: the budget slows a burst of large bodies down instead of failing it. Runs with the
+3.x and the 2.x client.
 """
 
 from __future__ import annotations
@@ -78,5 +79,5 @@ def test_client_call_is_retried_until_the_budget_frees(budget_server, name_facto
     assert client.get_experiment(experiment_id).name == name
     assert client.get_experiment_by_name(slow_name) is not None
     # The first attempt was refused (the server logs each 503) and a retry got through after the hold.
-    assert "parsing too many large request bodies" in budget_server.log_tail(200)
+    assert "holding too many request bodies" in budget_server.log_tail(200)
     assert waited >= HOLD_SECONDS - 0.3 - 0.1

@@ -18,7 +18,7 @@ import mlflow
 import numpy as np
 import pytest
 from mlflow import MlflowClient
-from support import mlflow3_only, rest_error, semver
+from support import client_error, mlflow3_only, rest_error, semver
 
 pytestmark = mlflow3_only
 
@@ -217,3 +217,69 @@ def test_auth_token_restricted_to_model_pattern(auth_server, monkeypatch, name_f
     client.create_registered_model(allowed)
     with rest_error("PERMISSION_DENIED"):
         client.create_registered_model(other)
+
+
+# ---------------------------------------------------------------- ownership (issue 17)
+
+
+def test_copy_model_version_of_a_package_loads_and_deleting_the_copy_keeps_the_package(
+    server, client, name_factory, iris_model
+):
+    root, X, expected = iris_model
+    source, target = name_factory("pkg-src"), name_factory("pkg-copy")
+    upload_dir(server.url, source, "1.0.0", root)
+    client.create_registered_model(target)
+    # The client registers the copy with source models:/<source>/1 (RestStore.copy_model_version).
+    copy = client.copy_model_version(f"models:/{source}/1", target)
+    assert np.array_equal(mlflow.pyfunc.load_model(f"models:/{target}/{copy.version}").predict(X), expected)
+    client.delete_model_version(target, copy.version)
+    status, _ = curl(f"{server.url}/api/packages/{source}/1.0.0/MLmodel")
+    assert status == 200
+    assert np.array_equal(mlflow.pyfunc.load_model(f"models:/{source}/1.0.0").predict(X), expected)
+
+
+def test_auth_deleting_a_package_version_needs_admin_from_the_client_too(
+    auth_server, monkeypatch, name_factory, iris_model
+):
+    root, _, _ = iris_model
+    name = f"churn-{name_factory('del')}"
+    writer = mint_token(auth_server, "write", ["churn-*"])
+    upload_dir(auth_server.url, name, "1.0.0", root, f"Authorization: Bearer {writer}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", writer)
+    with rest_error("PERMISSION_DENIED"):
+        MlflowClient(auth_server.url).delete_model_version(name, "1")
+    with rest_error("PERMISSION_DENIED"):
+        MlflowClient(auth_server.url).delete_registered_model(name)
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", auth_server.admin_token)
+    admin = MlflowClient(auth_server.url)
+    assert semver(admin.get_model_version(name, "1")) == "1.0.0"
+    admin.delete_model_version(name, "1")
+    with rest_error("RESOURCE_DOES_NOT_EXIST"):
+        admin.get_model_version(name, "1")
+
+
+def test_auth_copying_another_teams_version_is_refused(auth_server, monkeypatch, name_factory, iris_model):
+    root, _, _ = iris_model
+    victim, mine = name_factory("fraud"), f"churn-{name_factory('copy')}"
+    upload_dir(auth_server.url, victim, "1.0.0", root, f"Authorization: Bearer {auth_server.admin_token}")
+    token = mint_token(auth_server, "write", ["churn-*"])
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", token)
+    client = MlflowClient(auth_server.url)
+    client.create_registered_model(mine)
+    # The client reads the source version first, which the token may not.
+    with client_error("PERMISSION_DENIED"):
+        client.copy_model_version(f"models:/{victim}/1", mine)
+    # The same registration sent directly is refused by the server itself.
+    status, body = curl(
+        "-X",
+        "POST",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "-H",
+        "Content-Type: application/json",
+        "--data",
+        json.dumps({"name": mine, "source": f"models:/{victim}/1"}),
+        f"{auth_server.url}/api/2.0/mlflow/model-versions/create",
+    )
+    assert (status, json.loads(body)["error_code"]) == (403, "PERMISSION_DENIED")
+    assert client.search_model_versions(f"name = '{mine}'") == []

@@ -10,7 +10,7 @@ import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { declare, needingAdmin, storage } from '../access';
 import { sendArtifact } from '../artifact-download';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
-import { requireStorageRead, visibleEntries } from '../storage-access';
+import { requireStorageList, requireStorageRead, visibleEntries } from '../storage-access';
 
 /**
  * The `mlflow-artifacts` proxy (mlflow-compat.md §3.8), mounted under `/api/2.0/mlflow-artifacts` and
@@ -86,7 +86,7 @@ async function deleteArtifact(req: Request, res: Response, app: AppContext): Pro
 /** Basenames of the direct children; a missing path or a file answers `{}`, as MLflow does. */
 async function listArtifacts(req: Request, res: Response, app: AppContext): Promise<void> {
   const path = normaliseRelativePath(queryString(req, 'path') ?? '');
-  await requireStorageRead(req, app, path);
+  await requireStorageList(req, app, path);
   const files = toFileInfos(await visibleEntries(req, app, path, await app.storage.list(path)));
   res.status(200).json(files.length > 0 ? { files } : {});
 }
