@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import multer, { MulterError, StorageEngine } from 'multer';
 import type { AppContext } from '../app-context';
@@ -23,7 +23,6 @@ import { sendFile } from './send-file';
  * raw streams or multipart, never run through a body parser. Every route declares the model in its path
  * (`declare(..., byModel('model'))`, checked before a byte of the body is read); an overwrite needs admin.
  */
-type Handler = (req: Request, res: Response) => Promise<void>;
 
 const MAX_MULTIPART_FILES = 1000;
 
@@ -57,16 +56,6 @@ function refuseOversized(req: Request, app: AppContext): void {
       413,
     );
   }
-}
-
-function wrap(handler: Handler): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      await handler(req, res);
-    } catch (err) {
-      next(err);
-    }
-  };
 }
 
 function servicesOf(app: AppContext) {
@@ -188,109 +177,73 @@ export function packageRoutes(app: AppContext, jsonBody: RequestHandler): Router
   const model = declare(app, byModel('model'));
   const deletion = declare(app, needingAdmin(byModel('model')));
 
-  router.put(
-    '/api/packages/:model/:semver/*path',
-    model,
-    wrap(async (req, res) => {
-      const result = await uploadRaw(req, app);
-      res
-        .status(result.changed ? 201 : 200)
-        .json({ file: result.files[0], model_version: result.modelVersion });
-    }),
-  );
-  router.post(
-    '/api/packages/:model/:semver',
-    model,
-    wrap(async (req, res) => {
-      const result = await uploadMultipart(req, res, app);
-      res
-        .status(result.changed ? 201 : 200)
-        .json({ files: result.files, model_version: result.modelVersion });
-    }),
-  );
-  router.get(
-    '/api/packages/:model',
-    model,
-    wrap(async (req, res) => {
-      const found = await requireRegisteredModelId(app.db, param(req, 'model'));
-      const versions = await listPackageVersions(app.db, found.id);
-      res.json({
-        model: found.name,
-        versions: versions.map((row) => ({
-          version: String(row.version),
-          semver: row.semver,
-          created_at: row.creation_timestamp,
-          ...(row.ci_job_id !== null && { ci_job_id: row.ci_job_id }),
-          file_count: row.file_count,
-        })),
-      });
-    }),
-  );
-  router.get(
-    '/api/packages/:model/:selector',
-    model,
-    wrap(async (req, res) => {
-      const version = await resolvePackageVersion(app.db, param(req, 'model'), param(req, 'selector'));
-      const files = await listPackageFiles(app.db, version.id);
-      res.json({
-        model: version.name,
-        version: String(version.version),
-        semver: version.semver,
-        files: files.map(fileJson),
-      });
-    }),
-  );
-  router.get(
-    '/api/packages/:model/:selector/*path',
-    model,
-    wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'selector'))),
+  router.put('/api/packages/:model/:semver/*path', model, async (req, res) => {
+    const result = await uploadRaw(req, app);
+    res
+      .status(result.changed ? 201 : 200)
+      .json({ file: result.files[0], model_version: result.modelVersion });
+  });
+  router.post('/api/packages/:model/:semver', model, async (req, res) => {
+    const result = await uploadMultipart(req, res, app);
+    res.status(result.changed ? 201 : 200).json({ files: result.files, model_version: result.modelVersion });
+  });
+  router.get('/api/packages/:model', model, async (req, res) => {
+    const found = await requireRegisteredModelId(app.db, param(req, 'model'));
+    const versions = await listPackageVersions(app.db, found.id);
+    res.json({
+      model: found.name,
+      versions: versions.map((row) => ({
+        version: String(row.version),
+        semver: row.semver,
+        created_at: row.creation_timestamp,
+        ...(row.ci_job_id !== null && { ci_job_id: row.ci_job_id }),
+        file_count: row.file_count,
+      })),
+    });
+  });
+  router.get('/api/packages/:model/:selector', model, async (req, res) => {
+    const version = await resolvePackageVersion(app.db, param(req, 'model'), param(req, 'selector'));
+    const files = await listPackageFiles(app.db, version.id);
+    res.json({
+      model: version.name,
+      version: String(version.version),
+      semver: version.semver,
+      files: files.map(fileJson),
+    });
+  });
+  router.get('/api/packages/:model/:selector/*path', model, (req, res) =>
+    download(req, res, app, param(req, 'model'), param(req, 'selector')),
   );
   // Deletes take no body; one that is sent must be JSON, like every JSON endpoint (CSRF defence, §7).
-  router.delete(
-    '/api/packages/:model/:semver/*path',
-    deletion,
-    jsonBody,
-    wrap(async (req, res) => {
-      const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
-      const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deletePackageFile(servicesOf(app), version, filePath(req), req.principal?.tokenId);
-      res.json({});
-    }),
-  );
-  router.delete(
-    '/api/packages/:model/:semver',
-    deletion,
-    jsonBody,
-    wrap(async (req, res) => {
-      const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
-      if (!flag(req.query.all, 'all')) {
-        throw invalidParameter(
-          'Deleting a whole package version needs ?all=true; to delete one file, add its path.',
-        );
-      }
-      const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
-      await deleteModelVersionWithFiles(servicesOf(app), version.name, version.version, {
-        actor: req.principal?.tokenId,
-        mayDeletePackages: true,
-      });
-      res.json({});
-    }),
-  );
+  router.delete('/api/packages/:model/:semver/*path', deletion, jsonBody, async (req, res) => {
+    const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
+    const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
+    await deletePackageFile(servicesOf(app), version, filePath(req), req.principal?.tokenId);
+    res.json({});
+  });
+  router.delete('/api/packages/:model/:semver', deletion, jsonBody, async (req, res) => {
+    const target = parseCoordinates(param(req, 'model'), param(req, 'semver'));
+    if (!flag(req.query.all, 'all')) {
+      throw invalidParameter(
+        'Deleting a whole package version needs ?all=true; to delete one file, add its path.',
+      );
+    }
+    const version = await resolvePackageVersion(app.db, target.name, param(req, 'semver'));
+    await deleteModelVersionWithFiles(servicesOf(app), version.name, version.version, {
+      actor: req.principal?.tokenId,
+      mayDeletePackages: true,
+    });
+    res.json({});
+  });
 
   // GitLab's generic packages API: `curl --header "JOB-TOKEN: $CI_JOB_TOKEN" --upload-file f "$URL/api/v4/
   // projects/$CI_PROJECT_ID/packages/generic/<name>/<version>/<file>"` works unchanged. The project id is ignored.
-  router.put(
-    '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
-    model,
-    wrap(async (req, res) => {
-      await uploadRaw(req, app);
-      res.status(201).json({ message: '201 Created' });
-    }),
-  );
-  router.get(
-    '/api/v4/projects/:project/packages/generic/:model/:semver/*path',
-    model,
-    wrap((req, res) => download(req, res, app, param(req, 'model'), param(req, 'semver'))),
+  router.put('/api/v4/projects/:project/packages/generic/:model/:semver/*path', model, async (req, res) => {
+    await uploadRaw(req, app);
+    res.status(201).json({ message: '201 Created' });
+  });
+  router.get('/api/v4/projects/:project/packages/generic/:model/:semver/*path', model, (req, res) =>
+    download(req, res, app, param(req, 'model'), param(req, 'semver')),
   );
   return router;
 }

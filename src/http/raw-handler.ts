@@ -1,22 +1,16 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../app-context';
 import { invalidParameter } from '../errors';
 
 /**
  * Handlers for routes that stream bodies or responses themselves (artifact proxy, UI downloads) and so sit
- * outside the JSON endpoint table. Their errors go to the error middleware, which also deals with a body
- * the handler did not read (`drainOrClose` in middleware/errors.ts).
+ * outside the JSON endpoint table. Express 5 passes a rejected handler's error to the error middleware,
+ * which also deals with a body the handler did not read (`drainOrClose` in middleware/errors.ts).
  */
 export type RawHandler = (req: Request, res: Response, app: AppContext) => Promise<void>;
 
 export function rawRoute(app: AppContext, handler: RawHandler): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      await handler(req, res, app);
-    } catch (err) {
-      next(err);
-    }
-  };
+  return (req: Request, res: Response) => handler(req, res, app);
 }
 
 /** One query value as a string; a repeated key is refused rather than silently picking one. */
