@@ -2,6 +2,7 @@ import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, notFound } from '../errors';
 import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
+import { refuseRenameOntoReservedSemver } from './reserved-semvers';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import { RegisteredModelJson, RegisteredModelRow, registeredModelToJson } from './views';
 
@@ -96,6 +97,7 @@ export async function renameRegisteredModel(
   validateModelName(newName, 'new_name');
   return db.transaction(async (trx) => {
     const row = await lockRegisteredModel(trx, name);
+    await refuseRenameOntoReservedSemver(trx, row.id, newName);
     try {
       const [renamed] = await trx('registered_models')
         .where({ id: row.id })

@@ -84,3 +84,31 @@ export async function reserveDeletedFile(
     .onConflict(['model_name', 'major', 'minor', 'patch', 'prerelease', 'path'])
     .merge(['sha256', 'deleted_at']);
 }
+
+/**
+ * A rename may not carry a version into a name under which its semver is reserved: otherwise renaming a
+ * model into (or away from and back to) a name would serve other bytes under a deleted, published version.
+ */
+export async function refuseRenameOntoReservedSemver(
+  db: Queryable,
+  registeredModelId: number,
+  newName: string,
+): Promise<void> {
+  const clash: { semver: string } | undefined = await db('model_versions as mv')
+    .where('mv.registered_model_id', registeredModelId)
+    .whereExists((reserved) =>
+      reserved
+        .from('deleted_package_files as d')
+        .where('d.model_name', newName)
+        .whereRaw(
+          'd.major = mv.major AND d.minor = mv.minor AND d.patch = mv.patch AND d.prerelease = mv.prerelease',
+        ),
+    )
+    .orderBy('mv.version')
+    .first('mv.semver');
+  if (clash) {
+    throw alreadyExists(
+      `Registered model '${newName}' published ${clash.semver} as a package and deleted it; a model with a version ${clash.semver} cannot take that name (a published version is never reused for other content).`,
+    );
+  }
+}
