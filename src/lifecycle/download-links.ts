@@ -6,7 +6,7 @@ import { MlflowError, notFound } from '../errors';
 import { findRegisteredModel } from '../registry/registered-models';
 import { validateModelName } from '../registry/validation';
 import { normaliseRelativePath } from '../storage/safe-path';
-import { findStoredFile } from '../storage/stored-files';
+import { findStoredFile, storedFilesBelow } from '../storage/stored-files';
 import { selectVersion, VersionSelector } from './version-selector';
 
 /**
@@ -93,9 +93,6 @@ export function signedUrl(
 
 const MAX_FILES = 10_000;
 
-/** LIKE pattern for "everything below `key`/", with LIKE's wildcards in the key taken literally. */
-const belowPattern = (key: string): string => `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`;
-
 export interface VersionFiles {
   name: string;
   modelId: number;
@@ -115,11 +112,7 @@ export async function versionFiles(
   const model = await findRegisteredModel(db, name);
   const version = await selectVersion(db, model, selector);
   const prefix = await artifactUriToKey(db, version.storage_location ?? version.source);
-  const rows: Array<{ key: string; sha256: string }> = await db('stored_files')
-    .whereRaw(`key LIKE ? ESCAPE '\\'`, [belowPattern(prefix)])
-    .orderBy('key')
-    .limit(MAX_FILES + 1)
-    .select('key', 'sha256');
+  const rows = await storedFilesBelow(db, prefix, MAX_FILES + 1);
   if (rows.length > MAX_FILES)
     throw new MlflowError('RESOURCE_EXHAUSTED', `The version has more than ${MAX_FILES} files.`);
   return {

@@ -11,6 +11,7 @@ import { deleteStoredTree } from '../storage/stored-files';
 import { listPackageFiles, PackageFileRow, requirePackageFile } from './package-files';
 import type { PackageVersion, PackageVersionRow } from './package-versions';
 import { removeUnreferencedFiles } from './stale-files';
+import { versionLockScope } from './upload-lock';
 
 /**
  * Deleting package files, whichever route asks (DELETE /api/packages, or MLflow's model-versions/delete and
@@ -95,8 +96,6 @@ async function auditDeletedVersion(
   });
 }
 
-const lockBase = (name: string, semver: string) => ({ model_name: name, semver: semver.split('+')[0] });
-
 /** One file of a package version (admin route). */
 export async function deletePackageFile(
   services: DeleteServices,
@@ -110,9 +109,12 @@ export async function deletePackageFile(
     await trx('package_files').where({ id: file.id }).delete();
     await auditDeletedFile(trx, version, file, actor);
   });
-  await removeUnreferencedFiles(services, version.package_folder, lockBase(version.name, version.semver), [
-    path,
-  ]);
+  await removeUnreferencedFiles(
+    services,
+    version.package_folder,
+    versionLockScope(version.name, version.semver),
+    [path],
+  );
 }
 
 /**
@@ -139,7 +141,7 @@ export async function deleteModelVersionWithFiles(
     return row;
   });
   if (deleted.package_folder !== null)
-    await removeUnreferencedFiles(services, deleted.package_folder, lockBase(name, deleted.semver));
+    await removeUnreferencedFiles(services, deleted.package_folder, versionLockScope(name, deleted.semver));
 }
 
 /**

@@ -32,6 +32,14 @@ function isAbandoned(owner: string, startedAt: number, now: number): boolean {
   }
 }
 
+/**
+ * The part of a lock key shared by every path of one package version: build metadata does not make two
+ * versions distinct (semver.org §10), so it does not make two locks distinct either.
+ */
+export function versionLockScope(modelName: string, semver: string): Omit<LockKey, 'path'> {
+  return { model_name: modelName, semver: semver.split('+')[0] };
+}
+
 export async function acquireUploadLock(db: Queryable, key: LockKey, now = Date.now()): Promise<void> {
   try {
     await db('package_upload_locks').insert({ ...key, owner: OWNER, started_at: now });

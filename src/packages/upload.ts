@@ -23,7 +23,7 @@ import {
 } from './package-versions';
 import { removeUnreferencedFiles } from './stale-files';
 import { PackageCoordinates, packageDir, packageSource, parsePackagePath, semverText } from './target';
-import { acquireUploadLock, LockKey, releaseUploadLock } from './upload-lock';
+import { acquireUploadLock, LockKey, releaseUploadLock, versionLockScope } from './upload-lock';
 
 /**
  * One upload request (a raw PUT of one file, or a multipart POST of several), in a fixed order so that a
@@ -197,7 +197,7 @@ export class PackageUpload {
     const path = parsePackagePath(file.rawPath);
     if (this.pending.some((pending) => pending.path === path))
       throw invalidParameter(`The upload names '${path}' twice.`);
-    const lock: LockKey = { model_name: this.target.name, semver: this.folderSemver.split('+')[0], path };
+    const lock: LockKey = { ...versionLockScope(this.target.name, this.folderSemver), path };
     await acquireUploadLock(this.services.db, lock);
     this.locks.push(lock);
 
@@ -381,10 +381,11 @@ export class PackageUpload {
       if (outcome.created !== undefined) {
         // Still holding this upload's locks, so its own files are skipped. Best effort: the upload has
         // committed and must be answered as such; a leftover file is retried by the next version creation.
-        await removeUnreferencedFiles(this.services, packageDir(this.registeredModelId, this.folderSemver), {
-          model_name: this.target.name,
-          semver: this.folderSemver.split('+')[0],
-        }).catch(() => undefined);
+        await removeUnreferencedFiles(
+          this.services,
+          packageDir(this.registeredModelId, this.folderSemver),
+          versionLockScope(this.target.name, this.folderSemver),
+        ).catch(() => undefined);
       }
       return outcome.result;
     } finally {

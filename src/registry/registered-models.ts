@@ -25,10 +25,6 @@ export async function findRegisteredModel(db: Queryable, name: string): Promise<
   return row;
 }
 
-export async function registeredModelNameById(db: Queryable, id: number): Promise<string | undefined> {
-  return (await db('registered_models').where({ id }).first('name'))?.name;
-}
-
 /** Locks the model row for the rest of the transaction (version allocation and stage moves queue on it). */
 export async function lockRegisteredModel(trx: Queryable, name: string): Promise<RegisteredModelRow> {
   const row = await trx<RegisteredModelRow>('registered_models').where({ name }).forUpdate().first();

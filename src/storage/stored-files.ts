@@ -87,6 +87,18 @@ export async function storeFile(
   return file!;
 }
 
+/**
+ * The files recorded below `key` (keys in byte order), at most `limit` of them: what the store holds there
+ * with the sha256 of each, without touching the store.
+ */
+export async function storedFilesBelow(db: Queryable, key: string, limit: number): Promise<StoredFile[]> {
+  const rows: StoredFileRow[] = await db('stored_files')
+    .whereRaw(`key LIKE ? ESCAPE '\\'`, [belowPattern(normaliseRelativePath(key))])
+    .orderBy('key')
+    .limit(limit);
+  return rows.map(fromRow);
+}
+
 export async function findStoredFile(db: Queryable, key: string): Promise<StoredFile | undefined> {
   const row = await db<StoredFileRow>('stored_files')
     .where({ key: normaliseRelativePath(key) })

@@ -13,8 +13,9 @@ import type { ByteBudget, Reservation } from './byte-budget';
  * - every chunk is taken from one budget shared by the app (`MAX_JSON_INFLIGHT_BYTES`) as it arrives, and
  *   given back when the response is done; a client that sends headers and then nothing holds nothing, and
  *   each token (or client address) may hold a quarter of the budget at most;
- * - compressed bodies are refused (400, as the reference server answers them), never inflated: 61 KB of gzip inflates to 64 MB, so charging what was
- *   sent would not bound memory. The MLflow client never compresses a request (issue 17, item 3);
+ * - compressed bodies are refused (400, as the reference server answers them), never inflated: 61 KB of
+ *   gzip inflates to 64 MB, so charging what was sent would not bound memory. The MLflow client never
+ *   compresses a request (issue 17, item 3);
  * - a body with no byte for `BODY_IDLE_TIMEOUT_SECONDS` is cut off with 408, so idle sockets cannot pin
  *   what they have sent.
  * When the budget is spent the request gets 503 with `Retry-After`, its body read and discarded, and the
