@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AppContext } from '../app-context';
 import { Scope, scopeForMethod } from '../auth/scope';
-import { requireAccess } from './middleware/auth';
+import type { DeleteOptions } from '../packages/delete';
+import { mayAccess, requireAccess } from './middleware/auth';
 
 /**
  * Authorization, declared where each route is defined: every route names the resource it touches, and a
@@ -45,6 +46,17 @@ export const open: RouteAccess = { resource: { kind: 'open' } };
 export const readOnly = (access: RouteAccess): RouteAccess => ({ ...access, scope: 'read' });
 /** A route that needs more than its method's scope (deletes of stored bytes). */
 export const needingAdmin = (access: RouteAccess): RouteAccess => ({ ...access, scope: 'admin' });
+
+/**
+ * What a delete RPC passes to the package deletion service: the caller (for the audit), and whether package
+ * files may go with the version — admin scope on that model, on every route (issue 17 item 6).
+ */
+export function deletionBy(req: Request, app: AppContext, model: string): DeleteOptions {
+  return {
+    actor: req.principal?.tokenId,
+    mayDeletePackages: mayAccess(req, app, { scope: 'admin', models: [model] }),
+  };
+}
 
 /** Handlers carrying a declaration, for the route enumeration test. */
 const declarations = new WeakMap<object, RouteAccess>();

@@ -11,8 +11,8 @@ import {
 import { deleteModelVersionWithFiles } from '../../packages/delete';
 import { searchModelVersions } from '../../registry/search';
 import { modelsNamedBySource } from '../../registry/source';
-import { byModel, filtered } from '../access';
-import { mayAccess, requireAccess } from '../middleware/auth';
+import { byModel, deletionBy, filtered } from '../access';
+import { requireAccess } from '../middleware/auth';
 import { defineRoute, Route } from '../route';
 
 /** model-versions/*: MLflow's model version RPCs. */
@@ -51,10 +51,12 @@ export const modelVersionRoutes: Route[] = [
     'deleteModelVersion',
     byModel('name'),
     async ({ input, app, req }) => {
-      await deleteModelVersionWithFiles({ db: app.db, store: app.storage }, input.name, input.version, {
-        actor: req.principal?.tokenId,
-        mayDeletePackages: mayAccess(req, app, { scope: 'admin', models: [input.name] }),
-      });
+      await deleteModelVersionWithFiles(
+        { db: app.db, store: app.storage },
+        input.name,
+        input.version,
+        deletionBy(req, app, input.name),
+      );
       return {};
     },
   ),

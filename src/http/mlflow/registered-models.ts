@@ -15,8 +15,7 @@ import { deleteRegisteredModelWithFiles } from '../../packages/delete';
 import { searchRegisteredModels } from '../../registry/search';
 import { getLatestVersions } from '../../registry/selectors';
 import { defineRoute, Route } from '../route';
-import { byModel, filtered, readOnly } from '../access';
-import { mayAccess } from '../middleware/auth';
+import { byModel, deletionBy, filtered, readOnly } from '../access';
 
 /** registered-models/*: MLflow's registered model, tag and alias RPCs. */
 export const registeredModelRoutes: Route[] = [
@@ -62,10 +61,11 @@ export const registeredModelRoutes: Route[] = [
     'deleteRegisteredModel',
     byModel('name'),
     async ({ input, app, req }) => {
-      await deleteRegisteredModelWithFiles({ db: app.db, store: app.storage }, input.name, {
-        actor: req.principal?.tokenId,
-        mayDeletePackages: mayAccess(req, app, { scope: 'admin', models: [input.name] }),
-      });
+      await deleteRegisteredModelWithFiles(
+        { db: app.db, store: app.storage },
+        input.name,
+        deletionBy(req, app, input.name),
+      );
       return {};
     },
   ),
