@@ -1,6 +1,6 @@
 /**
  * Webhook benchmark (`npm run bench:events`): N alias promotions over HTTP with W webhooks registered, against
- * a spawned `tsx src/main.ts`, killed with SIGKILL halfway and restarted.
+ * a spawned `node dist/main.js`, killed with SIGKILL halfway and restarted.
  *
  * - Latency: from the event's timestamp (in the delivered envelope) to its arrival at the receiver, p50/p99.
  * - Durability: every event committed in the database must reach every receiver at least once — "lost" is
@@ -70,8 +70,8 @@ async function startServer(databaseUrl: string, dataDir: string, port: number): 
     WEBHOOK_ALLOW_PRIVATE: 'true',
     WEBHOOK_WORKER: 'on',
   };
-  // One process (node with tsx's loader), so SIGKILL hits the server itself, not a wrapper.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // The compiled server, as `npm start` runs it: one process, so SIGKILL hits the server itself.
+  const child = spawn(process.execPath, ['dist/main.js'], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'inherit', 'inherit'],

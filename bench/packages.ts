@@ -1,6 +1,6 @@
 /**
  * Package benchmark (`npm run bench:packages`, issue 5): the real `curl` binary against a spawned semreg
- * (`tsx src/main.ts`, temporary DATA_DIR) on an embedded PostgreSQL that this process runs: the database is
+ * (`node dist/main.js`, temporary DATA_DIR) on an embedded PostgreSQL that this process runs: the database is
  * then outside the server's process tree, so the RSS figures are the server's alone.
  *
  * 1. A 1 GiB file, in `--repeats` rounds (median reported): `curl -T` to

@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// The `semreg` command: loads the TypeScript CLI through tsx's CommonJS hook (no build step).
-require('tsx/cjs');
-require('../src/cli/main.ts');
+// The `semreg` command: the CLI compiled to dist/ by `npm install` (scripts/build.mjs).
+require('../dist/cli/main.js');

@@ -1,8 +1,8 @@
 import { freePort } from '../../src/net/free-port';
-import { SpawnedServer, startTsxServer } from './spawned-server';
+import { SpawnedServer, startHttpServer } from './spawned-server';
 
 /**
- * Spawns `tsx src/main.ts` as `npm start` does, on 127.0.0.1 and a free port, LOG_LEVEL=warn, AUTH=off.
+ * Spawns `node dist/main.js` as `npm start` does (the benchmark scripts build dist/ first when stale), on 127.0.0.1 and a free port, LOG_LEVEL=warn, AUTH=off.
  * Without `DATABASE_URL` in `env` the server starts its own embedded PostgreSQL under `dataDir`.
  * `env` entries set to undefined are removed from the inherited environment.
  */
@@ -24,5 +24,12 @@ export async function startSemreg(
     if (value === undefined) delete childEnv[key];
     else childEnv[key] = value;
   }
-  return startTsxServer({ script: 'src/main.ts', env: childEnv, port, label: 'semreg', timeoutMs: 90_000 });
+  return startHttpServer({
+    command: process.execPath,
+    args: ['dist/main.js'],
+    env: childEnv,
+    port,
+    label: 'semreg',
+    timeoutMs: 90_000,
+  });
 }

@@ -43,19 +43,16 @@ export function stopper(child: ChildProcess): (graceMs?: number) => Promise<void
   };
 }
 
-/**
- * Runs a TypeScript entry point of this repository with tsx (as `npm start` does), its output on ours, and
- * waits until `http://127.0.0.1:<port>/health` answers 200.
- */
-export async function startTsxServer(options: {
-  script: string;
-  args?: readonly string[];
+/** Runs `command args…` in this repository, its output on ours, until `http://127.0.0.1:<port>/health` is 200. */
+export async function startHttpServer(options: {
+  command: string;
+  args: readonly string[];
   env?: NodeJS.ProcessEnv;
   port: number;
   label: string;
   timeoutMs: number;
 }): Promise<SpawnedServer> {
-  const child = spawn(path.join(REPO, 'node_modules/.bin/tsx'), [options.script, ...(options.args ?? [])], {
+  const child = spawn(options.command, options.args, {
     cwd: REPO,
     env: options.env ?? process.env,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -63,4 +60,21 @@ export async function startTsxServer(options: {
   const url = `http://127.0.0.1:${options.port}`;
   await waitForHttp(`${url}/health`, child, options.timeoutMs, options.label);
   return { url, child, stop: stopper(child) };
+}
+
+/** A TypeScript entry point of this repository (a benchmark's own helper server), run with tsx. */
+export function startTsxServer(options: {
+  script: string;
+  args?: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  port: number;
+  label: string;
+  timeoutMs: number;
+}): Promise<SpawnedServer> {
+  const { script, args, ...rest } = options;
+  return startHttpServer({
+    ...rest,
+    command: path.join(REPO, 'node_modules/.bin/tsx'),
+    args: [script, ...(args ?? [])],
+  });
 }

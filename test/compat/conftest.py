@@ -1,6 +1,6 @@
 """Starts a real semreg server for the compat suite and points the unmodified MLflow client at it.
 
-The server is `tsx src/main.ts` exactly as `npm start` runs it: DATABASE_URL is unset, so it starts its own
+The server is `node dist/main.js` exactly as `npm start` runs it: DATABASE_URL is unset, so it starts its own
 embedded PostgreSQL under a fresh DATA_DIR. One server serves the whole session (models get unique names);
 `auth_server` starts a second one with AUTH=on only when a test asks for it.
 """
@@ -67,9 +67,9 @@ def _health_ok(url: str) -> bool:
 
 
 def start_server(extra_env: dict[str, str] | None = None) -> Server:
-    tsx = REPO / "node_modules" / ".bin" / "tsx"
-    if not tsx.exists():
-        pytest.exit(f"{tsx} is missing: run 'npm install' first", returncode=1)
+    entry = REPO / "dist" / "main.js"
+    if not entry.exists():
+        pytest.exit(f"{entry} is missing: run 'npm install' (it builds dist/) first", returncode=1)
     data_dir = Path(tempfile.mkdtemp(prefix="semreg-compat-"))
     # embedded PostgreSQL drops root privileges; its data directory must be reachable by that user.
     data_dir.chmod(0o755)
@@ -90,7 +90,7 @@ def start_server(extra_env: dict[str, str] | None = None) -> Server:
     log_path = data_dir.parent / f"{data_dir.name}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [str(tsx), "src/main.ts"],
+            ["node", str(entry)],
             cwd=REPO,
             env=env,
             stdout=log,

@@ -18,10 +18,12 @@ if ! "$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
   echo "compat: need Python >= 3.10 as '$python' (set PYTHON=...)" >&2
   exit 1
 fi
-if [ ! -x node_modules/.bin/tsx ]; then
-  echo "compat: node_modules/.bin/tsx is missing: run 'npm install' first" >&2
+if [ ! -d node_modules ]; then
+  echo "compat: node_modules is missing: run 'npm install' first" >&2
   exit 1
 fi
+# The server runs as `npm start` runs it, from dist/; rebuild it when a source changed since the last build.
+node scripts/build.mjs --if-stale
 
 # ensure_venv DIR REQUIREMENTS: (re)creates DIR only when the requirements file or the Python version changed,
 # so repeated runs cost nothing and a changed pin always takes effect.

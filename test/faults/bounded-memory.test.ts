@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import { freshDatabaseUrl, ServerProcess, startServer } from './server-process';
+import { freshDatabaseUrl, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Issue 6 item 7 "bounded memory": a 512 MiB artifact upload and download stream through the real server
@@ -11,20 +10,10 @@ import { freshDatabaseUrl, ServerProcess, startServer } from './server-process';
 const MiB = 1024 * 1024;
 const SIZE = 512 * MiB;
 
-/** RSS of the node process that really serves (tsx runs the server as its child). */
-function serverRssBytes(tsxPid: number): number {
-  const children = execFileSync('pgrep', ['-P', String(tsxPid)])
-    .toString()
-    .trim()
-    .split('\n')
-    .filter(Boolean);
-  const pids = [String(tsxPid), ...children];
-  return Math.max(
-    ...pids.map((pid) => {
-      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    }),
-  );
+/** Resident memory of the server process (`node dist/main.js`, no wrapper process). */
+function serverRssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
 describe('memory stays bounded while streaming large files', () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb, Db } from '../../src/db/knex';
-import { call, makeDataDir, ServerProcess, startServer } from './server-process';
+import { call, makeDataDir, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Issue 6 fault cases 1 and 2: 50 concurrent clients × 100 `model-versions/create` on ONE model, first

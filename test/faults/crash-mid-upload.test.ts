@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb, Db } from '../../src/db/knex';
-import { call, makeDataDir, ServerProcess, startServer } from './server-process';
+import { call, makeDataDir, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Issue 6 fault case 3: `kill -9` of the server while a large upload is streaming, then a restart on the same

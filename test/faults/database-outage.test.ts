@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb } from '../../src/db/knex';
-import { call, freePort, makeDataDir, ServerProcess, startServer } from './server-process';
+import { call, freePort, makeDataDir, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Issue 6 fault case 4: PostgreSQL stops under load. Requests must get 503 TEMPORARILY_UNAVAILABLE (which the

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { call, freshDatabaseUrl, ServerProcess, startServer } from './server-process';
+import { call, freshDatabaseUrl, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Slow-loris (issue 6 item 7): clients that open connections and drip header bytes forever. main.ts sets

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,10 @@ import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
  * TEST_DATABASE_URL points at a server already. Each test file then creates a database of its own.
  */
 export default async function globalSetup(): Promise<void> {
+  // Tests that start real server processes run dist/main.js, as `npm start` does: build it when stale.
+  execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
+    cwd: path.resolve(__dirname, '../..'),
+  });
   if (process.env.TEST_DATABASE_URL) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-test-pg-'));
   fs.chmodSync(dir, 0o755); // the cluster runs as the `postgres` user when the tests run as root

@@ -10,7 +10,7 @@ import { freePort } from '../../src/net/free-port';
 export { freePort };
 
 /**
- * A real semreg process (`tsx src/main.ts`), as an operator runs it, for the fault suite: crashes
+ * A real semreg process (`node dist/main.js`), as an operator runs it, for the fault suite and the start-up tests: crashes
  * (SIGKILL), restarts on the same data, several processes on one database. Nothing is mocked.
  */
 export interface ServerProcess {
@@ -36,7 +36,8 @@ export interface StartOptions {
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+/** What `npm start` runs (built by the test scripts' pre-step and jest's global setup). */
+const ENTRY = path.join(REPO_ROOT, 'dist', 'main.js');
 
 /** A data directory PostgreSQL (running as `postgres` when we are root) can traverse. */
 export function makeDataDir(prefix = 'semreg-fault-'): string {
@@ -127,9 +128,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
-  // Its own process group: `tsx` runs the server in a child node process, and SIGKILL (unlike SIGTERM) is not
-  // relayed, so a crash must be delivered to the whole group or the real server would survive it.
-  const child = spawn(TSX, ['src/main.ts'], {
+  // Its own process group, so a crash can be delivered to everything the server started with it.
+  const child = spawn(process.execPath, [ENTRY], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -197,4 +197,40 @@ export async function call(
     // plain-text answers (/health) stay text
   }
   return { status: res.status, body: parsed };
+}
+
+export interface FailedStart {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node dist/main.js` with exactly `env` (plus PATH and HOME) where it is expected NOT to start, and
+ * resolves with how it exited. A server still running after `timeoutMs` is killed and reported as an error.
+ */
+export async function runFailingStart(env: Record<string, string>, timeoutMs = 60_000): Promise<FailedStart> {
+  const child = spawn(process.execPath, [ENTRY], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      WEBHOOK_WORKER: 'off',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), timeoutMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
+  clearTimeout(timer);
+  if (signal === 'SIGKILL')
+    throw new Error(`semreg was still running after ${timeoutMs} ms:\n${stdout}${stderr}`);
+  return { code, stdout, stderr };
 }
