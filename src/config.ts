@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_CLUSTER_ROOT } from './db/cluster-location';
 
 /**
  * Every setting semreg reads, parsed once from the environment. Nothing else in the code base reads
@@ -10,6 +11,8 @@ export interface Config {
   /** Unset → `main.ts` starts an embedded PostgreSQL under `dataDir/postgres`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** Where embedded clusters go that the `postgres` user cannot reach inside DATA_DIR (running as root). */
+  readonly embeddedPostgresRoot: string;
   /** Root of every stored artifact and package file. */
   readonly artifactRoot: string;
   readonly logLevel: string;
@@ -75,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,
+    embeddedPostgresRoot: path.resolve(env.EMBEDDED_POSTGRES_ROOT || DEFAULT_CLUSTER_ROOT),
     artifactRoot: path.resolve(env.ARTIFACT_ROOT || path.join(dataDir, 'artifacts')),
     logLevel: env.LOG_LEVEL || 'info',
     authEnabled: flag(env, 'AUTH', false),

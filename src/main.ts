@@ -4,49 +4,49 @@ import { answerClientErrorsWithJson } from './http/client-errors';
 import { bootstrapAdminToken } from './auth/bootstrap-admin';
 import { releaseAbandonedUploadLocks } from './packages/upload-lock';
 import type { AppContext } from './app-context';
-import { loadConfig } from './config';
-import { startEmbeddedPostgres, EmbeddedDatabase } from './db/embedded-postgres';
+import { Config, loadConfig } from './config';
+import { checkDatabase } from './db/check-database';
+import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { ensureDatabase } from './db/ensure-database';
 import { createDb } from './db/knex';
 import { migrateToLatest } from './db/migrate';
-import { createLogger } from './log';
+import { createLogger, Logger } from './log';
 import { LocalDiskStore } from './storage/local-disk-store';
 import { seedPoliciesFromFile } from './lifecycle/stage-policy';
 import { WebhookWorker } from './lifecycle/webhook-worker';
+import { lockDataDir } from './startup/data-dir-lock';
+import { listen } from './startup/listen';
+import { firstLine, StartupFailure } from './startup/startup-failure';
+import { ensureWritableDirectory } from './startup/writable-directory';
 
-/** Starts embedded PostgreSQL when DATABASE_URL is unset, migrates, listens; nothing else. */
-async function main(): Promise<void> {
-  const config = loadConfig(process.env);
-  const log = createLogger(config.logLevel);
-  // A promise some request forgot to await must fail that request only, not end the process for everyone
-  // (Node's default for an unhandled rejection). Errors thrown synchronously in stream callbacks are fixed
-  // where they arise (issue 17 item 2); this is the net under what no test has found yet.
-  process.on('unhandledRejection', (err) => {
-    log.error({ err }, 'unhandled promise rejection: a bug, please report it; the server keeps running');
-  });
+/** What a stop (signal or failed start) must undo, newest first. */
+type Undo = () => Promise<void>;
 
-  let embedded: EmbeddedDatabase | undefined;
-  let databaseUrl = config.databaseUrl;
-  if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres(config.dataDir, (message) => log.debug({ postgres: message }));
-    databaseUrl = await ensureDatabase(embedded.url, 'semreg');
-    log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL is up');
+function configFrom(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    throw new StartupFailure(`invalid configuration: ${firstLine(err)}`, { cause: err });
   }
+}
 
-  const db = createDb(databaseUrl, 10, log);
-  await migrateToLatest(db);
-  await bootstrapAdminToken({ config, db, log });
-  if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
-  const storage = await LocalDiskStore.open(config.artifactRoot);
-  await storage.cleanTemporaryFiles();
-  await releaseAbandonedUploadLocks(db);
-  const ctx: AppContext = { config, db, log, storage };
-  const app = createApp(ctx);
-  // State lives only in the outbox table, so any number of processes may run a worker side by side.
-  const webhookWorker = config.webhookWorkerEnabled ? new WebhookWorker(db, config, log) : undefined;
-  webhookWorker?.start();
+/** The embedded PostgreSQL of DATA_DIR (DATABASE_URL unset): its database URL. */
+async function embeddedDatabase(config: Config, log: Logger, undo: Undo[]): Promise<string> {
+  undo.push(await lockDataDir(config.dataDir));
+  const embedded = await startEmbeddedPostgres(
+    config.dataDir,
+    (message) => log.debug({ postgres: message }),
+    {
+      clusterRoot: config.embeddedPostgresRoot,
+      notice: (message) => log.info(message),
+    },
+  );
+  undo.push(() => embedded.stop());
+  log.info({ dataDir: config.dataDir }, 'embedded PostgreSQL is up');
+  return ensureDatabase(embedded.url, 'semreg');
+}
 
-  const server = http.createServer(app);
+function configureServer(server: http.Server, config: Config): void {
   // Slow-loris defence: headers must arrive quickly; bodies (multi-GiB uploads) may take an hour.
   server.headersTimeout = 20_000;
   server.requestTimeout = 3_600_000;
@@ -69,27 +69,91 @@ async function main(): Promise<void> {
     server.emit('request', req, res);
   });
   answerClientErrorsWithJson(server);
-  server.listen(config.port, config.host, () => {
-    log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
+}
+
+/**
+ * Starts embedded PostgreSQL when DATABASE_URL is unset, migrates, listens; nothing else. Returns what a stop
+ * must undo. Every failure that a person can fix is a StartupFailure with one line naming cause and fix.
+ */
+async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
+  await ensureWritableDirectory(config.dataDir, 'DATA_DIR');
+  if (!config.artifactRoot.startsWith(config.dataDir + '/')) {
+    await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
+  }
+  const databaseUrl = config.databaseUrl ?? (await embeddedDatabase(config, log, undo));
+  await checkDatabase(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL');
+
+  const db = createDb(databaseUrl, 10, log);
+  undo.push(() => db.destroy());
+  await migrateToLatest(db);
+  await bootstrapAdminToken({ config, db, log });
+  if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
+  const storage = await LocalDiskStore.open(config.artifactRoot);
+  await storage.cleanTemporaryFiles();
+  await releaseAbandonedUploadLocks(db);
+  const ctx: AppContext = { config, db, log, storage };
+  // State lives only in the outbox table, so any number of processes may run a worker side by side.
+  if (config.webhookWorkerEnabled) {
+    const webhookWorker = new WebhookWorker(db, config, log);
+    webhookWorker.start();
+    undo.push(() => webhookWorker.stop());
+  }
+
+  const server = http.createServer(createApp(ctx));
+  configureServer(server, config);
+  await listen(server, config.port, config.host);
+  undo.push(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
+  log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
+}
+
+async function undoAll(undo: Undo[], log: Logger): Promise<void> {
+  for (const step of undo.reverse()) {
+    await step().catch((err: unknown) => log.error({ err }, 'error while stopping'));
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = configFrom(process.env);
+  } catch (err) {
+    console.error(`semreg could not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const log = createLogger(config.logLevel);
+  // A promise some request forgot to await must fail that request only, not end the process for everyone
+  // (Node's default for an unhandled rejection). Errors thrown synchronously in stream callbacks are fixed
+  // where they arise (issue 17 item 2); this is the net under what no test has found yet.
+  process.on('unhandledRejection', (err) => {
+    log.error({ err }, 'unhandled promise rejection: a bug, please report it; the server keeps running');
+  });
+
+  const undo: Undo[] = [];
+  try {
+    await start(config, log, undo);
+  } catch (err) {
+    // The stack helps only whoever debugs semreg itself; a person starting it gets the one line.
+    log.debug({ err }, 'start-up failed');
+    await undoAll(undo, log);
+    const reason =
+      err instanceof StartupFailure ? err.message : `${firstLine(err)} (LOG_LEVEL=debug shows where)`;
+    console.error(`semreg could not start: ${reason}`);
+    process.exit(1);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await webhookWorker?.stop();
-    await db.destroy();
-    await embedded?.stop();
+    await undoAll(undo, log);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+void main();

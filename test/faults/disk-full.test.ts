@@ -5,7 +5,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { ensureDatabase } from '../../src/db/ensure-database';
 import { createDb, Db } from '../../src/db/knex';
-import { call, makeDataDir, ServerProcess, startServer } from './server-process';
+import { mountSmallFileSystem } from '../helpers/small-filesystem';
+import { call, makeDataDir, ServerProcess, startServer } from '../helpers/server-process';
 
 /**
  * Issue 6 fault case 5: the artifact root fills up mid-upload. The artifact root is a real 2 MiB tmpfs
@@ -13,25 +14,6 @@ import { call, makeDataDir, ServerProcess, startServer } from './server-process'
  * must fail with 507 (RESOURCE_EXHAUSTED, not retried by the client) and a clear JSON message, leave no file —
  * final or temporary — behind, and change nothing in the database.
  */
-function mountSmallFileSystem(dir: string): string {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0755', 'tmpfs', dir], { stdio: 'pipe' });
-    return 'tmpfs (2 MiB)';
-  } catch (tmpfsError) {
-    const image = `${dir}.img`;
-    try {
-      execFileSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=1M', 'count=4'], { stdio: 'pipe' });
-      execFileSync('mkfs.ext4', ['-q', image], { stdio: 'pipe' });
-      execFileSync('mount', ['-o', 'loop', image, dir], { stdio: 'pipe' });
-      return 'loop-mounted ext4 (4 MiB)';
-    } catch (loopError) {
-      throw new Error(
-        `cannot mount a small file system here (tmpfs: ${String(tmpfsError)}; loop: ${String(loopError)})`,
-      );
-    }
-  }
-}
-
 /**
  * A PUT that keeps the server's answer even when the server answers before the body is fully sent and then
  * closes the connection (the client's remaining writes then fail with EPIPE — fetch() would only report that).
