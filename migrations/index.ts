@@ -7,6 +7,7 @@ import * as ciRuns from './005_ci_runs';
 import * as packages from './006_packages';
 import * as lifecycle from './007_lifecycle';
 import * as packageOwnership from './008_package_ownership';
+import * as searchIndexes from './009_search_indexes';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -27,4 +28,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['006_packages', packages],
   ['007_lifecycle', lifecycle],
   ['008_package_ownership', packageOwnership],
+  ['009_search_indexes', searchIndexes],
 ];

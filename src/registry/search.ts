@@ -49,9 +49,9 @@ export async function searchModelVersions(
   const maxResults = input.max_results ?? 10000;
   const offset = decodePageToken(input.page_token);
   const query = modelVersionQuery(db);
-  applyModelVersionFilter(query, input.filter);
+  const shape = applyModelVersionFilter(query, input.filter);
   whereModelVisible(query, 'rm.name', visibleModels);
-  applyModelVersionOrder(query, orderByList(input.order_by));
+  applyModelVersionOrder(query, orderByList(input.order_by), shape);
   const rows: ModelVersionRow[] = await query.offset(offset).limit(maxResults + 1);
   const page = paginate(rows, offset, maxResults);
   const model_versions = await modelVersionsToJson(db, page.items);

@@ -36,7 +36,14 @@ function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
   qb.whereExists((sub) => exists(sub, stringOperator(clause)));
 }
 
-export function applyModelVersionFilter(qb: Knex.QueryBuilder, filter: string | undefined): void {
+/**
+ * Applies `filter` to `qb`. Returns whether the filter pins a single registered model (`name = '…'`), the
+ * shape of the client's `search_model_versions("name='m'")`, which lets the order skip the name tie-break.
+ */
+export function applyModelVersionFilter(
+  qb: Knex.QueryBuilder,
+  filter: string | undefined,
+): { oneModel: boolean } {
   const clauses = parseFilter(filter);
   for (const clause of clauses) {
     if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
@@ -83,6 +90,11 @@ export function applyModelVersionFilter(qb: Knex.QueryBuilder, filter: string | 
         .where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
     );
   }
+  return {
+    oneModel: clauses.some(
+      (clause) => clause.key === 'name' && clause.comparator === '=' && ATTRIBUTE_ENTITIES.has(clause.entity),
+    ),
+  };
 }
 
 const ORDER_COLUMNS: Record<string, string[]> = {
@@ -94,7 +106,11 @@ const ORDER_COLUMNS: Record<string, string[]> = {
   semver: ['mv.major', 'mv.minor', 'mv.patch', 'mv.prerelease_key'],
 };
 
-export function applyModelVersionOrder(qb: Knex.QueryBuilder, orderBy: string[]): void {
+export function applyModelVersionOrder(
+  qb: Knex.QueryBuilder,
+  orderBy: string[],
+  { oneModel }: { oneModel: boolean } = { oneModel: false },
+): void {
   const seen = new Set<string>();
   for (const entry of orderBy.map(parseOrderBy)) {
     const columns = ATTRIBUTE_ENTITIES.has(entry.entity) ? ORDER_COLUMNS[entry.key] : undefined;
@@ -107,8 +123,9 @@ export function applyModelVersionOrder(qb: Knex.QueryBuilder, orderBy: string[])
     seen.add(entry.key);
     for (const column of columns) qb.orderBy(column, entry.ascending ? 'asc' : 'desc');
   }
-  // MLflow's default order, also the tie-break: last_updated_timestamp DESC, name ASC, version DESC.
+  // MLflow's default order, also the tie-break: last_updated_timestamp DESC, name ASC, version DESC. Within one
+  // model the name is constant: leaving it out lets one index (model, last update, version) give the order.
   if (orderBy.length === 0) qb.orderBy('mv.last_updated_timestamp', 'desc');
-  if (!seen.has('name')) qb.orderBy('rm.name', 'asc');
+  if (!seen.has('name') && !oneModel) qb.orderBy('rm.name', 'asc');
   if (!seen.has('version_number')) qb.orderBy('mv.version', 'desc');
 }
