@@ -10,7 +10,7 @@ import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { ByteBudget } from './http/middleware/byte-budget';
-import { redactRequest } from './log';
+import { requestForLog, responseForLog } from './log';
 import { jsonBody, MAX_JSON_BYTES } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
 import { signedDownloadRouter } from './http/lifecycle/downloads';
@@ -42,7 +42,7 @@ export function createApp(ctx: AppContext): express.Express {
       logger: ctx.log,
       quietReqLogger: true,
       autoLogging: { ignore: (req) => req.url === '/health' },
-      serializers: { req: redactRequest },
+      serializers: { req: requestForLog, res: responseForLog },
     }),
   );
   app.use(hostOriginGuard(ctx));

@@ -2,7 +2,14 @@ import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, invalidParameter, notFound } from '../errors';
 import { ciColumnForTag, CiJob, ciJobColumns } from '../ci/ci-job';
-import { lockRegisteredModel, Tag, touchRegisteredModel, validateTags } from './registered-models';
+import {
+  allocateVersionNumber,
+  findRegisteredModel,
+  lockRegisteredModel,
+  Tag,
+  touchRegisteredModel,
+  validateTags,
+} from './registered-models';
 import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
 import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
 import { moveToStage } from '../lifecycle/stage-moves';
@@ -23,6 +30,7 @@ import {
   modelVersionQuery,
   modelVersionToJson,
   SEMVER_TAG,
+  versionJson,
 } from './views';
 
 /** Model versions: creation with race-free numbering and a database-enforced semver (mlflow-compat.md §3.7, §4). */
@@ -140,19 +148,22 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   }
 
   try {
+    // Creates of one model queue on its row lock: what does not need the lock happens before it. The source
+    // check reads runs, logged models and other versions only.
+    const unlocked = await findRegisteredModel(db, name);
+    const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri);
     return await db.transaction(async (trx) => {
-      const model = await lockRegisteredModel(trx, name);
-      const resolved = await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri);
+      const now = Date.now();
+      const model = await allocateVersionNumber(trx, name, now);
+      const resolved =
+        model.id === unlocked.id
+          ? early // else the model was deleted and created again meanwhile
+          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri);
       // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
       if (semver && input.packageFolder === undefined) await refuseReservedSemver(trx, name, semver);
       // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
-      const [{ next_version: nextVersion }] = await trx('registered_models')
-        .where({ id: model.id })
-        .increment('next_version', 1)
-        .returning('next_version');
-      const version = nextVersion - 1;
+      const version = model.next_version - 1;
       const parts = semver ?? nextPatch(await highestRelease(trx, model));
-      const now = Date.now();
       const [row] = await trx('model_versions')
         .insert({
           registered_model_id: model.id,
@@ -174,14 +185,13 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           creation_timestamp: now,
           last_updated_timestamp: now,
         })
-        .returning('id');
-      if (storedTags.length > 0) {
-        await trx('model_version_tags').insert(
-          storedTags.map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value })),
-        );
-      }
-      await touchRegisteredModel(trx, model.id, now);
-      const json = await modelVersionToJson(trx, await findModelVersion(trx, name, version));
+        .returning('*');
+      const versionTags = storedTags
+        .map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value ?? null }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (versionTags.length > 0) await trx('model_version_tags').insert(versionTags);
+      // A new version has no aliases yet; its JSON comes from what was just written, without reading it back.
+      const json = versionJson({ ...row, name: model.name }, versionTags, []);
       await versionCreated(trx, model, json);
       return json;
     });

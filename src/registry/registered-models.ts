@@ -32,6 +32,24 @@ export async function lockRegisteredModel(trx: Queryable, name: string): Promise
   return row;
 }
 
+/**
+ * Locks the model's row, takes its next version number and marks the model updated, in one statement: version
+ * creates of one model queue on this lock, so it is held for as few round trips as possible. The number
+ * allocated is `next_version - 1` of the returned row.
+ */
+export async function allocateVersionNumber(
+  trx: Queryable,
+  name: string,
+  now: number,
+): Promise<RegisteredModelRow> {
+  const [row] = await trx<RegisteredModelRow>('registered_models')
+    .where({ name })
+    .update({ next_version: trx.raw('next_version + 1'), last_updated_timestamp: now } as never)
+    .returning('*');
+  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  return row as RegisteredModelRow;
+}
+
 export async function touchRegisteredModel(trx: Queryable, id: number, now = Date.now()): Promise<void> {
   await trx('registered_models').where({ id }).update({ last_updated_timestamp: now });
 }

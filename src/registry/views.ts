@@ -62,7 +62,7 @@ export function modelVersionQuery(db: Queryable) {
     .select('mv.*', 'rm.name');
 }
 
-interface TagRow {
+export interface TagRow {
   key: string;
   value: string | null;
   model_version_id?: number;
@@ -118,25 +118,38 @@ export async function modelVersionsToJson(
   ]);
   const tagsByVersion = groupBy(tags, (tag) => tag.model_version_id);
   const aliasesByVersion = groupBy(aliases, (a) => `${a.registered_model_id}:${a.version}`);
-  return rows.map((row) => {
-    const virtualTags = [{ key: SEMVER_TAG, value: row.semver }, ...ciJobTags(ciJobFromColumns(row))];
-    return compact({
-      name: row.name,
-      version: String(row.version),
-      creation_timestamp: row.creation_timestamp,
-      last_updated_timestamp: row.last_updated_timestamp,
-      user_id: row.user_id,
-      current_stage: row.current_stage,
-      description: row.description,
-      source: row.source,
-      run_id: row.run_id,
-      status: row.status as ModelVersionJson['status'],
-      status_message: row.status_message,
-      tags: [...virtualTags, ...keyValues(tagsByVersion.get(row.id) ?? [])],
-      run_link: row.run_link,
-      aliases: (aliasesByVersion.get(`${row.registered_model_id}:${row.version}`) ?? []).map((a) => a.alias),
-      model_id: row.logged_model_id,
-    });
+  return rows.map((row) =>
+    versionJson(
+      row,
+      tagsByVersion.get(row.id) ?? [],
+      (aliasesByVersion.get(`${row.registered_model_id}:${row.version}`) ?? []).map((a) => a.alias),
+    ),
+  );
+}
+
+/** One version's JSON from its row, stored tags (ordered by key) and aliases: no query. */
+export function versionJson(
+  row: ModelVersionRow,
+  tags: readonly TagRow[],
+  aliases: string[],
+): ModelVersionJson {
+  const virtualTags = [{ key: SEMVER_TAG, value: row.semver }, ...ciJobTags(ciJobFromColumns(row))];
+  return compact({
+    name: row.name,
+    version: String(row.version),
+    creation_timestamp: row.creation_timestamp,
+    last_updated_timestamp: row.last_updated_timestamp,
+    user_id: row.user_id,
+    current_stage: row.current_stage,
+    description: row.description,
+    source: row.source,
+    run_id: row.run_id,
+    status: row.status as ModelVersionJson['status'],
+    status_message: row.status_message,
+    tags: [...virtualTags, ...keyValues([...tags])],
+    run_link: row.run_link,
+    aliases,
+    model_id: row.logged_model_id,
   });
 }
 
@@ -144,17 +157,34 @@ export async function modelVersionToJson(db: Queryable, row: ModelVersionRow): P
   return (await modelVersionsToJson(db, [row]))[0];
 }
 
-/** `latest_versions`: the highest version number in each stage, as MLflow reports it. */
+/**
+ * `latest_versions`: the highest version number in each stage, as MLflow reports it. A model may have
+ * thousands of versions in a handful of stages, so the stages are found by skipping through the
+ * (model, stage, version) index — one probe per stage, a "loose index scan" PostgreSQL does not do by itself
+ * — and each stage's highest version is one more probe, instead of reading every version of the model.
+ */
 async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<ModelVersionRow[]> {
   if (modelIds.length === 0) return [];
-  return modelVersionQuery(db)
-    .distinctOn('mv.registered_model_id', 'mv.current_stage')
-    .whereIn('mv.registered_model_id', modelIds)
-    .orderBy([
-      { column: 'mv.registered_model_id' },
-      { column: 'mv.current_stage' },
-      { column: 'mv.version', order: 'desc' },
-    ]);
+  const { rows } = await db.raw(
+    `WITH RECURSIVE stages AS (
+       (SELECT registered_model_id, current_stage FROM model_versions
+         WHERE registered_model_id = ANY(:ids) ORDER BY registered_model_id, current_stage LIMIT 1)
+       UNION ALL
+       SELECT next.registered_model_id, next.current_stage FROM stages s CROSS JOIN LATERAL (
+         SELECT registered_model_id, current_stage FROM model_versions
+          WHERE registered_model_id = ANY(:ids)
+            AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
+          ORDER BY registered_model_id, current_stage LIMIT 1) next
+     )
+     SELECT mv.*, rm.name FROM stages s
+       CROSS JOIN LATERAL (SELECT * FROM model_versions v
+         WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
+         ORDER BY v.version DESC LIMIT 1) mv
+       JOIN registered_models rm ON rm.id = mv.registered_model_id
+     ORDER BY mv.registered_model_id, mv.current_stage`,
+    { ids: modelIds },
+  );
+  return rows as ModelVersionRow[];
 }
 
 export async function registeredModelsToJson(

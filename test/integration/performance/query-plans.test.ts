@@ -80,6 +80,10 @@ async function load(db: Knex): Promise<void> {
 const READS: [string, string][] = [
   ['get a registered model', '/api/2.0/mlflow/registered-models/get?name=model-04242'],
   [
+    'get the model with 10,000 versions (its latest_versions)',
+    '/api/2.0/mlflow/registered-models/get?name=big',
+  ],
+  [
     'search models by exact name',
     `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("name = 'model-04242'")}`,
   ],
