@@ -2,7 +2,9 @@ import { freePort } from '../../src/net/free-port';
 import { SpawnedServer, startHttpServer } from './spawned-server';
 
 /**
- * Spawns `node dist/main.js` as `npm start` does (the benchmark scripts build dist/ first when stale), on 127.0.0.1 and a free port, LOG_LEVEL=warn, AUTH=off.
+ * Spawns `node dist/main.js` as `npm start` does (the benchmark scripts build dist/ first when stale), on
+ * 127.0.0.1 and a free port, AUTH=off, logging at its default level (info: one line per request, into a pipe
+ * that is read and dropped — the cost of the request log is part of what is measured).
  * Without `DATABASE_URL` in `env` the server starts its own embedded PostgreSQL under `dataDir`.
  * `env` entries set to undefined are removed from the inherited environment.
  */
@@ -17,7 +19,7 @@ export async function startSemreg(
     PORT: String(port),
     HOST: '127.0.0.1',
   };
-  childEnv.LOG_LEVEL = 'warn';
+  childEnv.LOG_LEVEL = 'info';
   childEnv.AUTH = 'off';
   delete childEnv.DATABASE_URL;
   for (const [key, value] of Object.entries(env)) {
@@ -31,5 +33,6 @@ export async function startSemreg(
     port,
     label: 'semreg',
     timeoutMs: 90_000,
+    discardStdout: true,
   });
 }

@@ -43,7 +43,11 @@ export function stopper(child: ChildProcess): (graceMs?: number) => Promise<void
   };
 }
 
-/** Runs `command args…` in this repository, its output on ours, until `http://127.0.0.1:<port>/health` is 200. */
+/**
+ * Runs `command args…` in this repository until `http://127.0.0.1:<port>/health` is 200. Its stderr goes to
+ * ours; its stdout too, or with `discardStdout` into a pipe that is read and dropped (a request log written
+ * as a real deployment writes it, without flooding the benchmark's output).
+ */
 export async function startHttpServer(options: {
   command: string;
   args: readonly string[];
@@ -51,12 +55,14 @@ export async function startHttpServer(options: {
   port: number;
   label: string;
   timeoutMs: number;
+  discardStdout?: boolean;
 }): Promise<SpawnedServer> {
   const child = spawn(options.command, options.args, {
     cwd: REPO,
     env: options.env ?? process.env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.discardStdout ? 'pipe' : 'inherit', 'inherit'],
   });
+  child.stdout?.resume();
   const url = `http://127.0.0.1:${options.port}`;
   await waitForHttp(`${url}/health`, child, options.timeoutMs, options.label);
   return { url, child, stop: stopper(child) };

@@ -37,13 +37,14 @@ function tagCondition(qb: Knex.QueryBuilder, clause: Clause): void {
 }
 
 /**
- * Applies `filter` to `qb`. Returns whether the filter pins a single registered model (`name = '…'`), the
- * shape of the client's `search_model_versions("name='m'")`, which lets the order skip the name tie-break.
+ * Applies `filter` to `qb`. Returns the model name when the filter pins a single registered model
+ * (`name = '…'`), the shape of the client's `search_model_versions("name='m'")`: the order may then skip the
+ * name tie-break, and the caller may add that model's id so the planner can walk its versions in index order.
  */
 export function applyModelVersionFilter(
   qb: Knex.QueryBuilder,
   filter: string | undefined,
-): { oneModel: boolean } {
+): { oneModel?: string } {
   const clauses = parseFilter(filter);
   for (const clause of clauses) {
     if (clause.entity && TAG_ENTITIES.has(clause.entity)) {
@@ -90,11 +91,10 @@ export function applyModelVersionFilter(
         .where({ 'p.key': PROMPT_TAG, 'p.value': 'true' }),
     );
   }
-  return {
-    oneModel: clauses.some(
-      (clause) => clause.key === 'name' && clause.comparator === '=' && ATTRIBUTE_ENTITIES.has(clause.entity),
-    ),
-  };
+  const pinned = clauses.find(
+    (clause) => clause.key === 'name' && clause.comparator === '=' && ATTRIBUTE_ENTITIES.has(clause.entity),
+  );
+  return { oneModel: pinned && String(pinned.value) };
 }
 
 const ORDER_COLUMNS: Record<string, string[]> = {
@@ -109,7 +109,7 @@ const ORDER_COLUMNS: Record<string, string[]> = {
 export function applyModelVersionOrder(
   qb: Knex.QueryBuilder,
   orderBy: string[],
-  { oneModel }: { oneModel: boolean } = { oneModel: false },
+  { oneModel }: { oneModel?: string } = {},
 ): void {
   const seen = new Set<string>();
   for (const entry of orderBy.map(parseOrderBy)) {

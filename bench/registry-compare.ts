@@ -1,0 +1,281 @@
+/**
+ * Registry benchmark against the reference server (`npm run bench:registry-compare`, issue 15): semreg and
+ * `mlflow server` (PyPI, pinned, `.venv-bench/`) on ONE embedded PostgreSQL (a database each), the same
+ * requests from the same client, one server at a time.
+ *
+ * 1. creates: `--clients` clients create versions of one model (`--versions` in all), then registered models
+ *    (`--models` in all, one tag each). These also load the registry the reads run on.
+ * 2. reads: every registry read and search the MLflow client issues, `--repeats` times each from one client
+ *    after a warm-up: p50 and p99.
+ *
+ * Goals (issue 15): creates ≥ 5× MLflow's throughput; reads ≥ 10× faster at p50 and ≥ 5× at p99 (with
+ * 10,000 models and 10,000 versions of one model: the default sizes). Reported, never asserted; exit code 1
+ * only when a request fails.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Command } from 'commander';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
+import { ensureDatabase } from '../src/db/ensure-database';
+import { LoadResult, runClients } from './lib/concurrent-clients';
+import { positiveIntegerOptions } from './lib/integer-options';
+import { latencyStats, LatencyStats } from './lib/latency-stats';
+import { fixed, markdownTable } from './lib/markdown-table';
+import { ensureMlflowVenv, mlflowVersion, startMlflow } from './lib/mlflow-server';
+import { gitCommit, machineInfo, writeResult } from './lib/results';
+import { startSemreg } from './lib/semreg-server';
+import { SpawnedServer } from './lib/spawned-server';
+
+const API = '/api/2.0/mlflow';
+const SERVERS = ['semreg', 'mlflow'] as const;
+type ServerName = (typeof SERVERS)[number];
+type PerServer<T> = Record<ServerName, T>;
+
+interface Options {
+  clients: number;
+  versions: number;
+  models: number;
+  repeats: number;
+}
+
+function parseOptions(): Options {
+  const raw = new Command()
+    .name('bench:registry-compare')
+    .option('--clients <n>', 'concurrent clients for the creates', '20')
+    .option('--versions <n>', 'versions created on one model', '10000')
+    .option('--models <n>', 'registered models created', '10000')
+    .option('--repeats <n>', 'timed repetitions of each read (after one warm-up)', '200')
+    .parse()
+    .opts<Record<keyof Options, string>>();
+  return positiveIntegerOptions(raw);
+}
+
+async function call(base: string, method: 'GET' | 'POST', endpoint: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${API}/${endpoint}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+const modelName = (i: number) => `model-${String(i).padStart(5, '0')}`;
+
+/** Versions of model `big` from `clients` clients, each with a run of its own as lineage. */
+async function createVersions(base: string, options: Options): Promise<LoadResult> {
+  const experiment = (await call(base, 'POST', 'experiments/create', { name: 'bench-registry' }))
+    .experiment_id;
+  const runs: string[] = [];
+  for (let c = 0; c < options.clients; c += 1) {
+    runs.push((await call(base, 'POST', 'runs/create', { experiment_id: experiment })).run.info.run_id);
+  }
+  await call(base, 'POST', 'registered-models/create', { name: 'big' });
+  const perClient = Math.ceil(options.versions / options.clients);
+  return runClients(options.clients, perClient, async (client) => {
+    await call(base, 'POST', 'model-versions/create', {
+      name: 'big',
+      source: `runs:/${runs[client]}/model`,
+      run_id: runs[client],
+    });
+    return undefined;
+  });
+}
+
+async function createModels(base: string, options: Options): Promise<LoadResult> {
+  const perClient = Math.ceil(options.models / options.clients);
+  return runClients(options.clients, perClient, async (client, i) => {
+    const n = client * perClient + i;
+    await call(base, 'POST', 'registered-models/create', {
+      name: modelName(n),
+      tags: [{ key: 'team', value: `team-${n % 100}` }],
+    });
+    return undefined;
+  });
+}
+
+/** The reads, as the MLflow client sends them (search_* with its default page sizes). */
+function reads(options: Options): [string, 'GET' | 'POST', string, unknown?][] {
+  const some = modelName(Math.floor(options.models / 2));
+  const prefix = some.slice(0, -2);
+  const version = String(Math.floor(options.versions / 2));
+  const filter = (f: string) => encodeURIComponent(f);
+  return [
+    ['get registered model', 'GET', `registered-models/get?name=${some}`],
+    ['get model version', 'GET', `model-versions/get?name=big&version=${version}`],
+    ['get version by alias', 'GET', 'registered-models/alias?name=big&alias=champion'],
+    ['get-latest-versions', 'POST', 'registered-models/get-latest-versions', { name: 'big' }],
+    ['search models: name = …', 'GET', `registered-models/search?filter=${filter(`name = '${some}'`)}`],
+    [
+      'search models: name LIKE prefix%',
+      'GET',
+      `registered-models/search?filter=${filter(`name LIKE '${prefix}%'`)}`,
+    ],
+    [
+      'search models: tag',
+      'GET',
+      `registered-models/search?filter=${filter("tags.team = 'team-42'")}&max_results=100`,
+    ],
+    ['search models: first page', 'GET', 'registered-models/search?max_results=100'],
+    [
+      'search versions: one model',
+      'GET',
+      `model-versions/search?filter=${filter("name = 'big'")}&max_results=100`,
+    ],
+  ];
+}
+
+async function timedReads(base: string, options: Options): Promise<Record<string, LatencyStats>> {
+  await call(base, 'POST', 'registered-models/alias', { name: 'big', alias: 'champion', version: '1' });
+  const out: Record<string, LatencyStats> = {};
+  for (const [name, method, endpoint, body] of reads(options)) {
+    await call(base, method, endpoint, body); // warm-up
+    const latencies: number[] = [];
+    for (let i = 0; i < options.repeats; i += 1) {
+      const t0 = performance.now();
+      await call(base, method, endpoint, body);
+      latencies.push(performance.now() - t0);
+    }
+    out[name] = latencyStats(latencies);
+  }
+  return out;
+}
+
+async function forEachServer<T>(
+  servers: PerServer<SpawnedServer>,
+  label: string,
+  work: (server: SpawnedServer) => Promise<T>,
+): Promise<PerServer<T>> {
+  const out = {} as PerServer<T>;
+  // One server at a time: on a shared 2-core machine running both at once would measure the contention.
+  for (const name of SERVERS) {
+    const t0 = performance.now();
+    out[name] = await work(servers[name]);
+    console.log(`  ${label} on ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return out;
+}
+
+interface Row {
+  measure: string;
+  semreg: number;
+  mlflow: number;
+  unit: string;
+  /** semreg's advantage: throughput ratio, or MLflow's latency / semreg's. */
+  ratio: number;
+  goal: number;
+}
+
+function rows(
+  creates: PerServer<LoadResult>[],
+  labels: string[],
+  readStats: PerServer<Record<string, LatencyStats>>,
+): Row[] {
+  const out: Row[] = creates.map((result, i) => ({
+    measure: labels[i],
+    semreg: result.semreg.perSecond,
+    mlflow: result.mlflow.perSecond,
+    unit: 'req/s',
+    ratio: result.semreg.perSecond / result.mlflow.perSecond,
+    goal: 5,
+  }));
+  for (const name of Object.keys(readStats.semreg)) {
+    for (const [p, goal] of [
+      ['p50', 10],
+      ['p99', 5],
+    ] as const) {
+      const s = readStats.semreg[name][p];
+      const m = readStats.mlflow[name][p];
+      out.push({ measure: `${name} ${p}`, semreg: s, mlflow: m, unit: 'ms', ratio: m / s, goal });
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const mlflowBin = ensureMlflowVenv();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-bench-registry-'));
+  fs.chmodSync(scratch, 0o755); // the embedded PostgreSQL runs as `postgres` when we are root
+  const dirs = Object.fromEntries(
+    ['pg', 'semreg', 'mlflow-artifacts', 'mlflow-cwd'].map((d) => [d, path.join(scratch, d)]),
+  );
+  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { mode: 0o755 });
+  const pg = await startEmbeddedPostgres(dirs.pg);
+  const servers: Partial<PerServer<SpawnedServer>> = {};
+  try {
+    const semregDb = await ensureDatabase(pg.url, 'semreg_bench');
+    const mlflowDb = (await ensureDatabase(pg.url, 'mlflow_bench')).replace(
+      /^postgres:/,
+      'postgresql+psycopg2:',
+    );
+    servers.semreg = await startSemreg(dirs.semreg, { DATABASE_URL: semregDb });
+    servers.mlflow = await startMlflow({
+      mlflow: mlflowBin,
+      backendStoreUri: mlflowDb,
+      artifactsDir: dirs['mlflow-artifacts'],
+      workDir: dirs['mlflow-cwd'],
+    });
+    const all = servers as PerServer<SpawnedServer>;
+    console.log(`semreg ${all.semreg.url}, ${mlflowVersion(mlflowBin)} ${all.mlflow.url}`);
+
+    console.log(`${options.versions} versions of one model, ${options.clients} clients…`);
+    const versions = await forEachServer(all, 'version creates', (s) => createVersions(s.url, options));
+    console.log(`${options.models} registered models, ${options.clients} clients…`);
+    const models = await forEachServer(all, 'model creates', (s) => createModels(s.url, options));
+    console.log(`reads, ${options.repeats} each…`);
+    const readStats = await forEachServer(all, 'reads', (s) => timedReads(s.url, options));
+
+    const table = rows(
+      [versions, models],
+      [
+        `create versions of one model (${options.clients} clients)`,
+        `create registered models (${options.clients} clients)`,
+      ],
+      readStats,
+    );
+    const markdown = markdownTable(
+      ['measure', 'semreg', 'mlflow', 'ratio', 'goal', ''],
+      table.map((r) => [
+        r.measure,
+        `${fixed(r.semreg, r.unit === 'ms' ? 1 : 0)} ${r.unit}`,
+        `${fixed(r.mlflow, r.unit === 'ms' ? 1 : 0)} ${r.unit}`,
+        `${fixed(r.ratio, 1)}×`,
+        `≥ ${r.goal}×`,
+        r.ratio >= r.goal ? 'met' : 'missed',
+      ]),
+    );
+    console.log(`\n${markdown}\n`);
+    const errors = [versions, models]
+      .flatMap((r) => SERVERS.map((n) => r[n].errors))
+      .reduce((a, b) => a + b, 0);
+    for (const n of SERVERS)
+      for (const r of [versions[n], models[n]])
+        if (r.firstErrors.length) console.log(`${n} errors:`, r.firstErrors);
+    const written = writeResult('registry-compare', {
+      benchmark: 'registry-compare',
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      machine: machineInfo(),
+      mlflow: mlflowVersion(mlflowBin),
+      options,
+      creates: { versions, models },
+      reads: readStats,
+      table,
+    });
+    console.log(`written to ${written}`);
+    if (errors > 0) process.exitCode = 1;
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s?.stop()));
+    await pg.stop();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
