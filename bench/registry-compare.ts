@@ -12,26 +12,16 @@
  * 10,000 models and 10,000 versions of one model: the default sizes). Reported, never asserted; exit code 1
  * only when a request fails.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { ensureDatabase } from '../src/db/ensure-database';
 import { LoadResult, runClients } from './lib/concurrent-clients';
 import { positiveIntegerOptions } from './lib/integer-options';
 import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable } from './lib/markdown-table';
-import { ensureMlflowVenv, mlflowVersion, startMlflow } from './lib/mlflow-server';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
-import { startSemreg } from './lib/semreg-server';
-import { SpawnedServer } from './lib/spawned-server';
+import { forEachServer, PerServer, SERVERS, startSideBySide } from './lib/side-by-side';
 
 const API = '/api/2.0/mlflow';
-const SERVERS = ['semreg', 'mlflow'] as const;
-type ServerName = (typeof SERVERS)[number];
-type PerServer<T> = Record<ServerName, T>;
 
 interface Options {
   clients: number;
@@ -144,21 +134,6 @@ async function timedReads(base: string, options: Options): Promise<Record<string
   return out;
 }
 
-async function forEachServer<T>(
-  servers: PerServer<SpawnedServer>,
-  label: string,
-  work: (server: SpawnedServer) => Promise<T>,
-): Promise<PerServer<T>> {
-  const out = {} as PerServer<T>;
-  // One server at a time: on a shared 2-core machine running both at once would measure the contention.
-  for (const name of SERVERS) {
-    const t0 = performance.now();
-    out[name] = await work(servers[name]);
-    console.log(`  ${label} on ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  return out;
-}
-
 interface Row {
   measure: string;
   semreg: number;
@@ -197,37 +172,15 @@ function rows(
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const mlflowBin = ensureMlflowVenv();
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-bench-registry-'));
-  fs.chmodSync(scratch, 0o755); // the embedded PostgreSQL runs as `postgres` when we are root
-  const dirs = Object.fromEntries(
-    ['pg', 'semreg', 'mlflow-artifacts', 'mlflow-cwd'].map((d) => [d, path.join(scratch, d)]),
-  );
-  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { mode: 0o755 });
-  const pg = await startEmbeddedPostgres(dirs.pg);
-  const servers: Partial<PerServer<SpawnedServer>> = {};
+  const sideBySide = await startSideBySide('registry');
   try {
-    const semregDb = await ensureDatabase(pg.url, 'semreg_bench');
-    const mlflowDb = (await ensureDatabase(pg.url, 'mlflow_bench')).replace(
-      /^postgres:/,
-      'postgresql+psycopg2:',
-    );
-    servers.semreg = await startSemreg(dirs.semreg, { DATABASE_URL: semregDb });
-    servers.mlflow = await startMlflow({
-      mlflow: mlflowBin,
-      backendStoreUri: mlflowDb,
-      artifactsDir: dirs['mlflow-artifacts'],
-      workDir: dirs['mlflow-cwd'],
-    });
-    const all = servers as PerServer<SpawnedServer>;
-    console.log(`semreg ${all.semreg.url}, ${mlflowVersion(mlflowBin)} ${all.mlflow.url}`);
-
+    const all = sideBySide.servers;
     console.log(`${options.versions} versions of one model, ${options.clients} clients…`);
-    const versions = await forEachServer(all, 'version creates', (s) => createVersions(s.url, options));
+    const versions = await forEachServer(all, 'version creates', (_, s) => createVersions(s.url, options));
     console.log(`${options.models} registered models, ${options.clients} clients…`);
-    const models = await forEachServer(all, 'model creates', (s) => createModels(s.url, options));
+    const models = await forEachServer(all, 'model creates', (_, s) => createModels(s.url, options));
     console.log(`reads, ${options.repeats} each…`);
-    const readStats = await forEachServer(all, 'reads', (s) => timedReads(s.url, options));
+    const readStats = await forEachServer(all, 'reads', (_, s) => timedReads(s.url, options));
 
     const table = rows(
       [versions, models],
@@ -260,7 +213,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       commit: gitCommit(),
       machine: machineInfo(),
-      mlflow: mlflowVersion(mlflowBin),
+      mlflow: sideBySide.mlflowVersion,
       options,
       creates: { versions, models },
       reads: readStats,
@@ -269,9 +222,7 @@ async function main(): Promise<void> {
     console.log(`written to ${written}`);
     if (errors > 0) process.exitCode = 1;
   } finally {
-    await Promise.all(Object.values(servers).map((s) => s?.stop()));
-    await pg.stop();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await sideBySide.stop();
   }
 }
 

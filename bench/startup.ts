@@ -51,7 +51,8 @@ async function start(command: string, args: string[], dataDir: string, port: num
   });
   const url = `http://127.0.0.1:${port}/health`;
   while (!(await healthy(url))) {
-    if (child.exitCode !== null) throw new Error(`${command} ${args.join(' ')} exited with ${child.exitCode}`);
+    if (child.exitCode !== null)
+      throw new Error(`${command} ${args.join(' ')} exited with ${child.exitCode}`);
     if (performance.now() - began > 60_000) throw new Error(`${url} not healthy after 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -73,6 +74,12 @@ function serverPid(root: number): number {
   });
   if (found === undefined) throw new Error('no dist/main.js process found');
   return found;
+}
+
+/** VmRSS of one process (its PostgreSQL children are reported apart). */
+function processRssBytes(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
 }
 
 function postgresRss(root: number): number {
@@ -107,7 +114,7 @@ async function main(): Promise<void> {
       const again = await start(node, ['dist/main.js'], dataDir, await freePort());
       restart.push(again.readyMs);
       await new Promise((resolve) => setTimeout(resolve, 5000));
-      idleRss.push(treeRssBytes(again.child.pid!));
+      idleRss.push(processRssBytes(again.child.pid!));
       postgresIdleRss.push(postgresRss(again.child.pid!));
       await stop(again.child);
 
@@ -137,11 +144,31 @@ async function main(): Promise<void> {
     markdownTable(
       ['measure', 'semreg', 'goal', ''],
       [
-        ['first start incl. initdb → /health 200', `${fixed(figures.firstStartMs, 0)} ms`, '< 3000 ms', met(goals.firstStartMs)],
+        [
+          'first start incl. initdb → /health 200',
+          `${fixed(figures.firstStartMs, 0)} ms`,
+          '< 3000 ms',
+          met(goals.firstStartMs),
+        ],
         ['restart → /health 200', `${fixed(figures.restartMs, 0)} ms`, '< 1000 ms', met(goals.restartMs)],
-        ['restart via `npm start` → /health 200', `${fixed(figures.npmStartRestartMs, 0)} ms`, '–', met(undefined)],
-        ['idle RSS of the semreg process', `${mib(figures.idleRssBytes)} MiB`, '< 100 MiB', met(goals.idleRssBytes)],
-        ['idle RSS of its PostgreSQL (all processes)', `${mib(figures.postgresIdleRssBytes)} MiB`, '–', met(undefined)],
+        [
+          'restart via `npm start` → /health 200',
+          `${fixed(figures.npmStartRestartMs, 0)} ms`,
+          '–',
+          met(undefined),
+        ],
+        [
+          'idle RSS of the semreg process',
+          `${mib(figures.idleRssBytes)} MiB`,
+          '< 100 MiB',
+          met(goals.idleRssBytes),
+        ],
+        [
+          'idle RSS of its PostgreSQL (all processes)',
+          `${mib(figures.postgresIdleRssBytes)} MiB`,
+          '–',
+          met(undefined),
+        ],
       ],
     ),
   );

@@ -14,27 +14,21 @@
  * the exit code is 1 only when a request fails or the servers disagree on data.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
-import { ensureDatabase } from '../src/db/ensure-database';
 import { LoadResult, runClients } from './lib/concurrent-clients';
 import { positiveIntegerOptions } from './lib/integer-options';
 import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
-import { ensureMlflowVenv, mlflowVersion, startMlflow } from './lib/mlflow-server';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
-import { startSemreg } from './lib/semreg-server';
+import { forEachServer, PerServer, SERVERS, startSideBySide } from './lib/side-by-side';
 import { SpawnedServer } from './lib/spawned-server';
 import { getToFile, putFile, Transfer } from './lib/streamed-transfer';
 import { mbPerSecond, MiB, sha256File, writeRandomFile } from './lib/test-files';
 
 const API = '/api/2.0/mlflow';
-const SERVERS = ['semreg', 'mlflow'] as const;
-type ServerName = (typeof SERVERS)[number];
 
 interface Options {
   clients: number;
@@ -259,23 +253,6 @@ async function artifactRoundTrip(
 
 // ---------------------------------------------------------------------------------------------------------
 
-type PerServer<T> = Record<ServerName, T>;
-
-async function forEachServer<T>(
-  servers: PerServer<SpawnedServer>,
-  label: string,
-  work: (name: ServerName, server: SpawnedServer) => Promise<T>,
-): Promise<PerServer<T>> {
-  const out = {} as PerServer<T>;
-  // One server at a time: on a shared 2-core machine running both at once would measure the contention.
-  for (const name of SERVERS) {
-    const t0 = performance.now();
-    out[name] = await work(name, servers[name]);
-    console.log(`  ${label} on ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  return out;
-}
-
 function table(
   results: {
     small: PerServer<LoadResult & { metricsPerSecond: number }>;
@@ -342,34 +319,11 @@ function table(
 
 async function main(): Promise<void> {
   const options = parseOptions();
-  const mlflowBin = ensureMlflowVenv();
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-bench-tracking-'));
-  // Embedded PostgreSQL runs as an unprivileged user when we are root: it must reach the directory.
-  fs.chmodSync(scratch, 0o755);
-  const dirs = Object.fromEntries(
-    ['pg', 'semreg', 'mlflow-artifacts', 'mlflow-cwd', 'files'].map((d) => [d, path.join(scratch, d)]),
-  );
-  for (const dir of Object.values(dirs)) fs.mkdirSync(dir, { mode: 0o755 });
-
-  const pg = await startEmbeddedPostgres(dirs.pg);
-  const servers: Partial<PerServer<SpawnedServer>> = {};
+  const sideBySide = await startSideBySide('tracking');
   try {
-    const semregDb = await ensureDatabase(pg.url, 'semreg_bench');
-    // SQLAlchemy wants postgresql://, and names the driver: its default for the bare scheme is psycopg 3.
-    const mlflowDb = (await ensureDatabase(pg.url, 'mlflow_bench')).replace(
-      /^postgres:/,
-      'postgresql+psycopg2:',
-    );
-    console.log('starting semreg and mlflow server on one PostgreSQL…');
-    servers.semreg = await startSemreg(dirs.semreg, { DATABASE_URL: semregDb });
-    servers.mlflow = await startMlflow({
-      mlflow: mlflowBin,
-      backendStoreUri: mlflowDb,
-      artifactsDir: dirs['mlflow-artifacts'],
-      workDir: dirs['mlflow-cwd'],
-    });
-    const all = servers as PerServer<SpawnedServer>;
-    console.log(`semreg ${all.semreg.url}, ${mlflowVersion(mlflowBin)} ${all.mlflow.url}`);
+    const all = sideBySide.servers;
+    const files = path.join(sideBySide.scratch, 'files');
+    fs.mkdirSync(files, { mode: 0o755 });
 
     const experiments = await forEachServer(all, 'experiments', async (_, s) => ({
       batch: await createExperiment(s.url, 'bench-log-batch'),
@@ -400,10 +354,10 @@ async function main(): Promise<void> {
 
     const artifactBytes = options.artifactMib * MiB;
     console.log(`writing a ${options.artifactMib} MiB random file…`);
-    const file = path.join(dirs.files, 'artifact.bin');
+    const file = path.join(files, 'artifact.bin');
     const sha256 = await writeRandomFile(file, artifactBytes);
     const artifacts = await forEachServer(all, 'artifact PUT + GET', (_, s) =>
-      artifactRoundTrip(s, file, sha256, dirs.files),
+      artifactRoundTrip(s, file, sha256, files),
     );
     fs.rmSync(file, { force: true });
 
@@ -435,7 +389,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       commit: gitCommit(),
       machine: machineInfo(),
-      mlflow: mlflowVersion(mlflowBin),
+      mlflow: sideBySide.mlflowVersion,
       options,
       artifactBytes,
       logBatch10: small,
@@ -453,9 +407,7 @@ async function main(): Promise<void> {
     console.log(`written to ${written}`);
     if (!checks.noFailedRequests || !checks.searchesAgree || !checks.artifactsIntact) process.exitCode = 1;
   } finally {
-    for (const name of SERVERS) await servers[name]?.stop();
-    await pg.stop();
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await sideBySide.stop();
   }
 }
 
