@@ -146,7 +146,7 @@ function packagesRows(r: any): Row[] {
 function registryRows(r: any): Row[] {
   return [
     [
-      '10,000 sequential creates: last/first p50',
+      `${r.sequential.versions} sequential creates: last/first p50`,
       fixed(r.sequential.ratioP50, 2),
       '–',
       '–',
