@@ -12,6 +12,8 @@ import type { Knex } from 'knex';
  *   so the anti-join reads them instead of every tag.
  * - one model's versions by last update (the order of model-versions/search) and by stage
  *   (get-latest-versions): read in index order up to the page size.
+ * - a version's aliases, which every version read aggregates: by (model, version), not every alias of the
+ *   model.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -25,11 +27,13 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX model_versions_model_updated_idx
       ON model_versions (registered_model_id, last_updated_timestamp DESC, version DESC);
     CREATE INDEX model_versions_model_stage_idx ON model_versions (registered_model_id, current_stage, version DESC);
+    CREATE INDEX registered_model_aliases_version_idx ON registered_model_aliases (registered_model_id, version);
   `);
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
+    DROP INDEX registered_model_aliases_version_idx;
     DROP INDEX model_versions_model_stage_idx;
     DROP INDEX model_versions_model_updated_idx;
     DROP INDEX model_version_tags_prompt_idx;
