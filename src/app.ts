@@ -11,6 +11,8 @@ import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { ByteBudget } from './http/middleware/byte-budget';
 import { requestForLog, responseForLog } from './log';
+import { createMetrics } from './metrics/metrics';
+import { requestMetrics } from './http/middleware/request-metrics';
 import { jsonBody, MAX_JSON_BYTES } from './http/middleware/json-body';
 import { lifecycleRoutes } from './http/lifecycle';
 import { signedDownloadRouter } from './http/lifecycle/downloads';
@@ -37,6 +39,9 @@ export function createApp(ctx: AppContext): express.Express {
   app.set('json replacer', nonFiniteAsString);
   app.set('query parser', 'simple');
 
+  const metrics = createMetrics(ctx.db);
+  app.locals.metrics = metrics;
+  app.use(requestMetrics(metrics));
   app.use(
     pinoHttp({
       logger: ctx.log,
@@ -47,7 +52,7 @@ export function createApp(ctx: AppContext): express.Express {
   );
   app.use(hostOriginGuard(ctx));
   app.use(authenticate(ctx));
-  app.use(healthRoutes(ctx));
+  app.use(healthRoutes(ctx, metrics));
   // One budget for every JSON body of this app, whichever router parses it; one holder (token or client
   // address) may hold a quarter of it (never less than one maximal body), so no client starves the others.
   const limit = ctx.config.maxJsonInflightBytes;

@@ -7,6 +7,8 @@ import { DEFAULT_CLUSTER_ROOT } from './db/cluster-location';
  */
 export interface Config {
   readonly port: number;
+  /** Serve `/metrics` on 127.0.0.1:<this port> without a token instead of on `port`; 0 = off. */
+  readonly metricsPort: number;
   readonly host: string;
   /** Unset → `main.ts` starts an embedded PostgreSQL under `dataDir/postgres`. */
   readonly databaseUrl: string | undefined;
@@ -75,6 +77,7 @@ export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR || './data');
   return Object.freeze({
     port: integer(env, 'PORT', 5000),
+    metricsPort: integer(env, 'METRICS_PORT', 0),
     host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir,

@@ -14,6 +14,8 @@ import { createLogger, Logger } from './log';
 import { LocalDiskStore } from './storage/local-disk-store';
 import { seedPoliciesFromFile } from './lifecycle/stage-policy';
 import { WebhookWorker } from './lifecycle/webhook-worker';
+import type { Metrics } from './metrics/metrics';
+import { serveMetrics } from './metrics/metrics-server';
 import { lockDataDir } from './startup/data-dir-lock';
 import { listen } from './startup/listen';
 import { firstLine, StartupFailure } from './startup/startup-failure';
@@ -99,9 +101,13 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
     undo.push(() => webhookWorker.stop());
   }
 
-  const server = http.createServer(createApp(ctx));
+  const app = createApp(ctx);
+  const server = http.createServer(app);
   configureServer(server, config);
   await listen(server, config.port, config.host);
+  if (config.metricsPort) {
+    undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
+  }
   undo.push(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -61,3 +61,12 @@ export async function migrateToLatest(db: Knex): Promise<void> {
 export async function rollbackAll(db: Knex): Promise<void> {
   await db.migrate.rollback({ migrationSource: sourceReporting(() => undefined) }, true);
 }
+
+/**
+ * The migrations this code has and the database has not applied (empty: the schema is at head). Rejects when
+ * the database has migrations this code does not know (a newer semreg migrated it).
+ */
+export async function pendingMigrations(db: Knex): Promise<string[]> {
+  const [, pending] = await db.migrate.list({ migrationSource: sourceReporting(() => undefined) });
+  return pending as string[];
+}

@@ -65,6 +65,14 @@ export function declarationOf(handler: unknown): RouteAccess | undefined {
   return typeof handler === 'function' ? declarations.get(handler) : undefined;
 }
 
+/**
+ * Remembers the matched route's template (`/api/2.0/mlflow/registered-models/get`, `/api/packages/:name/…`)
+ * while the router's base path is still set, for the request metrics: a label is never the raw path.
+ */
+export function noteRouteTemplate(req: Request, res: Response): void {
+  if (req.route) res.locals.routeTemplate ??= `${req.baseUrl}${String(req.route.path)}`;
+}
+
 export function markDeclared<T extends object>(handler: T, access: RouteAccess): T {
   declarations.set(handler, access);
   return handler;
@@ -95,7 +103,8 @@ export function authorizeRoute(
  * Model names come from the route's path parameters (or the query string).
  */
 export function declare(app: AppContext, access: RouteAccess): RequestHandler {
-  return markDeclared((req: Request, _res: Response, next: NextFunction) => {
+  return markDeclared((req: Request, res: Response, next: NextFunction) => {
+    noteRouteTemplate(req, res);
     authorizeRoute(req, app, access, {
       ...(req.query as Record<string, unknown>),
       ...(req.params as Record<string, unknown>),

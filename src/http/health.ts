@@ -1,14 +1,42 @@
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
+import { pendingMigrations } from '../db/migrate';
+import type { Metrics } from '../metrics/metrics';
 import { loadOpenApiDocument } from '../openapi';
 import { declare, open, server } from './access';
 import { SEMREG_VERSION } from '../version';
 
+interface Check {
+  name: string;
+  error?: string;
+}
+
+async function check(name: string, probe: () => Promise<unknown>): Promise<Check> {
+  try {
+    await probe();
+    return { name };
+  } catch (err) {
+    return { name, error: err instanceof Error ? err.message.split('\n', 1)[0] : String(err) };
+  }
+}
+
+/** `/ready`: what a load balancer must know before sending traffic (`/health` stays liveness). */
+async function readiness(app: AppContext): Promise<Check[]> {
+  return Promise.all([
+    check('database', () => app.db.raw('SELECT 1').timeout(3000)),
+    check('migrations', async () => {
+      const pending = await pendingMigrations(app.db);
+      if (pending.length > 0) throw new Error(`not applied yet: ${pending.join(', ')}`);
+    }),
+    check('artifact_store', () => app.storage.probe()),
+  ]);
+}
+
 /**
- * Probes and the schema. `/version` is plain text below 3.4 on purpose: MLflow's client reads it only to
+ * Probes, metrics and the schema. `/version` is plain text below 3.4 on purpose: MLflow's client reads it only to
  * decide whether to upload OTLP spans to `/v1/traces`, which semreg does not serve (mlflow-compat.md §3.10).
  */
-export function healthRoutes(app: AppContext): Router {
+export function healthRoutes(app: AppContext, metrics: Metrics): Router {
   const router = Router({ caseSensitive: true, strict: true });
   const metadata = declare(app, server);
   router.get('/health', declare(app, open), async (_req, res) => {
@@ -19,6 +47,22 @@ export function healthRoutes(app: AppContext): Router {
       res.status(503).type('text/plain').send('database unavailable');
     }
   });
+  router.get('/ready', declare(app, open), async (_req, res) => {
+    const checks = await readiness(app);
+    const ready = checks.every((c) => c.error === undefined);
+    // The probe is open: it names the failing check, the reason goes to the log only.
+    for (const c of checks) if (c.error) app.log.warn({ check: c.name, reason: c.error }, 'not ready');
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      checks: Object.fromEntries(checks.map((c) => [c.name, c.error === undefined ? 'ok' : 'failing'])),
+    });
+  });
+  // With METRICS_PORT set the metrics are served there instead, on loopback and without a token.
+  if (!app.config.metricsPort) {
+    router.get('/metrics', metadata, async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   router.get('/version', metadata, (_req, res) => {
     res.type('text/plain').send(SEMREG_VERSION);
   });

@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { operations } from '../generated/openapi';
 import type { AppContext } from '../app-context';
-import { authorizeRoute, markDeclared, RouteAccess } from './access';
+import { authorizeRoute, markDeclared, noteRouteTemplate, RouteAccess } from './access';
 import { ValidatorRegistry } from './validation';
 
 /**
@@ -81,6 +81,7 @@ export function mountRoutes(
     const validator = validators.get(route.operationId);
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
     const handle = async (req: Request, res: Response) => {
+      noteRouteTemplate(req, res);
       const query = { ...(req.query as Record<string, unknown>) };
       validator.query(query);
       // DELETE RPCs carry JSON bodies; the same fields are also accepted from the query string (§1.3).

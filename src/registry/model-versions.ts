@@ -16,6 +16,7 @@ import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
 import { resolveSource } from './source';
+import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
   parseVersionNumber,
@@ -152,7 +153,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
     // check reads runs, logged models and other versions only.
     const unlocked = await findRegisteredModel(db, name);
     const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri);
-    return await db.transaction(async (trx) => {
+    const created = await db.transaction(async (trx) => {
       const now = Date.now();
       const model = await allocateVersionNumber(trx, name, now);
       const resolved =
@@ -195,6 +196,8 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
       await versionCreated(trx, model, json);
       return json;
     });
+    versionCreates.inc();
+    return created;
   } catch (err) {
     if (semver && isUniqueViolation(err, 'model_versions_semver_key')) {
       const model = await db('registered_models').where({ name }).first('id');

@@ -14,6 +14,8 @@ import { LocalDiskStore } from './local-disk-store';
  */
 interface Harness {
   store: ArtifactStore;
+  /** Takes the store's storage away (a lost mount, a deleted bucket). */
+  lose(): void;
   /** Number of temporary (unfinished) uploads still lying around. */
   temporaryFileCount(): number;
   close(): void;
@@ -31,6 +33,7 @@ const implementations: Array<[string, () => Promise<Harness>]> = [
           fs
             .readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true })
             .filter((e) => e.isFile()).length,
+        lose: () => fs.rmSync(root, { recursive: true, force: true }),
         close: () => fs.rmSync(root, { recursive: true, force: true }),
       };
     },
@@ -61,6 +64,14 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
   const put = (key: string, data: string | Buffer) =>
     store.put(key, Readable.from([Buffer.from(data)]), { maxBytes: MAX });
   const read = async (key: string) => text((await store.get(key)).stream);
+
+  it('probe resolves for a working store, leaves nothing behind, and rejects once the storage is gone', async () => {
+    await expect(store.probe()).resolves.toBeUndefined();
+    expect(h.temporaryFileCount()).toBe(0);
+    expect(await store.list('')).toEqual([]);
+    h.lose();
+    await expect(store.probe()).rejects.toThrow();
+  });
 
   it('stores a stream and reports its size and sha256', async () => {
     const data = crypto.randomBytes(300_000);

@@ -78,4 +78,6 @@ export interface ArtifactStore {
   removeEmptyDirectories(prefix: string): Promise<void>;
   /** Removes uploads left behind by a crash; called once at start-up. */
   cleanTemporaryFiles(): Promise<void>;
+  /** Resolves when the store can be read and written now; rejects with the reason otherwise (`/ready`). */
+  probe(): Promise<void>;
 }

@@ -264,6 +264,14 @@ export class LocalDiskStore implements ArtifactStore {
    * day (other hosts sharing the volume, reused pids). Live processes' uploads are left alone, so several
    * semreg processes can share one artifact root.
    */
+  async probe(): Promise<void> {
+    // The root must still be the directory opened at start (not a lost mount) and writable (not a disk
+    // remounted read-only): write and remove a file where uploads write theirs, creating nothing on the way.
+    const probe = path.join(this.tempDir, this.instanceId, `probe-${crypto.randomUUID()}`);
+    await fs.writeFile(probe, '', { flag: 'wx' });
+    await fs.rm(probe, { force: true });
+  }
+
   async cleanTemporaryFiles(): Promise<void> {
     const host = os.hostname();
     const entries = await fs.readdir(this.tempDir, { withFileTypes: true }).catch(() => []);

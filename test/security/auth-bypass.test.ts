@@ -80,9 +80,9 @@ it('refuses every documented operation and its path variants without a token (40
           m === 'POST' || m === 'PATCH' || m === 'PUT' || m === 'DELETE'
             ? await req.send({ name: 'guarded' })
             : await req;
-        // /health stays open to probes; signed download links take no token (the signature is the
-        // credential, refused with 403).
-        if (variant === '/health' || variant === '/health?x=1') continue;
+        // /health and /ready stay open to probes; signed download links take no token (the signature is
+        // the credential, refused with 403).
+        if (['/health', '/health?x=1', '/ready', '/ready?x=1'].includes(variant)) continue;
         const allowed = variant.includes('/downloads/') ? [401, 403] : [401];
         const jsonOk = m === 'HEAD' || /^application\/json/.test(res.headers['content-type'] ?? '');
         if (!allowed.includes(res.status) || !jsonOk) failures.push(`${m} ${variant} → ${res.status}`);

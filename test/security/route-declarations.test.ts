@@ -81,7 +81,7 @@ it('declares what each sensitive route touches', () => {
   });
   expect(kindOf('post', '/tokens')?.resource.kind).toBe('admin');
   expect(kindOf('get', '/downloads/:name/:version/*path')?.resource.kind).toBe('open');
-  // Only the liveness probe and signed links take no token.
+  // Only the liveness and readiness probes and signed links take no token.
   const open = routes.filter((r) => r.access?.resource.kind === 'open').map((r) => r.path);
-  expect(open.sort()).toEqual(['/downloads/:name/:version/*path', '/health']);
+  expect(open.sort()).toEqual(['/downloads/:name/:version/*path', '/health', '/ready']);
 });

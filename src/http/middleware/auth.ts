@@ -37,13 +37,14 @@ const MODEL_CHECKING_PREFIXES = [
 const ENDPOINT_TABLE_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'];
 
 /**
- * The liveness probe stays open (as with MLflow's basic-auth server), and signed download links carry their
+ * The liveness and readiness probes stay open (as with MLflow's basic-auth server; load balancers carry no
+ * token, and `/ready` tells only which check fails, never why), and signed download links carry their
  * own credential (an expiring HMAC the handler checks in constant time before any lookup). Everything else
  * needs a token.
  */
 function isOpen(req: Request): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  return req.path === '/health' || isSignedDownloadPath(req.path);
+  return req.path === '/health' || req.path === '/ready' || isSignedDownloadPath(req.path);
 }
 
 /**

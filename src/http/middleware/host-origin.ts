@@ -18,7 +18,7 @@ import { MlflowError } from '../../errors';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Kubernetes and load balancer probes send the pod IP as `Host`; a probe reveals nothing. */
-const PROBE_PATHS = new Set(['/health']);
+const PROBE_PATHS = new Set(['/health', '/ready']);
 
 /** Shown in error messages: only host-name characters, so nothing a client sent is reflected verbatim. */
 function printable(value: string): string {
