@@ -99,6 +99,28 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('ops/grafana-dashboard.json', () => {
+  it('queries only series that /metrics exposes', async () => {
+    const t = await createTestApp();
+    try {
+      const exposed = new Set(
+        [...(await t.http.get('/metrics').expect(200)).text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]),
+      );
+      const dashboard = fs.readFileSync(
+        path.resolve(__dirname, '../../../ops/grafana-dashboard.json'),
+        'utf8',
+      );
+      const queried = [...dashboard.matchAll(/semreg_[a-z_]+/g)].map((m) =>
+        m[0].replace(/_(bucket|count|sum)$/, ''),
+      );
+      expect(queried.length).toBeGreaterThan(10);
+      expect(queried.filter((name) => !exposed.has(name))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('GET /ready', () => {
   let t: TestApp;
   beforeAll(async () => {
