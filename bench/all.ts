@@ -68,7 +68,7 @@ function startupRows(r: any): Row[] {
     ],
     ['restart → /health', `${fixed(f.restartMs, 0)} ms`, '–', '–', '< 1000 ms', verdict(r.goals.restartMs)],
     [
-      'idle RSS of the semreg process',
+      'idle RSS of the semreg process (40 s after start)',
       `${fixed(f.idleRssBytes / 2 ** 20, 0)} MiB`,
       '–',
       '–',
