@@ -78,10 +78,10 @@ function configureServer(server: http.Server, config: Config): void {
  * must undo. Every failure that a person can fix is a StartupFailure with one line naming cause and fix.
  */
 async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
-  await ensureWritableDirectory(config.dataDir, 'DATA_DIR');
-  if (!config.artifactRoot.startsWith(config.dataDir + '/')) {
-    await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
-  }
+  const artifactsInDataDir = config.artifactRoot.startsWith(config.dataDir + '/');
+  // DATA_DIR holds the embedded cluster and, by default, the artifacts; with neither it is not used.
+  if (!config.databaseUrl || artifactsInDataDir) await ensureWritableDirectory(config.dataDir, 'DATA_DIR');
+  if (!artifactsInDataDir) await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
   const databaseUrl = config.databaseUrl ?? (await embeddedDatabase(config, log, undo));
   await checkDatabase(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL');
 

@@ -31,7 +31,12 @@ function observeQueries(db: Db, registry: Registry): void {
     registers: [registry],
   });
   const started = new Map<string, number>();
-  db.on('query', (query: { __knexQueryUid: string }) => started.set(query.__knexQueryUid, performance.now()));
+  db.on('query', (query: { __knexQueryUid: string }) => {
+    // Every statement ends in query-response or query-error (checked); the bound only guards against a
+    // knex change leaving starts unmatched, which would otherwise grow without limit.
+    if (started.size >= 10_000) started.clear();
+    started.set(query.__knexQueryUid, performance.now());
+  });
   const done = (outcome: 'ok' | 'error') => (_: unknown, query: { __knexQueryUid: string }) => {
     const t0 = started.get(query.__knexQueryUid);
     if (t0 === undefined) return;

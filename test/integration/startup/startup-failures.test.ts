@@ -88,6 +88,25 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'ARTIFACT_ROOT is on a read-only file system',
+    unavailable: isRoot ? undefined : 'needs root to mount a read-only file system',
+    arrange: async () => {
+      const mountPoint = path.join(makeDataDir('semreg-ro-artifacts-'), 'ro');
+      fs.mkdirSync(mountPoint);
+      mountSmallFileSystem(mountPoint, 1, { readOnly: true });
+      return {
+        env: await withDatabaseUrl({ ARTIFACT_ROOT: mountPoint }),
+        cleanup: () => {
+          execFileSync('umount', [mountPoint]);
+        },
+      };
+    },
+    says: [
+      /ARTIFACT_ROOT \S+\/ro is not writable \(EROFS\)/,
+      /set ARTIFACT_ROOT to a directory this user can write/,
+    ],
+  },
+  {
     name: 'DATA_DIR is a file',
     arrange: async () => {
       const file = path.join(makeDataDir('semreg-file-'), 'not-a-dir');
