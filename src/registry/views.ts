@@ -58,6 +58,13 @@ export interface ModelVersionRow {
 
 export const SEMVER_TAG = 'semver';
 
+/** A version row's tags and aliases (`mv` is the version), selected with it: see modelVersionQuery. */
+const VERSION_TAGS_AND_ALIASES = `
+  (SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key), '[]')
+     FROM model_version_tags t WHERE t.model_version_id = mv.id) AS tag_list,
+  (SELECT coalesce(array_agg(a.alias ORDER BY a.alias), '{}') FROM registered_model_aliases a
+     WHERE a.registered_model_id = mv.registered_model_id AND a.version = mv.version) AS alias_list`;
+
 /**
  * `model_versions` joined with its model's name, its tags and its aliases: the select every version query
  * starts from. Tags and aliases come in the same statement (a statement costs about as much as the read
@@ -66,18 +73,7 @@ export const SEMVER_TAG = 'semver';
 export function modelVersionQuery(db: Queryable) {
   return db('model_versions as mv')
     .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
-    .select(
-      'mv.*',
-      'rm.name',
-      db.raw(
-        `(SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key), '[]')
-            FROM model_version_tags t WHERE t.model_version_id = mv.id) AS tag_list`,
-      ),
-      db.raw(
-        `(SELECT coalesce(array_agg(a.alias ORDER BY a.alias), '{}') FROM registered_model_aliases a
-           WHERE a.registered_model_id = mv.registered_model_id AND a.version = mv.version) AS alias_list`,
-      ),
-    );
+    .select('mv.*', 'rm.name', db.raw(VERSION_TAGS_AND_ALIASES));
 }
 
 export interface TagRow {
@@ -198,7 +194,7 @@ async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<Mod
             AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
           ORDER BY registered_model_id, current_stage LIMIT 1) next
      )
-     SELECT mv.*, rm.name FROM stages s
+     SELECT mv.*, rm.name, ${VERSION_TAGS_AND_ALIASES} FROM stages s
        CROSS JOIN LATERAL (SELECT * FROM model_versions v
          WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
          ORDER BY v.version DESC LIMIT 1) mv
