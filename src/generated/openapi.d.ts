@@ -1086,6 +1086,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ajax-api/2.0/mlflow/logged-models/{model_id}/artifacts/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description MLflow 3's logged-model file preview in the web UI: one file below the logged model's artifact location (same path guard and headers as /get-artifact). The reference serves it under /ajax-api only. */
+        get: operations["getLoggedModelArtifactForUi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -4476,6 +4493,31 @@ export interface operations {
             };
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getLoggedModelArtifactForUi: {
+        parameters: {
+            query: {
+                artifact_file_path: string;
+            };
+            header?: never;
+            path: {
+                model_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

@@ -2,8 +2,9 @@ import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 import { artifactUriToKey, keyUnder } from '../artifacts/artifact-uri';
-import { missingParameter, notFound } from '../errors';
+import { missingParameter, MlflowError, notFound } from '../errors';
 import { getModelVersionDownloadUri } from '../registry/model-versions';
+import { findLoggedModelArtifactUri } from '../tracking/logged-models';
 import { findRunArtifactUri } from '../tracking/runs';
 import { byModel, declare, tracking } from './access';
 import { sendArtifact } from './artifact-download';
@@ -11,10 +12,12 @@ import { queryString, rawRoute } from './raw-handler';
 import { requireStorageRead } from './storage-access';
 
 /**
- * The web UI's download routes at the server root (mlflow-compat.md §3.10): `/get-artifact?run_uuid=&path=`
- * and `/model-versions/get-artifact?name=&version=&path=`. Classic traversal targets: `path` goes through the
- * path guard on its own before it is joined to the run's or version's root, and the root itself must be one
- * of our own `mlflow-artifacts:` locations.
+ * The web UI's download routes (mlflow-compat.md §3.10): `/get-artifact?run_uuid=&path=`,
+ * `/model-versions/get-artifact?name=&version=&path=` and, for MLflow 3's logged-model file preview,
+ * `/ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path=` (the reference serves it under
+ * /ajax-api only). Classic traversal targets: the path goes through the path guard on its own before it is
+ * joined to the run's, version's or logged model's root, and the root itself must be one of our own
+ * `mlflow-artifacts:` locations.
  */
 function required(req: Request, name: string): string {
   const value = queryString(req, name);
@@ -46,6 +49,18 @@ async function modelVersionArtifact(req: Request, res: Response, app: AppContext
   await sendAuthorized(req, res, app, keyUnder(root, key));
 }
 
+async function loggedModelArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
+  const path = queryString(req, 'artifact_file_path');
+  // The reference's code and words for this case.
+  if (!path)
+    throw new MlflowError('BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
+  const key = keyUnder('', path);
+  const modelId = String(req.params.model_id);
+  const logged = await findLoggedModelArtifactUri(app.db, modelId);
+  if (!logged) throw notFound(`Logged model with id=${modelId} not found`);
+  await sendAuthorized(req, res, app, keyUnder(await artifactUriToKey(app.db, logged.artifactUri), key));
+}
+
 export function artifactUiRouter(app: AppContext): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.get('/get-artifact', declare(app, tracking), rawRoute(app, runArtifact));
@@ -53,6 +68,11 @@ export function artifactUiRouter(app: AppContext): Router {
     '/model-versions/get-artifact',
     declare(app, byModel('name')),
     rawRoute(app, modelVersionArtifact),
+  );
+  router.get(
+    '/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files',
+    declare(app, tracking),
+    rawRoute(app, loggedModelArtifact),
   );
   return router;
 }

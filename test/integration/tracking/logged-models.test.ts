@@ -368,3 +368,51 @@ describe('MLflow 3 logged models', () => {
     });
   });
 });
+
+describe('GET /ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files (the UI preview)', () => {
+  let t: TestApp;
+  let id: string;
+  const url = (modelId: string, query: string) =>
+    `/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files${query}`;
+  beforeAll(async () => {
+    t = await createTestApp();
+    const exp = await createExperiment(t);
+    const res = await t.http
+      .post(`${API}/logged-models`)
+      .send({ experiment_id: exp, name: 'previewed' })
+      .expect(200);
+    id = res.body.model.info.model_id;
+    const root = res.body.model.info.artifact_uri.replace('mlflow-artifacts:/', '');
+    await t.http
+      .put(`/api/2.0/mlflow-artifacts/artifacts/${root}/MLmodel`)
+      .set('Content-Type', 'application/octet-stream')
+      .send(Buffer.from('flavors:\n  python_function: {}\n'))
+      .expect(200);
+  });
+  afterAll(() => t.close());
+
+  it('returns the bytes of a file below the logged model', async () => {
+    const res = await t.http.get(url(id, '?artifact_file_path=MLmodel')).expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toBe('flavors:\n  python_function: {}\n');
+    expect(res.headers['content-length']).toBe('31');
+  });
+
+  it('refuses what the reference refuses: no path (400 BAD_REQUEST), traversal, an unknown model', async () => {
+    const missing = await t.http.get(url(id, '')).expect(400);
+    expect(missing.body).toEqual({
+      error_code: 'BAD_REQUEST',
+      message: 'Request must include the "artifact_file_path" query parameter.',
+    });
+    for (const path of ['../../../etc/passwd', '%2e%2e/x', '/etc/passwd']) {
+      const res = await t.http.get(url(id, `?artifact_file_path=${path}`));
+      expect(res.status).toBe(400);
+      expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    }
+    const unknown = await t.http
+      .get(url('m-00000000000000000000000000000000', '?artifact_file_path=MLmodel'))
+      .expect(404);
+    expect(unknown.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    await t.http.get(url(id, '?artifact_file_path=missing.txt')).expect(404);
+  });
+});
