@@ -86,6 +86,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ajax-api/3.0/mlflow/server-info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getServerInfoForUi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -3028,6 +3044,29 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description What MLflow 3.12+ clients probe before artifact transfers; multipart stays off. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        store_type?: string | null;
+                        workspaces_enabled?: boolean;
+                    };
+                };
+            };
+        };
+    };
+    getServerInfoForUi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The same answer for MLflow's web UI (the reference mirrors every /api/3.0 route under /ajax-api/3.0). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -68,9 +68,12 @@ export function healthRoutes(app: AppContext, metrics: Metrics): Router {
   });
   // MLflow >= 3.12 probes this before artifact transfers; multipart stays off so the client keeps using
   // single proxied PUTs and GETs (a `multipart_*_enabled: true` would make it call presigned URLs).
-  router.get('/api/3.0/mlflow/server-info', metadata, (_req, res) => {
-    res.json({ store_type: null, workspaces_enabled: false });
-  });
+  // The web UI asks the same under /ajax-api/3.0 (every /api/3.0 route has that mirror in the reference).
+  for (const prefix of ['/api/3.0/mlflow', '/ajax-api/3.0/mlflow']) {
+    router.get(`${prefix}/server-info`, metadata, (_req, res) => {
+      res.json({ store_type: null, workspaces_enabled: false });
+    });
+  }
   router.get('/api/openapi.json', metadata, (_req, res) => {
     res.json(loadOpenApiDocument());
   });

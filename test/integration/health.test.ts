@@ -63,11 +63,11 @@ describe('MLflow calls with the database down', () => {
   });
 });
 
-describe('GET /api/3.0/mlflow/server-info', () => {
-  it('answers the probe MLflow 3.12+ clients send, with multipart off', async () => {
+describe.each(['/api/3.0/mlflow', '/ajax-api/3.0/mlflow'])('GET %s/server-info', (prefix) => {
+  it('answers the probe MLflow 3.12+ clients (and its web UI, under /ajax-api) send, with multipart off', async () => {
     const t = await createTestApp();
     try {
-      const res = await t.http.get('/api/3.0/mlflow/server-info').expect(200);
+      const res = await t.http.get(`${prefix}/server-info`).expect(200);
       expect(res.body).toEqual({ store_type: null, workspaces_enabled: false });
     } finally {
       await t.close();
