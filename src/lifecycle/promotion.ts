@@ -103,7 +103,7 @@ async function result(
   archived: number[],
 ): Promise<PromotionResult> {
   return {
-    model_version: await modelVersionToJson(trx, await findModelVersion(trx, name, version)),
+    model_version: modelVersionToJson(await findModelVersion(trx, name, version)),
     previous_version: previous === undefined ? null : String(previous),
     archived_versions: archived.map(String),
   };

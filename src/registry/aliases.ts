@@ -70,5 +70,5 @@ export async function getModelVersionByAlias(
     if (target !== undefined) row = await findModelVersion(db, name, target);
   }
   if (!row) throw invalidParameter(`Registered model alias ${alias.slice(0, 300)} not found.`);
-  return modelVersionToJson(db, row);
+  return modelVersionToJson(row);
 }

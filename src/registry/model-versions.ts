@@ -54,10 +54,7 @@ export async function getModelVersion(
   name: string,
   version: string | number,
 ): Promise<ModelVersionJson> {
-  return modelVersionToJson(
-    db,
-    await findModelVersion(db, validateModelName(name), parseVersionNumber(version)),
-  );
+  return modelVersionToJson(await findModelVersion(db, validateModelName(name), parseVersionNumber(version)));
 }
 
 /** What get-download-uri answers: the resolved storage location, or the source when it needed none. */
@@ -226,7 +223,7 @@ export async function updateModelVersion(
         .where({ id: row.id })
         .update({ description, last_updated_timestamp: Date.now() });
     }
-    return modelVersionToJson(trx, await findModelVersion(trx, name, number));
+    return modelVersionToJson(await findModelVersion(trx, name, number));
   });
 }
 
@@ -337,6 +334,6 @@ export async function transitionModelVersionStage(db: Db, input: TransitionInput
     const row = await findModelVersion(trx, name, number);
     // The stage policy decides (transitions, capacity, required tags, archive_previous); it records the events.
     await moveToStage(trx, { model, version: row, toStage: stage, archiveExisting: archive });
-    return modelVersionToJson(trx, await findModelVersion(trx, name, number));
+    return modelVersionToJson(await findModelVersion(trx, name, number));
   });
 }

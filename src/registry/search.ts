@@ -60,6 +60,6 @@ export async function searchModelVersions(
   applyModelVersionOrder(query, orderByList(input.order_by), shape);
   const rows: ModelVersionRow[] = await query.offset(offset).limit(maxResults + 1);
   const page = paginate(rows, offset, maxResults);
-  const model_versions = await modelVersionsToJson(db, page.items);
+  const model_versions = modelVersionsToJson(page.items);
   return page.nextPageToken ? { model_versions, next_page_token: page.nextPageToken } : { model_versions };
 }

@@ -98,5 +98,5 @@ export async function getLatestVersions(
     rows.push(row);
   }
   const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
-  return modelVersionsToJson(db, unique);
+  return modelVersionsToJson(unique);
 }

@@ -51,9 +51,9 @@ export interface ModelVersionRow {
   ci_commit_sha: string | null;
   creation_timestamp: number;
   last_updated_timestamp: number;
-  /** Present on rows read through modelVersionQuery: the stored tags by key, and the aliases by name. */
-  tag_list?: TagRow[];
-  alias_list?: string[];
+  /** Selected with the row by modelVersionQuery: the stored tags by key, and the aliases by name. */
+  tag_list: TagRow[];
+  alias_list: string[];
 }
 
 export const SEMVER_TAG = 'semver';
@@ -113,36 +113,9 @@ function compact<T extends object>(object: T): WithoutNulls<T> {
   ) as WithoutNulls<T>;
 }
 
-export async function modelVersionsToJson(
-  db: Queryable,
-  rows: ModelVersionRow[],
-): Promise<ModelVersionJson[]> {
-  if (rows.length === 0) return [];
-  // Rows read through modelVersionQuery carry their tags and aliases already.
-  if (rows.every((row) => row.tag_list && row.alias_list)) {
-    return rows.map((row) => versionJson(row, row.tag_list!, row.alias_list!));
-  }
-  const ids = rows.map((row) => row.id);
-  const modelIds = [...new Set(rows.map((row) => row.registered_model_id))];
-  const [tags, aliases]: [TagRow[], AliasRow[]] = await inOrder([
-    db('model_version_tags')
-      .whereIn('model_version_id', ids)
-      .orderBy('key')
-      .select('model_version_id', 'key', 'value'),
-    db('registered_model_aliases')
-      .whereIn('registered_model_id', modelIds)
-      .orderBy('alias')
-      .select('registered_model_id', 'version', 'alias'),
-  ]);
-  const tagsByVersion = groupBy(tags, (tag) => tag.model_version_id);
-  const aliasesByVersion = groupBy(aliases, (a) => `${a.registered_model_id}:${a.version}`);
-  return rows.map((row) =>
-    versionJson(
-      row,
-      tagsByVersion.get(row.id) ?? [],
-      (aliasesByVersion.get(`${row.registered_model_id}:${row.version}`) ?? []).map((a) => a.alias),
-    ),
-  );
+/** Rows read through modelVersionQuery (or latestVersionRows), which carry their tags and aliases. */
+export function modelVersionsToJson(rows: readonly ModelVersionRow[]): ModelVersionJson[] {
+  return rows.map((row) => versionJson(row, row.tag_list, row.alias_list));
 }
 
 /** One version's JSON from its row, stored tags (ordered by key) and aliases: no query. */
@@ -171,8 +144,8 @@ export function versionJson(
   });
 }
 
-export async function modelVersionToJson(db: Queryable, row: ModelVersionRow): Promise<ModelVersionJson> {
-  return (await modelVersionsToJson(db, [row]))[0];
+export function modelVersionToJson(row: ModelVersionRow): ModelVersionJson {
+  return versionJson(row, row.tag_list, row.alias_list);
 }
 
 /**
@@ -222,7 +195,7 @@ export async function registeredModelsToJson(
       .select('registered_model_id', 'alias', 'version'),
     latestVersionRows(db, ids),
   ]);
-  const latest = await modelVersionsToJson(db, latestRows);
+  const latest = modelVersionsToJson(latestRows);
   const latestByModel = groupBy(
     latestRows.map((row, i) => ({ id: row.registered_model_id, json: latest[i] })),
     (entry) => entry.id,
