@@ -24,14 +24,6 @@ import { ensureWritableDirectory } from './startup/writable-directory';
 /** What a stop (signal or failed start) must undo, newest first. */
 type Undo = () => Promise<void>;
 
-function configFrom(env: NodeJS.ProcessEnv): Config {
-  try {
-    return loadConfig(env);
-  } catch (err) {
-    throw new StartupFailure(`invalid configuration: ${firstLine(err)}`, { cause: err });
-  }
-}
-
 /** The embedded PostgreSQL of DATA_DIR (DATABASE_URL unset): its database URL. */
 async function embeddedDatabase(config: Config, log: Logger, undo: Undo[]): Promise<string> {
   undo.push(await lockDataDir(config.dataDir));
@@ -82,8 +74,10 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   // DATA_DIR holds the embedded cluster and, by default, the artifacts; with neither it is not used.
   if (!config.databaseUrl || artifactsInDataDir) await ensureWritableDirectory(config.dataDir, 'DATA_DIR');
   if (!artifactsInDataDir) await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
+  // A server semreg did not start itself may be unreachable, refuse us or be too old: say so in one line. The
+  // embedded one is known (ensureDatabase has just connected to it).
+  if (config.databaseUrl) await checkDatabase(config.databaseUrl);
   const databaseUrl = config.databaseUrl ?? (await embeddedDatabase(config, log, undo));
-  await checkDatabase(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL');
 
   const db = createDb(databaseUrl, 10, log);
   undo.push(() => db.destroy());
@@ -105,13 +99,13 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   const server = http.createServer(app);
   configureServer(server, config);
   await listen(server, config.port, config.host);
-  if (config.metricsPort) {
-    undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
-  }
   undo.push(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
+  if (config.metricsPort) {
+    undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
+  }
   log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
 }
 
@@ -124,9 +118,9 @@ async function undoAll(undo: Undo[], log: Logger): Promise<void> {
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = configFrom(process.env);
+    config = loadConfig(process.env);
   } catch (err) {
-    console.error(`semreg could not start: ${(err as Error).message}`);
+    console.error(`semreg could not start: invalid configuration: ${firstLine(err)}`);
     process.exit(1);
   }
   const log = createLogger(config.logLevel);

@@ -22,55 +22,55 @@ function codeOf(err: unknown): string | undefined {
   return (err as { errors?: { code?: string }[] }).errors?.[0]?.code;
 }
 
-function explainConnectError(err: unknown, target: string, setting: string): StartupFailure {
+function explainConnectError(err: unknown, target: string): StartupFailure {
   const cause = { cause: err };
   switch (codeOf(err)) {
     case 'ECONNREFUSED':
       return new StartupFailure(
-        `cannot reach PostgreSQL at ${target}: connection refused; start PostgreSQL or fix the host and port in ${setting}`,
+        `cannot reach PostgreSQL at ${target}: connection refused; start PostgreSQL or fix the host and port in DATABASE_URL`,
         cause,
       );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new StartupFailure(
-        `cannot reach PostgreSQL at ${target}: the host name does not resolve; fix the host in ${setting}`,
+        `cannot reach PostgreSQL at ${target}: the host name does not resolve; fix the host in DATABASE_URL`,
         cause,
       );
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new StartupFailure(
-        `cannot reach PostgreSQL at ${target}: no answer from the network; check the host, port and firewall for ${setting}`,
+        `cannot reach PostgreSQL at ${target}: no answer from the network; check the host, port and firewall for DATABASE_URL`,
         cause,
       );
     case '28P01':
       return new StartupFailure(
-        `PostgreSQL at ${target} refused the password: fix the user name or password in ${setting}`,
+        `PostgreSQL at ${target} refused the password: fix the user name or password in DATABASE_URL`,
         cause,
       );
     case '28000':
       return new StartupFailure(
-        `PostgreSQL at ${target} refused this connection (${firstLine(err)}): fix the user in ${setting} or the server's pg_hba.conf`,
+        `PostgreSQL at ${target} refused this connection (${firstLine(err)}): fix the user in DATABASE_URL or the server's pg_hba.conf`,
         cause,
       );
     case '3D000':
       return new StartupFailure(
-        `the database in ${setting} does not exist on ${target}: create it (createdb) or fix the database name`,
+        `the database in DATABASE_URL does not exist on ${target}: create it (createdb) or fix the database name`,
         cause,
       );
     default:
       return new StartupFailure(
-        `cannot connect to PostgreSQL at ${target} (${setting}): ${firstLine(err)}`,
+        `cannot connect to PostgreSQL at ${target} (DATABASE_URL): ${firstLine(err)}`,
         cause,
       );
   }
 }
 
 /**
- * Connects once before anything else, so that an unreachable, misconfigured or too old PostgreSQL stops the
- * start with one line that names the cause and the fix. `setting` names where the URL came from.
+ * Connects to DATABASE_URL once before anything else, so that an unreachable, misconfigured or too old
+ * PostgreSQL stops the start with one line that names the cause and the fix.
  */
-export async function checkDatabase(url: string, setting: string): Promise<void> {
+export async function checkDatabase(url: string): Promise<void> {
   const target = describe(url);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   // An error event after connect (server restart) must not crash the check; the query then fails instead.
@@ -78,7 +78,7 @@ export async function checkDatabase(url: string, setting: string): Promise<void>
   try {
     await client.connect();
   } catch (err) {
-    throw explainConnectError(err, target, setting);
+    throw explainConnectError(err, target);
   }
   try {
     const { rows } = await client.query<{ num: string; version: string }>(
@@ -86,7 +86,7 @@ export async function checkDatabase(url: string, setting: string): Promise<void>
     );
     if (Number(rows[0].num) < OLDEST_SUPPORTED) {
       throw new StartupFailure(
-        `PostgreSQL ${rows[0].version} at ${target} is too old: semreg needs PostgreSQL 15 or newer; upgrade it or point ${setting} at a newer server`,
+        `PostgreSQL ${rows[0].version} at ${target} is too old: semreg needs PostgreSQL 15 or newer; upgrade it or point DATABASE_URL at a newer server`,
       );
     }
   } finally {

@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context';
 import { pendingMigrations } from '../db/migrate';
 import type { Metrics } from '../metrics/metrics';
 import { loadOpenApiDocument } from '../openapi';
+import { firstLine } from '../startup/startup-failure';
 import { declare, open, server } from './access';
 import { SEMREG_VERSION } from '../version';
 
@@ -16,7 +17,7 @@ async function check(name: string, probe: () => Promise<unknown>): Promise<Check
     await probe();
     return { name };
   } catch (err) {
-    return { name, error: err instanceof Error ? err.message.split('\n', 1)[0] : String(err) };
+    return { name, error: firstLine(err) };
   }
 }
 
