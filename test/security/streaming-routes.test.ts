@@ -52,6 +52,10 @@ beforeAll(async () => {
     ['artifact proxy', `/api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/data.bin`],
     ['artifact proxy (ajax)', `/ajax-api/2.0/mlflow-artifacts/artifacts/0/${runId}/artifacts/data.bin`],
     ['logged-model file', `/api/2.0/mlflow-artifacts/artifacts/${loggedDir}/model.bin`],
+    [
+      'logged-model file preview (UI)',
+      `/ajax-api/2.0/mlflow/logged-models/${logged.body.model.info.model_id}/artifacts/files?artifact_file_path=model.bin`,
+    ],
     ['get-artifact', `/get-artifact?run_uuid=${runId}&path=data.bin`],
     ['model-versions/get-artifact', `/model-versions/get-artifact?name=${fromRun}&version=1&path=data.bin`],
     ['package', `/api/packages/${pkg}/1.0.0/weights.bin`],
@@ -101,7 +105,7 @@ describe.each([
   it.each(MODES)(
     'answer %s over HTTP/%s on every streaming route, and the server lives on',
     async (mode, version) => {
-      expect(routes).toHaveLength(8);
+      expect(routes).toHaveLength(9);
       for (const [name, path] of routes) {
         const res = await rawRequest(portOf(), {
           method: mode === 'HEAD' ? 'HEAD' : 'GET',
