@@ -15,8 +15,12 @@ export interface Config {
   readonly dataDir: string;
   /** Where embedded clusters go that the `postgres` user cannot reach inside DATA_DIR (running as root). */
   readonly embeddedPostgresRoot: string;
-  /** Root of every stored artifact and package file. */
+  /** Root of every stored artifact and package file on local disk (when there is no S3 store). */
   readonly artifactRoot: string;
+  /** `ARTIFACTS_DESTINATION=s3://bucket/prefix`: every byte goes to that S3-compatible store instead. */
+  readonly artifactsDestination: S3Destination | undefined;
+  /** `redirect`: downloads answer 302 to a presigned URL of the object store (S3 store only). */
+  readonly artifactDownloads: 'proxy' | 'redirect';
   readonly logLevel: string;
   /** `AUTH=on` turns token checks on for every route. */
   readonly authEnabled: boolean;
@@ -40,6 +44,28 @@ export interface Config {
   readonly stagePolicyFile: string | undefined;
   /** Disables the background webhook worker (tests drive it by hand). */
   readonly webhookWorkerEnabled: boolean;
+}
+
+export interface S3Destination {
+  readonly bucket: string;
+  /** Without leading or trailing `/`; `''` for the whole bucket. */
+  readonly prefix: string;
+  /** `S3_ENDPOINT_URL` (or MLflow's `MLFLOW_S3_ENDPOINT_URL`): a non-AWS store; unset → AWS. */
+  readonly endpoint: string | undefined;
+  readonly forcePathStyle: boolean;
+  /** `AWS_REGION`, else `AWS_DEFAULT_REGION` (which the JavaScript SDK alone would not read). */
+  readonly region: string | undefined;
+  /**
+   * From `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` when set; otherwise undefined and
+   * the SDK's default chain finds them (`AWS_PROFILE` and shared config, web identity/IRSA, instance roles).
+   */
+  readonly credentials: S3Credentials | undefined;
+}
+
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,8 +99,52 @@ function list(env: Env, name: string): string[] {
     .filter(Boolean);
 }
 
+// S3 bucket naming rules (3–63 lower-case letters, digits, dots and hyphens), not AWS's full list of
+// exceptions: the store itself refuses the rest at start-up.
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+function s3Destination(env: Env): S3Destination | undefined {
+  const raw = env.ARTIFACTS_DESTINATION;
+  if (!raw) return undefined;
+  const match = /^s3:\/\/([^/]+)\/*(.*?)\/*$/.exec(raw);
+  if (!match) throw new Error(`ARTIFACTS_DESTINATION must be s3://bucket[/prefix], got '${raw}'`);
+  const [, bucket, prefix] = match;
+  if (!BUCKET.test(bucket)) throw new Error(`ARTIFACTS_DESTINATION names an invalid bucket '${bucket}'`);
+  const badSegment = (segment: string) => segment === '' || segment === '.' || segment === '..';
+  if (prefix !== '' && prefix.split('/').some(badSegment))
+    throw new Error(`ARTIFACTS_DESTINATION has an invalid prefix '${prefix}'`);
+  const endpoint = env.S3_ENDPOINT_URL || env.MLFLOW_S3_ENDPOINT_URL || undefined;
+  if (endpoint && !/^https?:\/\/[^/]+/.test(endpoint))
+    throw new Error(`S3_ENDPOINT_URL must be an http(s) URL, got '${endpoint}'`);
+  return Object.freeze({
+    bucket,
+    prefix,
+    endpoint,
+    forcePathStyle: flag(env, 'S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            sessionToken: env.AWS_SESSION_TOKEN || undefined,
+          }
+        : undefined,
+  });
+}
+
+function artifactDownloads(env: Env, destination: S3Destination | undefined): 'proxy' | 'redirect' {
+  const raw = env.ARTIFACT_DOWNLOADS || 'proxy';
+  if (raw !== 'proxy' && raw !== 'redirect')
+    throw new Error(`ARTIFACT_DOWNLOADS must be proxy or redirect, got '${raw}'`);
+  if (raw === 'redirect' && !destination)
+    throw new Error('ARTIFACT_DOWNLOADS=redirect needs an S3 store (ARTIFACTS_DESTINATION=s3://…)');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = path.resolve(env.DATA_DIR || './data');
+  const destination = s3Destination(env);
   return Object.freeze({
     port: integer(env, 'PORT', 5000),
     metricsPort: integer(env, 'METRICS_PORT', 0),
@@ -83,6 +153,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     embeddedPostgresRoot: path.resolve(env.EMBEDDED_POSTGRES_ROOT || DEFAULT_CLUSTER_ROOT),
     artifactRoot: path.resolve(env.ARTIFACT_ROOT || path.join(dataDir, 'artifacts')),
+    artifactsDestination: destination,
+    artifactDownloads: artifactDownloads(env, destination),
     logLevel: env.LOG_LEVEL || 'info',
     authEnabled: flag(env, 'AUTH', false),
     adminToken: env.ADMIN_TOKEN || undefined,

@@ -11,12 +11,12 @@ import { ensureDatabase } from './db/ensure-database';
 import { createDb } from './db/knex';
 import { migrateToLatest } from './db/migrate';
 import { createLogger, Logger } from './log';
-import { LocalDiskStore } from './storage/local-disk-store';
 import { seedPoliciesFromFile } from './lifecycle/stage-policy';
 import { WebhookWorker } from './lifecycle/webhook-worker';
 import type { Metrics } from './metrics/metrics';
 import { serveMetrics } from './metrics/metrics-server';
 import { lockDataDir } from './startup/data-dir-lock';
+import { openCheckedStore } from './startup/artifact-store';
 import { listen } from './startup/listen';
 import { firstLine, StartupFailure } from './startup/startup-failure';
 import { ensureWritableDirectory } from './startup/writable-directory';
@@ -70,10 +70,12 @@ function configureServer(server: http.Server, config: Config): void {
  * must undo. Every failure that a person can fix is a StartupFailure with one line naming cause and fix.
  */
 async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
-  const artifactsInDataDir = config.artifactRoot.startsWith(config.dataDir + '/');
+  const localArtifacts = !config.artifactsDestination;
+  const artifactsInDataDir = localArtifacts && config.artifactRoot.startsWith(config.dataDir + '/');
   // DATA_DIR holds the embedded cluster and, by default, the artifacts; with neither it is not used.
   if (!config.databaseUrl || artifactsInDataDir) await ensureWritableDirectory(config.dataDir, 'DATA_DIR');
-  if (!artifactsInDataDir) await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
+  if (localArtifacts && !artifactsInDataDir)
+    await ensureWritableDirectory(config.artifactRoot, 'ARTIFACT_ROOT');
   // A server semreg did not start itself may be unreachable, refuse us or be too old: say so in one line. The
   // embedded one is known (ensureDatabase has just connected to it).
   if (config.databaseUrl) await checkDatabase(config.databaseUrl);
@@ -84,8 +86,8 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   await migrateToLatest(db);
   await bootstrapAdminToken({ config, db, log });
   if (config.stagePolicyFile) await seedPoliciesFromFile(db, config.stagePolicyFile, log);
-  const storage = await LocalDiskStore.open(config.artifactRoot);
-  await storage.cleanTemporaryFiles();
+  const { store: storage, stop: stopSweep } = await openCheckedStore(config, log);
+  undo.push(stopSweep);
   await releaseAbandonedUploadLocks(db);
   const ctx: AppContext = { config, db, log, storage };
   // State lives only in the outbox table, so any number of processes may run a worker side by side.

@@ -131,24 +131,45 @@ export interface DownloadResult {
 }
 
 /** GETs a (signed, absolute) URL into `sink`; `onData` sees every chunk (progress, hashing). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 3;
+
+/**
+ * The expected sha256 of a download: the `X-Checksum-Sha256` header of any answer on the way (semreg sends
+ * it with its redirects to the object store too), else the `semreg-sha256` parameter of a presigned URL
+ * that semreg's download-uris handed out.
+ */
+function expectedChecksum(url: string, header: string | string[] | undefined): string | undefined {
+  if (typeof header === 'string') return header;
+  return new URL(url).searchParams.get('semreg-sha256') ?? undefined;
+}
+
 export function download(
   url: string,
   sink: Writable,
   onData: (chunk: Buffer) => void,
   onSize?: (size: number) => void,
+  redirects = 0,
+  checksumSoFar?: string,
 ): Promise<DownloadResult> {
   return new Promise((resolve, reject) => {
     const request = transport(url).get(url, (response) => {
-      if (response.statusCode !== 200) {
+      const status = response.statusCode ?? 0;
+      const checksum = checksumSoFar ?? expectedChecksum(url, response.headers['x-checksum-sha256']);
+      const location = response.headers.location;
+      if (REDIRECTS.has(status) && location && redirects < MAX_REDIRECTS) {
+        response.resume();
+        const next = new URL(location, url).toString();
+        download(next, sink, onData, onSize, redirects + 1, checksum).then(resolve, reject);
+        return;
+      }
+      if (status !== 200) {
         const chunks: Buffer[] = [];
         response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () =>
-          reject(httpError(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))),
-        );
+        response.on('end', () => reject(httpError(status, Buffer.concat(chunks).toString('utf8'))));
         return;
       }
       const size = Number(response.headers['content-length'] ?? NaN);
-      const checksum = response.headers['x-checksum-sha256'];
       if (Number.isFinite(size)) onSize?.(size);
       let received = 0;
       response.on('data', (chunk: Buffer) => {
@@ -157,7 +178,7 @@ export function download(
       });
       response.pipe(sink);
       sink.on('finish', () => {
-        resolve({ size: received, sha256: typeof checksum === 'string' ? checksum : undefined });
+        resolve({ size: received, sha256: checksum });
       });
       response.on('error', reject);
       sink.on('error', reject);

@@ -13,7 +13,7 @@ export async function sendArtifact(req: Request, res: Response, app: AppContext,
   const entry = await app.storage.stat(key);
   if (!entry || entry.isDir) throw notFound(`No artifact at path '${key}'.`);
   const recorded = await findStoredFile(app.db, key);
-  await sendFile(req, res, app.storage, {
+  await sendFile(req, res, app, {
     key,
     size: entry.size,
     lastModified: entry.mtime,

@@ -161,7 +161,7 @@ async function download(req: Request, res: Response, app: AppContext, model: str
   const rawPath = filePath(req);
   const version = await resolvePackageVersion(app.db, model, selector);
   const file = await requirePackageFile(app.db, version.id, rawPath, `${version.name} ${version.semver}`);
-  await sendFile(req, res, app.storage, {
+  await sendFile(req, res, app, {
     key: file.storage_key,
     size: file.size,
     lastModified: new Date(file.created_at),

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { MlflowError } from '../errors';
-import type { ArtifactStore, ByteRange } from '../storage/artifact-store';
+import type { AppContext } from '../app-context';
+import type { ByteRange } from '../storage/artifact-store';
 
 /**
  * Every file download goes out through here: artifact proxy, the UI's get-artifact routes, packages, GitLab
@@ -15,7 +16,9 @@ import type { ArtifactStore, ByteRange } from '../storage/artifact-store';
  *   it received against what was stored;
  * - always an attachment, never sniffed, and anything a browser could render as a document goes out as
  *   text/plain, so a stored file can never run as a page on the server's origin (mlflow-compat.md §7);
- * - one byte range → 206, an unsatisfiable one → 416, several → the whole file (RFC 9110 §14.2 allows it).
+ * - one byte range → 206, an unsatisfiable one → 416, several → the whole file (RFC 9110 §14.2 allows it);
+ * - with `ARTIFACT_DOWNLOADS=redirect` a GET answers 302 to a presigned URL of the object store, which sends
+ *   the same type and disposition and serves the Range the client repeats there; HEAD still answers here.
  */
 export interface FileToSend {
   readonly key: string;
@@ -98,9 +101,10 @@ const isDisconnect = (err: unknown): boolean =>
 export async function sendFile(
   req: Request,
   res: Response,
-  store: ArtifactStore,
+  app: Pick<AppContext, 'storage' | 'config'>,
   file: FileToSend,
 ): Promise<void> {
+  const store = app.storage;
   const name = file.name ?? path.posix.basename(file.key);
   const extension = path.posix.extname(name);
   if (file.type === 'guess' && extension) res.type(extension);
@@ -136,6 +140,17 @@ export async function sendFile(
   }
   if (req.method === 'HEAD') {
     res.end();
+    return;
+  }
+  if (app.config.artifactDownloads === 'redirect' && store.presignGet) {
+    const location = await store.presignGet(file.key, app.config.downloadLinkTtlSeconds, {
+      contentType: String(res.getHeader('Content-Type')),
+      contentDisposition: String(res.getHeader('Content-Disposition')),
+    });
+    for (const header of ['Content-Range', 'Content-Length', 'Accept-Ranges', 'ETag', 'Last-Modified'])
+      res.removeHeader(header);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.redirect(302, location);
     return;
   }
   const { stream } = await store.get(file.key, range ? { range } : {});

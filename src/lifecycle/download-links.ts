@@ -5,6 +5,7 @@ import type { Queryable } from '../db/knex';
 import { MlflowError, notFound } from '../errors';
 import { findRegisteredModel } from '../registry/registered-models';
 import { validateModelName } from '../registry/validation';
+import type { ArtifactStore } from '../storage/artifact-store';
 import { normaliseRelativePath } from '../storage/safe-path';
 import { findStoredFile, storedFilesBelow } from '../storage/stored-files';
 import { selectVersion, VersionSelector } from './version-selector';
@@ -124,10 +125,33 @@ export async function versionFiles(
   };
 }
 
-export function downloadUris(config: Config, baseUrl: string, found: VersionFiles): Record<string, string> {
+/**
+ * One link per file. With `ARTIFACT_DOWNLOADS=redirect` (an S3 store clients can reach) the links are
+ * presigned URLs of the store itself, so the bytes never pass through semreg; they expire like ours and
+ * carry the recorded sha256, but, being the store's, keep working until then if the version is deleted.
+ */
+export async function downloadUris(
+  config: Config,
+  store: ArtifactStore,
+  baseUrl: string,
+  found: VersionFiles,
+): Promise<Record<string, string>> {
   const now = Date.now();
   const links: Record<string, string> = {};
   for (const file of found.files) {
+    if (config.artifactDownloads === 'redirect' && store.presignGet) {
+      const name = file.path.split('/').pop()!;
+      links[file.path] = await store.presignGet(
+        `${found.prefix}/${file.path}`,
+        config.downloadLinkTtlSeconds,
+        {
+          contentType: 'application/octet-stream',
+          contentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+          sha256: file.sha256,
+        },
+      );
+      continue;
+    }
     links[file.path] = signedUrl(
       config,
       baseUrl,

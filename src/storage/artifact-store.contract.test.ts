@@ -5,20 +5,36 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
+import {
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { runS3 } from '../../test/helpers/seaweedfs';
+import { loadConfig } from '../config';
 import type { ArtifactStore } from './artifact-store';
 import { LocalDiskStore } from './local-disk-store';
+import { S3Store } from './s3-store';
 
 /**
- * The behaviour every ArtifactStore must have. Each implementation registers a factory here; an S3-backed
- * one will join the table and must pass the same cases.
+ * The behaviour every ArtifactStore must have: each implementation registers a factory here and passes the
+ * same cases. The S3 store runs against the run's real SeaweedFS, in a bucket of its own per test.
  */
 interface Harness {
   store: ArtifactStore;
   /** Takes the store's storage away (a lost mount, a deleted bucket). */
-  lose(): void;
+  lose(): Promise<void>;
   /** Number of temporary (unfinished) uploads still lying around. */
-  temporaryFileCount(): number;
-  close(): void;
+  temporaryFileCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+  for (const object of listed.Contents ?? [])
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
 }
 
 const implementations: Array<[string, () => Promise<Harness>]> = [
@@ -29,12 +45,43 @@ const implementations: Array<[string, () => Promise<Harness>]> = [
       const store = await LocalDiskStore.open(root);
       return {
         store,
-        temporaryFileCount: () =>
+        temporaryFileCount: async () =>
           fs
             .readdirSync(path.join(root, '.tmp'), { recursive: true, withFileTypes: true })
             .filter((e) => e.isFile()).length,
-        lose: () => fs.rmSync(root, { recursive: true, force: true }),
-        close: () => fs.rmSync(root, { recursive: true, force: true }),
+        lose: async () => fs.rmSync(root, { recursive: true, force: true }),
+        close: async () => fs.rmSync(root, { recursive: true, force: true }),
+      };
+    },
+  ],
+  [
+    'S3Store (SeaweedFS)',
+    async () => {
+      const s3 = runS3();
+      const bucket = await s3.newBucket('contract');
+      const config = loadConfig(s3.env(bucket, 'semreg/artifacts'));
+      const store = S3Store.open(config.artifactsDestination!);
+      const client = s3.client();
+      return {
+        store,
+        // Unfinished multipart uploads and anything in the store's own temp area.
+        temporaryFileCount: async () => {
+          const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+          const temp = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: 'semreg/artifacts/.tmp/' }),
+          );
+          return (uploads.Uploads?.length ?? 0) + (temp.KeyCount ?? 0);
+        },
+        lose: async () => {
+          await emptyBucket(client, bucket);
+          await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+        },
+        close: async () => {
+          await emptyBucket(client, bucket).catch(() => undefined);
+          await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+          client.destroy();
+          store.close();
+        },
       };
     },
   ],
@@ -67,9 +114,9 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
 
   it('probe resolves for a working store, leaves nothing behind, and rejects once the storage is gone', async () => {
     await expect(store.probe()).resolves.toBeUndefined();
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
     expect(await store.list('')).toEqual([]);
-    h.lose();
+    await h.lose();
     await expect(store.probe()).rejects.toThrow();
   });
 
@@ -88,7 +135,39 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     const chunks: Buffer[] = [];
     for await (const chunk of got.stream) chunks.push(chunk as Buffer);
     expect(sha256(Buffer.concat(chunks))).toBe(sha256(data));
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
+  });
+
+  // Past the S3 store's 8 MiB part size: a multipart upload, completed only once verified.
+  it('stores a file of several parts, and refuses one whose sha256 differs without leaving any part', async () => {
+    const data = crypto.randomBytes(20 * MAX);
+    const chunks = Array.from({ length: 20 }, (_, i) => data.subarray(i * MAX, (i + 1) * MAX));
+    const options = { maxBytes: 64 * MAX, expectedSha256: sha256(data) };
+    expect(await store.put('big/model.bin', Readable.from(chunks), options)).toEqual({
+      size: data.length,
+      sha256: sha256(data),
+    });
+    const got = await store.get('big/model.bin', { range: { start: 9 * MAX - 3, end: 9 * MAX + 2 } });
+    expect(Buffer.concat(await got.stream.toArray())).toEqual(data.subarray(9 * MAX - 3, 9 * MAX + 3));
+
+    const refused = store.put('big/other.bin', Readable.from(chunks), {
+      ...options,
+      expectedSha256: sha256('x'),
+    });
+    await expect(refused).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
+    expect(await store.stat('big/other.bin')).toBeUndefined();
+    expect(await h.temporaryFileCount()).toBe(0);
+  });
+
+  it('lists a folder of more than 1,000 files (several pages) and deletes it whole', async () => {
+    const names = Array.from({ length: 1005 }, (_, i) => `f${String(i).padStart(4, '0')}.txt`);
+    for (let i = 0; i < names.length; i += 50)
+      await Promise.all(names.slice(i, i + 50).map((name) => put(`many/${name}`, name)));
+    const listed = await store.list('many');
+    expect(listed.map((entry) => entry.name)).toEqual(names);
+    await store.delete('many');
+    expect(await store.list('many')).toEqual([]);
+    expect(await store.stat('many')).toBeUndefined();
   });
 
   it('stores an empty file', async () => {
@@ -182,7 +261,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     const body = Readable.from([Buffer.alloc(600), Buffer.alloc(600)]);
     await expect(store.put('big.bin', body, { maxBytes: 1000 })).rejects.toMatchObject({ status: 413 });
     expect(await read('big.bin')).toBe('previous');
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 
   it('refuses a body whose sha256 differs from the expected one', async () => {
@@ -222,7 +301,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     });
     await expect(refused).rejects.toThrow('database down');
     expect(await store.stat('hook/no.txt')).toBeUndefined();
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 
   it('survives a body that fails before the store starts reading it', async () => {
@@ -230,7 +309,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     body.destroy(new Error('connection reset'));
     await expect(store.put('early.bin', body, { maxBytes: MAX })).rejects.toBeDefined();
     expect(await store.stat('early.bin')).toBeUndefined();
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 
   it('leaves nothing behind when the body fails mid-way', async () => {
@@ -238,7 +317,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
       store.put('broken.bin', failingBody(Buffer.alloc(5000)), { maxBytes: MAX }),
     ).rejects.toBeDefined();
     expect(await store.stat('broken.bin')).toBeUndefined();
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 
   it('leaves nothing behind when the upload is aborted through its signal', async () => {
@@ -249,7 +328,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     setTimeout(() => controller.abort(), 10);
     await expect(pending).rejects.toMatchObject({ errorCode: 'BAD_REQUEST' });
     expect(await store.stat('aborted.bin')).toBeUndefined();
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 
   it.each([['../x'], ['%2e%2e/x'], ['/etc/passwd'], ['a\\b'], ['.tmp/x'], ['.tmp']])(
@@ -271,7 +350,7 @@ describe.each(implementations)('ArtifactStore contract: %s', (_name, create) => 
     await expect(put('f.txt/child', 'z')).rejects.toMatchObject({ status: 400 });
     await expect(put('dir', 'z')).rejects.toMatchObject({ status: 400 });
     expect(await read('dir/inner.txt')).toBe('y');
-    expect(h.temporaryFileCount()).toBe(0);
+    expect(await h.temporaryFileCount()).toBe(0);
   });
 });
 

@@ -80,4 +80,21 @@ export interface ArtifactStore {
   cleanTemporaryFiles(): Promise<void>;
   /** Resolves when the store can be read and written now; rejects with the reason otherwise (`/ready`). */
   probe(): Promise<void>;
+  /**
+   * A URL of the store itself that serves the file to anyone holding it for `ttlSeconds`, with the given
+   * download headers. Only stores a client can reach directly have it (S3), and only for keys that exist.
+   */
+  presignGet?(key: string, ttlSeconds: number, headers: PresignHeaders): Promise<string>;
+  /** Releases connections; the store is not used afterwards. */
+  close(): void;
+}
+
+export interface PresignHeaders {
+  readonly contentType?: string;
+  readonly contentDisposition?: string;
+  /**
+   * The file's recorded sha256, carried in the URL as the signed query parameter `semreg-sha256`: the
+   * store's answer has no header for it, and `semreg get` verifies every file it downloads.
+   */
+  readonly sha256?: string;
 }

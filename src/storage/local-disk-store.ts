@@ -272,6 +272,10 @@ export class LocalDiskStore implements ArtifactStore {
     await fs.rm(probe, { force: true });
   }
 
+  close(): void {
+    liveInstances.delete(this.instanceId);
+  }
+
   async cleanTemporaryFiles(): Promise<void> {
     const host = os.hostname();
     const entries = await fs.readdir(this.tempDir, { withFileTypes: true }).catch(() => []);

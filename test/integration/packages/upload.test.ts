@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { uniqueName } from '../../helpers/mlflow';
+import { storedKeysBelow, storedText } from '../../helpers/stored';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 
 const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
@@ -34,8 +33,7 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
     expect(mv.body.model_version.status).toBe('READY');
     expect(mv.body.model_version.source).toMatch(/^mlflow-artifacts:\/packages\/\d+\/1\.4\.0$/);
     const id = mv.body.model_version.source.split('/')[2];
-    const onDisk = path.join(t.config.artifactRoot, 'packages', id, '1.4.0', 'model.onnx');
-    expect(fs.readFileSync(onDisk, 'utf8')).toBe('onnx bytes');
+    expect(await storedText(t, `packages/${id}/1.4.0/model.onnx`)).toBe('onnx bytes');
   });
 
   it('adds files to an existing version, nested paths included, and allocates the next integer version for a new semver', async () => {
@@ -100,8 +98,7 @@ describe('PUT /api/packages/<model>/<semver>/<path> (raw body)', () => {
           .where('rm.name', model),
       ).toEqual([{ n: 0 }]);
       expect(await t.db('registered_models').where({ name: model })).toHaveLength(0);
-      const pkgRoot = path.join(t.config.artifactRoot, 'packages');
-      const files = fs.existsSync(pkgRoot) ? fs.readdirSync(pkgRoot, { recursive: true }).map(String) : [];
+      const files = await storedKeysBelow(t, 'packages');
       expect(files.filter((f) => f.endsWith('model.bin'))).toEqual([]);
     });
 
