@@ -20,6 +20,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   maxWorkers: 2,
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'local',
@@ -29,7 +30,6 @@ module.exports = {
       // The fault suite starts real server processes: `npm run test:faults` (jest.faults.config.js).
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
       transform,
-      testTimeout: 60000,
     },
     {
       displayName: 's3',
@@ -37,7 +37,6 @@ module.exports = {
       testMatch: STORAGE_TESTS,
       setupFiles: ['<rootDir>/test/helpers/use-s3-store.ts'],
       transform,
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,3 +1,4 @@
+import type { S3Destination } from '../config';
 import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, invalidParameter, notFound } from '../errors';
@@ -132,6 +133,8 @@ export interface CreateModelVersionInput {
    * then owns (migration 008). MLflow's create never sets it, whatever its `source` says.
    */
   packageFolder?: string;
+  /** The server's S3 store, when it has one: `s3://` sources inside it are accepted. */
+  store?: S3Destination;
 }
 
 export async function createModelVersion(db: Db, input: CreateModelVersionInput): Promise<ModelVersionJson> {
@@ -149,14 +152,14 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
     // Creates of one model queue on its row lock: what does not need the lock happens before it. The source
     // check reads runs, logged models and other versions only.
     const unlocked = await findRegisteredModel(db, name);
-    const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri);
+    const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri, input.store);
     const created = await db.transaction(async (trx) => {
       const now = Date.now();
       const model = await allocateVersionNumber(trx, name, now);
       const resolved =
         model.id === unlocked.id
           ? early // else the model was deleted and created again meanwhile
-          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri);
+          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri, input.store);
       // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
       if (semver && input.packageFolder === undefined) await refuseReservedSemver(trx, name, semver);
       // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.

@@ -1,3 +1,4 @@
+import type { S3Destination } from '../config';
 import type { Queryable } from '../db/knex';
 import { invalidParameter, notFound } from '../errors';
 import { ownerOfKey } from '../storage/key-space';
@@ -9,7 +10,7 @@ import { parseVersionNumber, validateModelName } from './validation';
 /**
  * Model-version `source` validation and resolution (mlflow-compat.md §3.7, §7). Only URIs that stay inside
  * semreg are accepted: `mlflow-artifacts:/<path>` (no host), `models:/m-<id>`, `models:/<name>/<version>`
- * and `runs:/<run_id>/<path>`. `file:` in every form, local paths and every other scheme are refused —
+ * and `runs:/<run_id>/<path>`, plus `s3://` objects inside this server's own S3 store. `file:` in every form, local paths and every other scheme are refused —
  * on every code path, prompts included (skipping this for prompts caused two MLflow CVEs).
  */
 export interface ResolvedSource {
@@ -51,12 +52,26 @@ function artifactPath(source: string, rest: string, registeredModelId: number): 
 
 type DownloadUriLookup = (db: Queryable, name: string, version: number) => Promise<string>;
 
-/** `registeredModelId`: the model the version is created in (its own package folders may be named). */
+/**
+ * The path below this server's own S3 store of an `s3://bucket/prefix/<path>` URI (what a client that
+ * logged straight to the bucket registers), as `/<path>`; undefined for any other bucket or prefix.
+ */
+function ownObjectPath(rest: string, store: S3Destination | undefined): string | undefined {
+  if (!store) return undefined;
+  const root = `//${store.bucket}/${store.prefix ? `${store.prefix}/` : ''}`;
+  return rest.startsWith(root) ? `/${rest.slice(root.length)}` : undefined;
+}
+
+/**
+ * `registeredModelId`: the model the version is created in (its own package folders may be named);
+ * `store`: the S3 store, whose `s3://` URIs resolve to the same files as `mlflow-artifacts:/`.
+ */
 export async function resolveSource(
   db: Queryable,
   source: string,
   registeredModelId: number,
   lookupDownloadUri: DownloadUriLookup,
+  store?: S3Destination,
 ): Promise<ResolvedSource> {
   if (source.length > MAX_SOURCE) refuse(source, `it is longer than ${MAX_SOURCE} characters`);
   if (/[\u0000-\u001f\u007f]/.test(source))
@@ -70,6 +85,15 @@ export async function resolveSource(
     case 'mlflow-artifacts': {
       const location = `mlflow-artifacts:/${artifactPath(source, rest, registeredModelId)}`;
       return { source: location, storageLocation: location };
+    }
+    case 's3': {
+      const path = ownObjectPath(rest, store);
+      if (path === undefined)
+        refuse(source, "only objects of this server's own store (ARTIFACTS_DESTINATION) are accepted");
+      return {
+        source,
+        storageLocation: `mlflow-artifacts:/${artifactPath(source, path, registeredModelId)}`,
+      };
     }
     case 'models': {
       if (!rest.startsWith('/') || rest.startsWith('//'))

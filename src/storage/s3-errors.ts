@@ -38,7 +38,9 @@ export type S3Failure =
 export function classifyS3Error(err: unknown): { kind: S3Failure; name: string } {
   const e = (err ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
-  const name = (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? String(status ?? 'error');
+  // A refused HEAD has no body to name the error: the SDK calls it `Unknown`, the status says more.
+  const named = e.name && !['Error', 'Unknown'].includes(e.name) ? e.name : undefined;
+  const name = named ?? e.code ?? (status ? `HTTP ${status}` : 'error');
   if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return { kind: 'aborted', name };
   if (e.name === 'NoSuchKey' || e.name === 'NotFound') return { kind: 'missing-object', name };
   if (e.name === 'InvalidRange' || status === 416) return { kind: 'range', name };

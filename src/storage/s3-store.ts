@@ -370,8 +370,8 @@ export class S3Store implements ArtifactStore {
    * upload; a live one finishes or aborts itself) and removes stray probe objects. Safe to run on every
    * replica at once: aborting twice is answered NoSuchUpload, which is ignored.
    */
-  async cleanTemporaryFiles(): Promise<void> {
-    const cutoff = Date.now() - ABANDONED_UPLOAD_AGE_MS;
+  async cleanTemporaryFiles(olderThanMs = ABANDONED_UPLOAD_AGE_MS): Promise<void> {
+    const cutoff = Date.now() - olderThanMs;
     await this.call('', async () => {
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;
@@ -409,7 +409,9 @@ export class S3Store implements ArtifactStore {
   async probe(): Promise<void> {
     const probeKey = `${this.root}${TEMP_DIR}/probe-${crypto.randomUUID()}`;
     await this.call('', async () => {
-      await this.client.send(new PutObjectCommand({ Bucket: this.location.bucket, Key: probeKey, Body: '' }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.location.bucket, Key: probeKey, Body: Buffer.alloc(0) }),
+      );
       await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: probeKey }));
     });
   }

@@ -90,6 +90,8 @@ export function errorHandler(log: Logger) {
     }
     drainOrClose(req, res);
     if (error.errorCode === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Basic realm="semreg"');
+    // A dependency (the database, the object store) is down: say when to try again; the client retries 503.
+    if (error.status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '5');
     res.status(error.status).type('application/json').send(JSON.stringify(error.toJSON()));
   };
 }

@@ -29,6 +29,7 @@ export const modelVersionRoutes: Route[] = [
         model_version: await createModelVersion(app.db, {
           ...input,
           ciJob: extractCiJob(req.headers, input.tags ?? []),
+          store: app.config.artifactsDestination,
         }),
       };
     },
