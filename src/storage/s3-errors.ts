@@ -36,7 +36,9 @@ export type S3Failure =
 
 /** What kind of failure an S3 SDK error is, and its short name for messages. */
 export function classifyS3Error(err: unknown): { kind: S3Failure; name: string } {
-  const e = (err ?? {}) as SdkError;
+  // Already translated (translateS3Error keeps the SDK's error as the cause).
+  const raw = err instanceof MlflowError && err.cause !== undefined ? err.cause : err;
+  const e = (raw ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
   // A refused HEAD has no body to name the error: the SDK calls it `Unknown`, the status says more.
   const named = e.name && !['Error', 'Unknown'].includes(e.name) ? e.name : undefined;
@@ -62,6 +64,12 @@ const unavailable = (message: string) => new MlflowError('TEMPORARILY_UNAVAILABL
  */
 export function translateS3Error(err: unknown, key: string, bucket: string): unknown {
   if (err instanceof MlflowError) return err;
+  const translated = translate(err, key, bucket);
+  if (translated instanceof MlflowError) translated.cause = err;
+  return translated;
+}
+
+function translate(err: unknown, key: string, bucket: string): unknown {
   const { kind, name } = classifyS3Error(err);
   switch (kind) {
     case 'aborted':

@@ -93,6 +93,10 @@ export class S3Store implements ArtifactStore {
   }
 
   static open(location: S3Destination): S3Store {
+    // The SDK prints a multi-line notice on Node 20 (its releases after January 2027 need Node 22) to
+    // stderr, which would break the one-line start-up messages and the JSON log; semreg pins the SDK in
+    // its lock file and supports Node 20 (docs/storage.md says when to move to Node 22).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const client = new S3Client({
       endpoint: location.endpoint,
       forcePathStyle: location.forcePathStyle,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { mountSmallFileSystem } from '../../helpers/small-filesystem';
 import { oldPostgresAvailable, startOldPostgres } from '../../helpers/old-postgres';
+import { runS3 } from '../../helpers/seaweedfs';
 import {
   freePort,
   freshDatabaseUrl,
@@ -203,6 +204,37 @@ const cases: Case[] = [
     name: 'a setting is invalid',
     arrange: async () => ({ env: await withDatabaseUrl({ PORT: 'five-thousand' }) }),
     says: [/invalid configuration: PORT must be an integer >= 0, got 'five-thousand'/],
+  },
+  {
+    name: 'the S3 store refuses the credentials',
+    arrange: async () => {
+      const s3 = runS3();
+      const bucket = await s3.newBucket('start');
+      return { env: await withDatabaseUrl({ ...s3.env(bucket, 'semreg'), AWS_SECRET_ACCESS_KEY: 'wrong' }) };
+    },
+    says: [
+      /the artifact store at S3_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ refused semreg's credentials/,
+      /fix AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY/,
+    ],
+  },
+  {
+    name: "the S3 store's bucket does not exist",
+    arrange: async () => ({ env: await withDatabaseUrl(runS3().env('no-such-bucket', 'semreg')) }),
+    says: [
+      /the bucket of ARTIFACTS_DESTINATION \(s3:\/\/no-such-bucket\) does not exist/,
+      /create it or fix ARTIFACTS_DESTINATION/,
+    ],
+  },
+  {
+    name: 'the S3 store is unreachable',
+    arrange: async () => {
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      return { env: await withDatabaseUrl({ ...runS3().env('semreg', 'x'), S3_ENDPOINT_URL: closed }) };
+    },
+    says: [
+      /the artifact store at S3_ENDPOINT_URL=\S+ is unreachable \(ECONNREFUSED\)/,
+      /start it or fix S3_ENDPOINT_URL/,
+    ],
   },
   {
     name: "DATA_DIR's recorded cluster location is gone",
