@@ -2,11 +2,13 @@
 
 The server is `node dist/main.js` exactly as `npm start` runs it: DATABASE_URL is unset, so it starts its own
 embedded PostgreSQL under a fresh DATA_DIR. One server serves the whole session (models get unique names);
-`auth_server` starts a second one with AUTH=on only when a test asks for it.
+`auth_server` starts a second one with AUTH=on only when a test asks for it. With COMPAT_STORE_ENV (run.sh's
+S3 pass) both store their files in an S3 store instead of on local disk.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -84,6 +86,8 @@ def start_server(extra_env: dict[str, str] | None = None) -> Server:
             # COMPAT_SERVER_LOG_LEVEL=info logs every request (with COMPAT_KEEP_DATA=1 the log is kept)
             "LOG_LEVEL": os.environ.get("COMPAT_SERVER_LOG_LEVEL", "warn"),
             "AUTH": "off",
+            # The S3 pass of run.sh: every server stores its files in SeaweedFS (a JSON object of env vars).
+            **json.loads(os.environ.get("COMPAT_STORE_ENV", "{}")),
             **(extra_env or {}),
         }
     )

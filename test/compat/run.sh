@@ -5,6 +5,7 @@
 #   bash test/compat/run.sh                  # MLflow 3.x: every module; then MLflow 2.x: registry modules
 #   bash test/compat/run.sh -k alias         # extra arguments → MLflow 3.x pass only, passed to pytest
 #   COMPAT_MLFLOW2=off bash test/compat/run.sh   # skip the 2.x pass
+#   COMPAT_S3=off bash test/compat/run.sh        # skip the pass on the S3 store (SeaweedFS)
 #
 # Exits non-zero when any test fails or when a pass collects no test at all (pytest exit code 5).
 set -euo pipefail
@@ -61,5 +62,27 @@ if [ "${COMPAT_MLFLOW2:-on}" != "off" ]; then
   # The 2.x client shares the registry wire protocol; its log_model path differs (no logged models).
   run_pass .venv-compat-2 -m "not mlflow3" "$here/test_registry.py" "$here/test_model_uri.py" \
     "$here/test_log_model_mlflow2.py" "$here/test_json_budget.py" || status=$?
+fi
+if [ "${COMPAT_S3:-on}" != "off" ]; then
+  # Artifacts, log_model -> register -> load_model and packages once more with every byte in a real S3 store
+  # (SeaweedFS, built once per machine by scripts/build-seaweedfs.sh), downloads redirected to presigned
+  # URLs of the store, which the client follows. The launcher stops SeaweedFS when the pipe that feeds its
+  # stdin closes, whatever way this script ends.
+  bash scripts/build-seaweedfs.sh >/dev/null
+  store_env="$(mktemp)"
+  exec 3> >(exec node_modules/.bin/tsx test/helpers/seaweedfs-server.ts compat semreg ARTIFACT_DOWNLOADS=redirect >"$store_env")
+  for _ in $(seq 1 600); do [ -s "$store_env" ] && break; sleep 0.1; done
+  if [ ! -s "$store_env" ]; then
+    echo "compat: SeaweedFS did not start" >&2
+    status=1
+  else
+    COMPAT_STORE_ENV="$(head -n1 "$store_env")" run_pass .venv-compat -m "not mlflow2" \
+      "$here/test_artifacts.py" "$here/test_packages.py" \
+      "$here/test_tracking.py::test_log_register_and_load_sklearn_model" \
+      "$here/test_tracking.py::test_register_model_from_runs_uri" \
+      "$here/test_tracking.py::test_200mb_artifact_round_trip_keeps_sha256" || status=$?
+  fi
+  exec 3>&-
+  rm -f "$store_env"
 fi
 exit "$status"

@@ -26,11 +26,12 @@ CURL = shutil.which("curl")
 
 
 def curl(*args: str) -> tuple[int, str]:
-    """Runs the real curl binary; returns (HTTP status, body)."""
+    """Runs the real curl binary, following redirects as `curl -L` (downloads from an S3 store with
+    ARTIFACT_DOWNLOADS=redirect answer 302); returns (HTTP status, body)."""
     if CURL is None:
         pytest.fail("the curl binary is required by the package tests")
     done = subprocess.run(
-        [CURL, "--silent", "--show-error", "--write-out", "\n%{http_code}", *args],
+        [CURL, "--silent", "--show-error", "--location", "--write-out", "\n%{http_code}", *args],
         capture_output=True,
         text=True,
         timeout=120,
