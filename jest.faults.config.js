@@ -1,14 +1,17 @@
 /**
- * `npm run test:faults`: the fault suite starts real semreg processes (and PostgreSQL instances it stops
- * on purpose), so it runs alone, one file at a time, with long timeouts — outside `npm test`.
+ * `npm run test:faults`: the fault suite starts real semreg processes (and PostgreSQL or SeaweedFS instances
+ * it stops on purpose), so it runs alone, one file at a time, with long timeouts — outside `npm test`. The
+ * same global setup as `npm test` (one PostgreSQL, one SeaweedFS).
  */
 const base = require('./jest.config.js');
 
 module.exports = {
-  ...base,
+  globalSetup: base.globalSetup,
+  globalTeardown: base.globalTeardown,
+  testEnvironment: 'node',
+  transform: base.projects[0].transform,
   roots: ['<rootDir>/test/faults'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: [],
   testTimeout: 600000,
   maxWorkers: 1,
 };

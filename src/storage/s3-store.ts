@@ -32,11 +32,14 @@ import { normaliseRelativePath } from './safe-path';
 import { translateS3Error } from './s3-errors';
 
 /**
- * Multipart uploads hold at most PART_SIZE × QUEUE_SIZE bytes in memory (plus the part being filled): 40 MiB
- * per upload whatever the file's size. 8 MiB parts allow files up to 78 GiB (10,000 parts).
+ * Multipart uploads hold at most QUEUE_SIZE parts in memory plus the one being filled: 25 MiB per upload with
+ * S3's minimum part size, whatever the file's size. Parts grow past 5 MiB only for files over 48 GiB
+ * (10,000 parts is S3's limit): `partSize` follows the upload's byte limit.
  */
-const PART_SIZE = 8 * 1024 * 1024;
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+const MAX_PARTS = 10_000;
 const QUEUE_SIZE = 4;
+const partSize = (maxBytes: number) => Math.max(MIN_PART_SIZE, Math.ceil(maxBytes / MAX_PARTS));
 /** Unfinished multipart uploads older than this belong to a crashed or killed upload: they are aborted. */
 export const ABANDONED_UPLOAD_AGE_MS = 3600 * 1000;
 /** Objects written by the store itself (the probe); never addressable by a caller. */
@@ -186,7 +189,7 @@ export class S3Store implements ArtifactStore {
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.location.bucket, Key: objectKey, Body: meter },
-      partSize: PART_SIZE,
+      partSize: partSize(options.maxBytes),
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
