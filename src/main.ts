@@ -2,7 +2,7 @@ import http from 'node:http';
 import { createApp } from './app';
 import { answerClientErrorsWithJson } from './http/client-errors';
 import { bootstrapAdminToken } from './auth/bootstrap-admin';
-import { releaseAbandonedUploadLocks } from './packages/upload-lock';
+import { releaseAbandonedUploadLocks, startLeaseRenewal } from './packages/upload-lock';
 import type { AppContext } from './app-context';
 import { Config, loadConfig } from './config';
 import { checkDatabase } from './db/check-database';
@@ -89,6 +89,7 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   const { store: storage, stop: stopSweep } = await openCheckedStore(config, log);
   undo.push(stopSweep);
   await releaseAbandonedUploadLocks(db);
+  undo.push(startLeaseRenewal(db, (err) => log.warn({ err }, 'renewing upload locks failed')));
   const ctx: AppContext = { config, db, log, storage };
   // State lives only in the outbox table, so any number of processes may run a worker side by side.
   if (config.webhookWorkerEnabled) {

@@ -8,11 +8,15 @@ import { MlflowError } from '../errors';
  * One upload per package file path at a time. Without it, two uploads of the same new path could both
  * rename their bytes into place and the one that loses the database race would leave its bytes under the
  * winner's row. The lock is a row (not a session lock) because an upload can last an hour and must not hold
- * a database connection meanwhile. A crashed process's locks are taken over: at once when it ran on this host
- * and its pid is gone, otherwise once they are older than the longest request the server allows.
+ * a database connection meanwhile. A lock is a lease: a running server renews its locks' `started_at` every
+ * LEASE_RENEW_MS (`startLeaseRenewal`), so a crashed process's locks are taken over at once when it ran on this
+ * host and its pid is gone, and otherwise (another replica, another host) once their lease has run out —
+ * minutes, not the length of the longest upload.
  */
 const OWNER = `${os.hostname()}/${process.pid}/${crypto.randomBytes(4).toString('hex')}`;
-const FOREIGN_LOCK_MAX_AGE_MS = 2 * 3_600_000;
+const LEASE_RENEW_MS = 30_000;
+/** Four missed renewals: the owner is gone (or cut off from the database, where its upload fails anyway). */
+const FOREIGN_LEASE_MS = 4 * LEASE_RENEW_MS;
 
 export interface LockKey {
   model_name: string;
@@ -22,7 +26,7 @@ export interface LockKey {
 
 function isAbandoned(owner: string, startedAt: number, now: number): boolean {
   const [host, pid] = owner.split('/');
-  if (host !== os.hostname()) return now - startedAt > FOREIGN_LOCK_MAX_AGE_MS;
+  if (host !== os.hostname()) return now - startedAt > FOREIGN_LEASE_MS;
   if (Number(pid) === process.pid) return false;
   try {
     process.kill(Number(pid), 0);
@@ -64,6 +68,15 @@ export async function releaseUploadLock(db: Queryable, key: LockKey): Promise<vo
   await db('package_upload_locks')
     .where({ ...key, owner: OWNER })
     .delete();
+}
+
+/** Renews this process's leases until the returned stop is called (the server runs it for its lifetime). */
+export function startLeaseRenewal(db: Queryable, onError: (err: unknown) => void): () => Promise<void> {
+  const timer = setInterval(() => {
+    db('package_upload_locks').where({ owner: OWNER }).update({ started_at: Date.now() }).catch(onError);
+  }, LEASE_RENEW_MS);
+  timer.unref();
+  return async () => clearInterval(timer);
 }
 
 /** At start-up: forget locks of processes on this host that are gone (the upload died with them). */

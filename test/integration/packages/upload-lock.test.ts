@@ -3,6 +3,7 @@ import {
   acquireUploadLock,
   releaseAbandonedUploadLocks,
   releaseUploadLock,
+  startLeaseRenewal,
 } from '../../../src/packages/upload-lock';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 
@@ -38,13 +39,34 @@ describe('package upload locks', () => {
     });
   });
 
-  it('takes over another host’s lock only once it is older than any request can last', async () => {
-    await plant('foreign-new', 'other-host/5/x');
+  it('takes over another host’s lock only once its lease ran out (2 minutes without renewal)', async () => {
+    await plant('foreign-new', 'other-host/5/x', Date.now() - 60_000);
     await expect(acquireUploadLock(t.db, key('foreign-new'))).rejects.toMatchObject({
       errorCode: 'RESOURCE_CONFLICT',
     });
-    await plant('foreign-old', 'other-host/5/x', Date.now() - 3 * 3_600_000);
+    await plant('foreign-old', 'other-host/5/x', Date.now() - 3 * 60_000);
     await acquireUploadLock(t.db, key('foreign-old'));
+  });
+
+  it('renews the leases this process holds, so other replicas keep off a long upload', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      await acquireUploadLock(t.db, key('long'), Date.now() - 10 * 60_000);
+      const stop = startLeaseRenewal(t.db, (err) => {
+        throw err;
+      });
+      jest.advanceTimersByTime(30_000);
+      jest.useRealTimers();
+      let renewed = 0;
+      for (let i = 0; i < 50 && renewed < Date.now() - 5000; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        renewed = Number((await t.db('package_upload_locks').where(key('long')).first()).started_at);
+      }
+      await stop();
+      expect(renewed).toBeGreaterThan(Date.now() - 5000);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('forgets abandoned locks at start-up', async () => {
