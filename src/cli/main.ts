@@ -162,6 +162,32 @@ token
     err(`token id ${created.id}, scope ${created.scope}. The secret above is not shown again.`);
   });
 
+program
+  .command('storage')
+  .description('manage the stored files on the server host (uses the database and the stores, no server)')
+  .command('migrate')
+  .description(
+    'copy every stored file from local disk (ARTIFACT_ROOT) to an S3 store, verifying each sha256; safe to re-run',
+  )
+  .requiredOption('--to <url>', 's3://bucket/prefix, the ARTIFACTS_DESTINATION the server will use')
+  .option('--concurrency <n>', 'files copied at once (1-16)', '4')
+  .option('--verify', 're-read files already in the bucket and compare their sha256, not only their size')
+  .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
+  .action(async (options: { to: string; concurrency: string; verify?: boolean; progress: boolean }) => {
+    // Loaded on use: the AWS SDK and the database driver would slow down every other command's start.
+    const { migrateStorage } = await import('./storage-migrate.js');
+    await migrateStorage(
+      {
+        to: options.to,
+        concurrency: options.concurrency,
+        verify: Boolean(options.verify),
+        progress: options.progress && Boolean(process.stderr.isTTY),
+      },
+      env,
+      { out, err },
+    );
+  });
+
 async function run(): Promise<number> {
   try {
     await program.parseAsync(process.argv);
