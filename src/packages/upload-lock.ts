@@ -25,9 +25,11 @@ export interface LockKey {
 }
 
 function isAbandoned(owner: string, startedAt: number, now: number): boolean {
+  if (owner === OWNER) return false;
   const [host, pid] = owner.split('/');
   if (host !== os.hostname()) return now - startedAt > FOREIGN_LEASE_MS;
-  if (Number(pid) === process.pid) return false;
+  // Our pid but not our lock: an earlier incarnation (a restarted container's node is pid 1 every time).
+  if (Number(pid) === process.pid) return true;
   try {
     process.kill(Number(pid), 0);
     return false;

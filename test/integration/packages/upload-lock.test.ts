@@ -69,6 +69,12 @@ describe('package upload locks', () => {
     }
   });
 
+  it('takes over a lock of an earlier incarnation with our pid and host (a restarted container is pid 1 again)', async () => {
+    await plant('earlier', `${os.hostname()}/${process.pid}/0ld0ld00`);
+    await acquireUploadLock(t.db, key('earlier'));
+    await releaseUploadLock(t.db, key('earlier'));
+  });
+
   it('forgets abandoned locks at start-up', async () => {
     await plant('startup', `${os.hostname()}/${DEAD_PID}/y`);
     await releaseAbandonedUploadLocks(t.db);
