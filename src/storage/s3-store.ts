@@ -7,6 +7,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -47,6 +48,8 @@ const TEMP_DIR = '.tmp';
 /** S3's limit on a key's length in bytes. */
 const MAX_KEY_BYTES = 1024;
 const DELETE_BATCH = 1000;
+/** How often `probe` writes (else it only checks the bucket answers). */
+const WRITE_PROBE_EVERY_MS = 5 * 60 * 1000;
 /** The query parameter of a presigned URL that carries the file's sha256 (see PresignHeaders). */
 export const SHA256_PARAMETER = 'semreg-sha256';
 
@@ -87,6 +90,7 @@ function parseContentRange(header: string | undefined): [number, number, number]
  */
 export class S3Store implements ArtifactStore {
   private readonly root: string;
+  private lastWriteProbe = 0;
 
   constructor(
     private readonly client: S3Client,
@@ -412,8 +416,16 @@ export class S3Store implements ArtifactStore {
     });
   }
 
-  /** Writes and deletes an empty object in the reserved temp area: the bucket is reachable and writable. */
+  /**
+   * Reachable and writable: writes and deletes an empty object in the reserved temp area. `/ready` asks
+   * every few seconds on every replica, and on a versioned bucket each write leaves a version and a delete
+   * marker behind, so between two such writes (WRITE_PROBE_EVERY_MS) a HeadBucket answers.
+   */
   async probe(): Promise<void> {
+    if (Date.now() - this.lastWriteProbe < WRITE_PROBE_EVERY_MS) {
+      await this.call('', () => this.client.send(new HeadBucketCommand({ Bucket: this.location.bucket })));
+      return;
+    }
     const probeKey = `${this.root}${TEMP_DIR}/probe-${crypto.randomUUID()}`;
     await this.call('', async () => {
       await this.client.send(
@@ -421,6 +433,7 @@ export class S3Store implements ArtifactStore {
       );
       await this.client.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: probeKey }));
     });
+    this.lastWriteProbe = Date.now();
   }
 
   /**
