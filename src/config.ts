@@ -42,6 +42,8 @@ export interface Config {
   readonly downloadLinkTtlSeconds: number;
   readonly webhookAllowPrivate: boolean;
   readonly stagePolicyFile: string | undefined;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections are cut. */
+  readonly shutdownGraceMs: number;
   /** Disables the background webhook worker (tests drive it by hand). */
   readonly webhookWorkerEnabled: boolean;
 }
@@ -170,5 +172,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhookAllowPrivate: flag(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     stagePolicyFile: env.STAGE_POLICY_FILE || undefined,
     webhookWorkerEnabled: flag(env, 'WEBHOOK_WORKER', true),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25) * 1000,
   });
 }

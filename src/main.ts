@@ -17,6 +17,7 @@ import type { Metrics } from './metrics/metrics';
 import { serveMetrics } from './metrics/metrics-server';
 import { lockDataDir } from './startup/data-dir-lock';
 import { openCheckedStore } from './startup/artifact-store';
+import { drain } from './startup/drain';
 import { listen } from './startup/listen';
 import { firstLine, StartupFailure } from './startup/startup-failure';
 import { ensureWritableDirectory } from './startup/writable-directory';
@@ -103,8 +104,9 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   configureServer(server, config);
   await listen(server, config.port, config.host);
   undo.push(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // `/ready` answers 503 from now on, for the balancers that poll it.
+    app.locals.draining = true;
+    await drain(server, config.shutdownGraceMs);
   });
   if (config.metricsPort) {
     undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
@@ -149,9 +151,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
+    // A second Ctrl-C does not wait for the transfers in flight.
+    if (stopping) process.exit(1);
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info(
+      { signal, graceSeconds: config.shutdownGraceMs / 1000 },
+      'shutting down: finishing requests in flight',
+    );
     await undoAll(undo, log);
     process.exit(0);
   };

@@ -27,7 +27,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Readiness for load balancers and Kubernetes: the database answers, its schema is at this code's latest migration, and the artifact store can be written. Open like /health; it names a failing check, the reason goes to the server log. */
+        /** @description Readiness for load balancers and Kubernetes: the database answers, its schema is at this code's latest migration, and the artifact store can be written; 503 `draining` once the server is stopping (it finishes the requests in flight, SHUTDOWN_GRACE_SECONDS). Open like /health; it names a failing check, the reason goes to the server log. */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -2469,7 +2469,7 @@ export interface components {
         };
         Readiness: {
             /** @enum {string} */
-            status: "ready" | "unavailable";
+            status: "ready" | "unavailable" | "draining";
             checks: {
                 /** @enum {string} */
                 database: "ok" | "failing";

@@ -48,13 +48,15 @@ export function healthRoutes(app: AppContext, metrics: Metrics): Router {
       res.status(503).type('text/plain').send('database unavailable');
     }
   });
-  router.get('/ready', declare(app, open), async (_req, res) => {
+  router.get('/ready', declare(app, open), async (req, res) => {
     const checks = await readiness(app);
-    const ready = checks.every((c) => c.error === undefined);
+    // A stopping server finishes its requests but takes no new ones: balancers must move on.
+    const draining = req.app.locals.draining === true;
+    const ready = !draining && checks.every((c) => c.error === undefined);
     // The probe is open: it names the failing check, the reason goes to the log only.
     for (const c of checks) if (c.error) app.log.warn({ check: c.name, reason: c.error }, 'not ready');
     res.status(ready ? 200 : 503).json({
-      status: ready ? 'ready' : 'unavailable',
+      status: draining ? 'draining' : ready ? 'ready' : 'unavailable',
       checks: Object.fromEntries(checks.map((c) => [c.name, c.error === undefined ? 'ok' : 'failing'])),
     });
   });
