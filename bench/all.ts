@@ -42,6 +42,11 @@ const STEPS: Step[] = [
   },
   { name: 'registry', quick: ['--versions', '2000', '--clients', '4', '--per-client', '50'], full: [] },
   { name: 'events', quick: ['--promotions', '100', '--webhooks', '2', '--no-kill'], full: [] },
+  {
+    name: 'storage',
+    quick: ['--file-mib', '64', '--parallel', '2', '--parallel-mib', '16', '--repeats', '1'],
+    full: [],
+  },
 ];
 
 type Row = [measure: string, semreg: string, mlflow: string, ratio: string, goal: string, verdict: string];
@@ -177,6 +182,33 @@ function eventsRows(r: any): Row[] {
   ];
 }
 
+function storageRows(r: any): Row[] {
+  const ratio = (semreg: string, direct: string) =>
+    median(r.figures[semreg].map((t: any) => t.mbPerSecond)) /
+    median(r.figures[direct].map((t: any) => t.mbPerSecond));
+  const put = ratio('semregPut', 'directPut');
+  const get = ratio('semregGet', 'directGet');
+  return [
+    [
+      'S3 store PUT through semreg vs boto3 direct',
+      '–',
+      '–',
+      `${fixed(100 * put, 0)} %`,
+      '≥ 80 %',
+      verdict(put >= 0.8),
+    ],
+    [
+      'S3 store GET through semreg vs boto3 direct',
+      '–',
+      '–',
+      `${fixed(100 * get, 0)} %`,
+      '≥ 80 %',
+      verdict(get >= 0.8),
+    ],
+    ['S3 upload: server RSS growth', '–', '–', '–', '< 64 MiB', verdict(r.checks.rssGrowthUnder64MiB)],
+  ];
+}
+
 const ROWS: Record<string, (result: any) => Row[]> = {
   startup: startupRows,
   'registry-compare': registryCompareRows,
@@ -184,6 +216,7 @@ const ROWS: Record<string, (result: any) => Row[]> = {
   packages: packagesRows,
   registry: registryRows,
   events: eventsRows,
+  storage: storageRows,
 };
 
 function main(): void {

@@ -24,10 +24,12 @@ import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { freePort } from '../src/net/free-port';
+import { curl, CurlTransfer } from './lib/curl-transfer';
 import { positiveIntegerOptions } from './lib/integer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
+import { Spread, spread, worstMemory } from './lib/run-stats';
 import { startSemreg } from './lib/semreg-server';
 import { SpawnedServer, startTsxServer } from './lib/spawned-server';
 import { timedCommand } from './lib/timed-command';
@@ -54,51 +56,6 @@ function parseOptions(): Options {
   return positiveIntegerOptions(raw);
 }
 
-interface CurlTransfer {
-  ok: boolean;
-  httpCode: number;
-  bytes: number;
-  seconds: number;
-  mbPerSecond: number;
-  body: string;
-  stderr: string;
-}
-
-/**
- * curl's own figures (`-w`): bytes moved and time_total, which excludes starting the curl process. `-T`
- * sends a PUT with Content-Length; curl adds `Expect: 100-continue` for large bodies, as in real use.
- */
-async function curl(
-  args: string[],
-  direction: 'upload' | 'download',
-  responseFile: string,
-): Promise<CurlTransfer> {
-  const sizeField = direction === 'upload' ? 'size_upload' : 'size_download';
-  const result = await timedCommand('curl', [
-    '--silent',
-    '--show-error',
-    '--output',
-    responseFile,
-    '--write-out',
-    `%{http_code} %{${sizeField}} %{time_total}`,
-    ...args,
-  ]);
-  const [code, bytes, seconds] = result.stdout.trim().split(' ').map(Number);
-  const body =
-    direction === 'upload' && fs.existsSync(responseFile)
-      ? fs.readFileSync(responseFile, 'utf8').slice(0, 4000)
-      : '';
-  return {
-    ok: result.code === 0 && code >= 200 && code < 300,
-    httpCode: code,
-    bytes,
-    seconds,
-    mbPerSecond: mbPerSecond(bytes, seconds),
-    body,
-    stderr: result.stderr.slice(0, 2000),
-  };
-}
-
 function uploadArgs(url: string, file: string, sha256: string): string[] {
   return [
     '--upload-file',
@@ -117,21 +74,6 @@ function answeredSha256(transfer: CurlTransfer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The median of a run's figures and their spread: one run of anything on a shared VM is noise. */
-interface Spread {
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
-}
-
-function spread(runs: number[]): Spread {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], runs };
 }
 
 /**
@@ -171,17 +113,6 @@ async function sampled(pid: number, transfer: () => Promise<CurlTransfer>) {
   const sampler = TreeMemorySampler.start(pid);
   const result = await transfer();
   return { ...result, memory: sampler.stop() };
-}
-
-/** The worst of several transfers' memory figures (the baseline is the first one's). */
-function worstMemory(reports: MemoryReport[]): MemoryReport | undefined {
-  if (reports.length === 0) return undefined;
-  return {
-    ...reports[0],
-    peakRssBytes: Math.max(...reports.map((r) => r.peakRssBytes)),
-    peakGrowthBytes: Math.max(...reports.map((r) => r.peakGrowthBytes)),
-    maxHwmRiseBytes: Math.max(...reports.map((r) => r.maxHwmRiseBytes)),
-  };
 }
 
 async function main(): Promise<void> {
