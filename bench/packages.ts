@@ -20,12 +20,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { freePort } from '../src/net/free-port';
-import { curl, CurlTransfer } from './lib/curl-transfer';
-import { positiveIntegerOptions } from './lib/integer-options';
+import { answeredSha256, curl, CurlTransfer, uploadArgs } from './lib/curl-transfer';
+import { fileTransferOptions } from './lib/transfer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
@@ -36,45 +35,6 @@ import { timedCommand } from './lib/timed-command';
 import { mbPerSecond, MiB, sha256File, writeRandomFile } from './lib/test-files';
 
 const MODEL = 'bench-package';
-
-interface Options {
-  fileMib: number;
-  parallel: number;
-  parallelMib: number;
-  repeats: number;
-}
-
-function parseOptions(): Options {
-  const raw = new Command()
-    .name('bench:packages')
-    .option('--file-mib <n>', 'size of the single file in MiB', '1024')
-    .option('--parallel <n>', 'parallel uploads', '8')
-    .option('--parallel-mib <n>', 'size of each parallel upload in MiB', '100')
-    .option('--repeats <n>', 'runs of each single-file transfer (the median is reported)', '3')
-    .parse()
-    .opts<Record<keyof Options, string>>();
-  return positiveIntegerOptions(raw);
-}
-
-function uploadArgs(url: string, file: string, sha256: string): string[] {
-  return [
-    '--upload-file',
-    file,
-    '-H',
-    'Content-Type: application/octet-stream',
-    '-H',
-    `X-Checksum-Sha256: ${sha256}`,
-    url,
-  ];
-}
-
-function answeredSha256(transfer: CurlTransfer): string | undefined {
-  try {
-    return (JSON.parse(transfer.body) as { file?: { sha256?: string } }).file?.sha256;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A copy of the file on the same disk, to a new file kept until the end like an upload; then `sync <copy>`
@@ -116,7 +76,7 @@ async function sampled(pid: number, transfer: () => Promise<CurlTransfer>) {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions();
+  const options = fileTransferOptions('bench:packages');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-bench-packages-'));
   // Embedded PostgreSQL runs as an unprivileged user when we are root: it must reach the directory.
   fs.chmodSync(scratch, 0o755);

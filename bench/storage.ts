@@ -24,13 +24,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Command } from 'commander';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { startSeaweedFs } from '../test/helpers/seaweedfs';
 import { answeredSha256, curl, uploadArgs } from './lib/curl-transfer';
 import { BOTO3_REQUIREMENT, directTransfer, ensureBoto3, storePut } from './lib/direct-s3';
-import { positiveIntegerOptions } from './lib/integer-options';
+import { fileTransferOptions } from './lib/transfer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { cpuSeconds, descendantNamed } from './lib/process-cpu';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
@@ -40,25 +39,6 @@ import { startSemreg } from './lib/semreg-server';
 import { mbPerSecond, MiB, sha256File, writeRandomFile } from './lib/test-files';
 
 const MODEL = 'bench-storage';
-
-interface Options {
-  fileMib: number;
-  parallel: number;
-  parallelMib: number;
-  repeats: number;
-}
-
-function parseOptions(): Options {
-  const raw = new Command()
-    .name('bench:storage')
-    .option('--file-mib <n>', 'size of the single file in MiB', '1024')
-    .option('--parallel <n>', 'parallel uploads', '8')
-    .option('--parallel-mib <n>', 'size of each parallel upload in MiB', '100')
-    .option('--repeats <n>', 'runs of each single-file transfer (the median is reported)', '3')
-    .parse()
-    .opts<Record<keyof Options, string>>();
-  return positiveIntegerOptions(raw);
-}
 
 /** One transfer, its speed, and what the server and the store spent on it. */
 interface Figure {
@@ -85,7 +65,7 @@ const STEPS = [
 type Step = (typeof STEPS)[number];
 
 async function main(): Promise<void> {
-  const options = parseOptions();
+  const options = fileTransferOptions('bench:storage');
   const python = ensureBoto3();
   const machineBefore = machineInfo();
   const cleanups: Array<() => Promise<void>> = [];

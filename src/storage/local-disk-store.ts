@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestMismatch, MlflowError, notFound } from '../errors';
 import type {
@@ -14,6 +14,7 @@ import type {
   PutResult,
   StoredEntry,
 } from './artifact-store';
+import { ByteMeter } from './byte-meter';
 import { DurableFileWriter } from './durable-file-writer';
 import { assertInsideRealRoot, normaliseRelativePath, resolveSafePath } from './safe-path';
 
@@ -61,14 +62,6 @@ function translateFsError(err: unknown, key: string): unknown {
     default:
       return err;
   }
-}
-
-function tooLarge(maxBytes: number): MlflowError {
-  return new MlflowError(
-    'INVALID_PARAMETER_VALUE',
-    `The file is larger than the limit of ${maxBytes} bytes.`,
-    413,
-  );
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {
@@ -128,23 +121,14 @@ export class LocalDiskStore implements ArtifactStore {
     if (existing?.isDirectory()) throw invalid(key, 'it is a directory');
 
     const temp = path.join(this.tempDir, this.instanceId, `${crypto.randomUUID()}.part`);
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        if (size > options.maxBytes) return callback(tooLarge(options.maxBytes));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
+    const meter = new ByteMeter(options.maxBytes);
     try {
       await fs.mkdir(path.dirname(temp), { recursive: true });
       // The writer fsyncs before it finishes: the bytes are on disk before the rename makes them visible.
       await pipeline(body, meter, new DurableFileWriter(temp, 0o644), { signal: options.signal });
-      const sha256 = hash.digest('hex');
-      if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256)
-        throw digestMismatch('sha256', sha256, options.expectedSha256);
+      const result = meter.result();
+      if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== result.sha256)
+        throw digestMismatch('sha256', result.sha256, options.expectedSha256);
       const publish = async () => {
         for (let attempt = 1; ; attempt += 1) {
           await fs.mkdir(path.dirname(target), { recursive: true });
@@ -160,7 +144,6 @@ export class LocalDiskStore implements ArtifactStore {
         }
         await fsyncDirectory(path.dirname(target));
       };
-      const result = { size, sha256 };
       await (options.publish ? options.publish(publish, result) : publish());
       return result;
     } catch (err) {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
@@ -29,6 +28,7 @@ import type {
   PutResult,
   StoredEntry,
 } from './artifact-store';
+import { ByteMeter } from './byte-meter';
 import { normaliseRelativePath } from './safe-path';
 import { translateS3Error } from './s3-errors';
 
@@ -55,14 +55,6 @@ export const SHA256_PARAMETER = 'semreg-sha256';
 
 function invalid(key: string, rule: string): MlflowError {
   return new MlflowError('INVALID_PARAMETER_VALUE', `Invalid path ${JSON.stringify(key)}: ${rule}.`);
-}
-
-function tooLarge(maxBytes: number): MlflowError {
-  return new MlflowError(
-    'INVALID_PARAMETER_VALUE',
-    `The file is larger than the limit of ${maxBytes} bytes.`,
-    413,
-  );
 }
 
 const interrupted = () =>
@@ -180,16 +172,7 @@ export class S3Store implements ArtifactStore {
     if (objectKey === this.root) throw invalid(key, 'a file needs a name');
     await this.call(key, () => this.assertWritable(key, objectKey));
 
-    const hash = crypto.createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        if (size > options.maxBytes) return callback(tooLarge(options.maxBytes));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
+    const meter = new ByteMeter(options.maxBytes);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.location.bucket, Key: objectKey, Body: meter },
@@ -206,12 +189,11 @@ export class S3Store implements ArtifactStore {
     const published = new Promise<PutResult>((resolve, reject) => {
       failPublish = reject;
       meter._flush = (finish) => {
-        const sha256 = hash.digest('hex');
-        if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
-          finish(digestMismatch('sha256', sha256, options.expectedSha256));
+        const file = meter.result();
+        if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== file.sha256) {
+          finish(digestMismatch('sha256', file.sha256, options.expectedSha256));
           return;
         }
-        const file = { size, sha256 };
         let committed = false;
         const publish = async () => {
           committed = true;
