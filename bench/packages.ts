@@ -24,6 +24,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { freePort } from '../src/net/free-port';
 import { answeredSha256, curl, CurlTransfer, uploadArgs } from './lib/curl-transfer';
+import { listedSha256s } from './lib/package-listing';
 import { fileTransferOptions } from './lib/transfer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { MemoryReport, TreeMemorySampler } from './lib/process-memory';
@@ -195,10 +196,7 @@ async function main(): Promise<void> {
     );
     const parallelSeconds = (performance.now() - started) / 1000;
     const parallelMemory = sampler.stop();
-    const listing = (await fetch(`${base}/2.0.0`).then((r) => r.json())) as {
-      files?: Array<{ path: string; sha256: string }>;
-    };
-    const listed = new Map((listing.files ?? []).map((f) => [f.path, f.sha256]));
+    const listed = await listedSha256s(`${base}/2.0.0`);
     const partChecks = parts.map((p, i) => ({
       name: p.name,
       ok: partUploads[i].ok,

@@ -29,6 +29,7 @@ import { ensureDatabase } from '../src/db/ensure-database';
 import { startSeaweedFs } from '../test/helpers/seaweedfs';
 import { answeredSha256, curl, uploadArgs } from './lib/curl-transfer';
 import { BOTO3_REQUIREMENT, directTransfer, ensureBoto3, storePut } from './lib/direct-s3';
+import { listedSha256s } from './lib/package-listing';
 import { fileTransferOptions } from './lib/transfer-options';
 import { fixed, markdownTable, mib } from './lib/markdown-table';
 import { cpuSeconds, descendantNamed } from './lib/process-cpu';
@@ -237,10 +238,7 @@ async function main(): Promise<void> {
     );
     const parallelSeconds = (performance.now() - started) / 1000;
     const parallelMemory = sampler.stop();
-    const listing = (await fetch(`${base}/2.0.0`).then((r) => r.json())) as {
-      files?: Array<{ path: string; sha256: string }>;
-    };
-    const listed = new Map((listing.files ?? []).map((f) => [f.path, f.sha256]));
+    const listed = await listedSha256s(`${base}/2.0.0`);
     const partChecks = parts.map((p, i) => ({
       name: p.name,
       ok: partUploads[i].ok && answeredSha256(partUploads[i]) === p.sha256 && listed.get(p.name) === p.sha256,
