@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,10 +123,12 @@ export class LocalDiskStore implements ArtifactStore {
 
     const temp = path.join(this.tempDir, this.instanceId, `${crypto.randomUUID()}.part`);
     const meter = new ByteMeter(options.maxBytes);
+    let writer: DurableFileWriter | undefined;
     try {
       await fs.mkdir(path.dirname(temp), { recursive: true });
       // The writer fsyncs before it finishes: the bytes are on disk before the rename makes them visible.
-      await pipeline(body, meter, new DurableFileWriter(temp, 0o644), { signal: options.signal });
+      writer = new DurableFileWriter(temp, 0o644);
+      await pipeline(body, meter, writer, { signal: options.signal });
       const result = meter.result();
       if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== result.sha256)
         throw digestMismatch('sha256', result.sha256, options.expectedSha256);
@@ -147,6 +150,9 @@ export class LocalDiskStore implements ArtifactStore {
       await (options.publish ? options.publish(publish, result) : publish());
       return result;
     } catch (err) {
+      // A body that failed at once fails the pipeline while the writer may still be creating the file:
+      // remove it only once the writer has closed, or the file would appear after the removal.
+      if (writer && !writer.closed) await once(writer.destroy(), 'close').catch(() => undefined);
       await fs.rm(temp, { force: true });
       throw translateFsError(err, key);
     }
