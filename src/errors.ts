@@ -72,8 +72,11 @@ export const alreadyExists = (message: string): MlflowError =>
 export const missingParameter = (name: string): MlflowError =>
   invalidParameter(`Missing value for required parameter '${name}'.`);
 
+/** How every digest-mismatch message starts (the metrics count these uploads apart). */
+export const DIGEST_MISMATCH_PREFIX = 'Checksum mismatch:';
+
 /** A body whose digest differs from the one its request announced; the caller stores nothing. */
 export const digestMismatch = (algorithm: string, actual: string, expected: string): MlflowError =>
   invalidParameter(
-    `Checksum mismatch: the body's ${algorithm} is ${actual}, the request said ${expected}; nothing was stored.`,
+    `${DIGEST_MISMATCH_PREFIX} the body's ${algorithm} is ${actual}, the request said ${expected}; nothing was stored.`,
   );

@@ -12,6 +12,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status_class'>;
   readonly httpInFlight: Gauge;
   readonly transferredBytes: Counter<'family' | 'direction'>;
+  readonly uploadFailures: Counter<'family' | 'cause'>;
 }
 
 /** Model versions created by this process, whichever route created them (MLflow RPC, package upload). */
@@ -134,6 +135,12 @@ export function createMetrics(db: Db): Metrics {
       name: 'semreg_transferred_bytes_total',
       help: 'Bytes of artifact and package files uploaded and downloaded, by route family.',
       labelNames: ['family', 'direction'],
+      registers: [registry],
+    }),
+    uploadFailures: new Counter({
+      name: 'semreg_upload_failures_total',
+      help: 'Artifact and package uploads that stored nothing, by route family and cause.',
+      labelNames: ['family', 'cause'],
       registers: [registry],
     }),
   };

@@ -16,6 +16,8 @@ export default async function globalSetup(): Promise<void> {
     cwd: path.resolve(__dirname, '../..'),
   });
   const state = globalThis as Record<string, unknown>;
+  // The tests' own S3 clients would print the SDK's Node 22 notice in every worker (semreg silences it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const seaweed = await startSeaweedFs();
   publishForRun(seaweed);
   state.__SEMREG_TEST_S3__ = seaweed;

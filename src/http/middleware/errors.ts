@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { MlflowError } from '../../errors';
+import { DIGEST_MISMATCH_PREFIX, MlflowError } from '../../errors';
 import { translateDatabaseError } from '../../db/pg-errors';
 import type { Logger } from '../../log';
 
@@ -89,6 +89,8 @@ export function errorHandler(log: Logger) {
       return;
     }
     drainOrClose(req, res);
+    // For the upload-failure metric: a 400 that is a checksum mismatch says more than `invalid_request`.
+    if (error.message.startsWith(DIGEST_MISMATCH_PREFIX)) res.locals.digestMismatch = true;
     if (error.errorCode === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Basic realm="semreg"');
     // A dependency (the database, the object store) is down: say when to try again; the client retries 503.
     if (error.status === 503 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', '5');

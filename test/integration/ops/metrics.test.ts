@@ -19,7 +19,7 @@ function sample(text: string, series: string): number {
 describe('GET /metrics', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ MAX_ARTIFACT_BYTES: String(64 * 1024) });
   });
   afterAll(() => t.close());
 
@@ -48,6 +48,25 @@ describe('GET /metrics', () => {
       /semreg_http_request_duration_seconds_bucket\{le="0\.001",method="GET",route="\/api\/2\.0\/mlflow\/registered-models\/get",status_class="2xx"\}/,
     );
     expect(after).toMatch(/^semreg_http_requests_in_flight 1$/m); // the scrape itself
+  });
+
+  it('counts uploads that stored nothing by family and cause', async () => {
+    const mismatch = 'semreg_upload_failures_total{family="packages",cause="checksum_mismatch"}';
+    const tooLarge = 'semreg_upload_failures_total{family="artifacts",cause="too_large"}';
+    const before = await scrape();
+    await t.http
+      .put(`/api/packages/${uniqueName('metrics-pkg')}/1.0.0/model.bin`)
+      .set({ 'Content-Type': 'application/octet-stream', 'X-Checksum-Sha256': 'a'.repeat(64) })
+      .send(Buffer.from('bytes'))
+      .expect(400);
+    await t.http
+      .put('/api/2.0/mlflow-artifacts/artifacts/0/metrics-run/artifacts/huge.bin')
+      .set({ 'Content-Type': 'application/octet-stream' })
+      .send(Buffer.alloc(64 * 1024 + 1))
+      .expect(413);
+    const after = await scrape();
+    expect(sample(after, mismatch) - sample(before, mismatch)).toBe(1);
+    expect(sample(after, tooLarge) - sample(before, tooLarge)).toBe(1);
   });
 
   it('counts artifact bytes by route family and direction, with the route template as label', async () => {
