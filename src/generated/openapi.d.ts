@@ -473,6 +473,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/experiments/search-datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The datasets runs of up to 20 experiments used (MLflow's UI calls it under /ajax-api): one summary per distinct experiment, dataset and `mlflow.data.context` input tag, at most 1,000. */
+        post: operations["searchDatasets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/2.0/mlflow/experiments/search": {
         parameters: {
             query?: never;
@@ -1799,6 +1816,23 @@ export interface paths {
         get: operations["getExperimentByNameAjax"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/experiments/search-datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The datasets runs of up to 20 experiments used (MLflow's UI calls it under /ajax-api): one summary per distinct experiment, dataset and `mlflow.data.context` input tag, at most 1,000. */
+        post: operations["searchDatasetsAjax"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3620,6 +3654,40 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchDatasets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The dataset summaries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dataset_summaries?: {
+                            experiment_id: string;
+                            name: string;
+                            digest: string;
+                            context?: string;
+                        }[];
+                    };
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -5903,6 +5971,40 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["ExperimentResponse"];
+            default: components["responses"]["Error"];
+        };
+    };
+    searchDatasetsAjax: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    experiment_ids?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description The dataset summaries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        dataset_summaries?: {
+                            experiment_id: string;
+                            name: string;
+                            digest: string;
+                            context?: string;
+                        }[];
+                    };
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

@@ -1,3 +1,4 @@
+import { searchDatasets } from '../../tracking/dataset-summaries';
 import { readOnly, tracking } from '../access';
 import { defineRoute, Route } from '../route';
 import {
@@ -29,6 +30,13 @@ export const experimentRoutes: Route[] = [
     'searchExperiments',
     readOnly(tracking),
     async ({ input, app }) => searchExperiments(app.db, input),
+  ),
+  defineRoute(
+    'POST',
+    '/experiments/search-datasets',
+    'searchDatasets',
+    readOnly(tracking),
+    async ({ input, app }) => searchDatasets(app.db, input),
   ),
   defineRoute('GET', '/experiments/search', 'searchExperimentsByGet', tracking, async ({ input, app }) =>
     searchExperiments(app.db, input),
