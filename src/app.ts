@@ -3,6 +3,7 @@ import pinoHttp from 'pino-http';
 import type { AppContext } from './app-context';
 import { artifactUiRouter } from './http/artifact-ui';
 import { healthRoutes } from './http/health';
+import { uiHelperRoutes } from './http/ui-helpers';
 import { nonFiniteAsString } from './http/json';
 import { mlflowRoutes } from './http/mlflow';
 import { mlflowArtifactsRouter } from './http/mlflow/artifacts';
@@ -67,6 +68,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use('/api/2.0/mlflow-artifacts', artifacts);
   app.use('/ajax-api/2.0/mlflow-artifacts', artifacts);
   app.use(artifactUiRouter(ctx));
+  app.use(uiHelperRoutes(ctx, json));
 
   const validators = new ValidatorRegistry();
   const mlflow = strictRouter();
