@@ -137,6 +137,31 @@ export interface CreateModelVersionInput {
   store?: S3Destination;
 }
 
+/** Where a copy came from, kept on a copy that could not keep the origin's semver. */
+export const COPIED_FROM_TAG = 'semreg.copied_from';
+
+/**
+ * `MlflowClient.copy_model_version` creates a version with source `models:/<origin>/<version>` and the
+ * origin's tags, its `semver` among them. Within the same model (or into one that already has that semver)
+ * the copy cannot keep it: it gets the next patch instead, and a `semreg.copied_from` tag
+ * (`<model>/<version>@<semver>`) records the origin. A semver that is not the origin's stays a conflict.
+ */
+async function copiedSemverTaken(
+  db: Queryable,
+  targetModelId: number,
+  source: string,
+  semver: SemverParts | undefined,
+): Promise<Tag | undefined> {
+  const origin = /^models:\/([^/]+)\/(\d+)$/.exec(source);
+  if (!semver || !origin || (await versionWithSemver(db, targetModelId, semver)) === undefined) return undefined;
+  const [, originName, originVersion] = origin;
+  const originRow = await modelVersionQuery(db)
+    .where({ 'rm.name': originName, 'mv.version': Number(originVersion) })
+    .first();
+  if (!originRow || originRow.semver !== formatSemver(semver)) return undefined;
+  return { key: COPIED_FROM_TAG, value: `${originName}/${originVersion}@${originRow.semver}` };
+}
+
 export async function createModelVersion(db: Db, input: CreateModelVersionInput): Promise<ModelVersionJson> {
   const name = validateModelName(input.name);
   const tags = validateTags(input.tags);
@@ -160,11 +185,13 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
         model.id === unlocked.id
           ? early // else the model was deleted and created again meanwhile
           : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri, input.store);
+      const copy = await copiedSemverTaken(trx, model.id, input.source, semver);
+      const wanted = copy ? undefined : semver;
       // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
-      if (semver && input.packageFolder === undefined) await refuseReservedSemver(trx, name, semver);
+      if (wanted && input.packageFolder === undefined) await refuseReservedSemver(trx, name, wanted);
       // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
       const version = model.next_version - 1;
-      const parts = semver ?? nextPatch(await highestRelease(trx, model));
+      const parts = wanted ?? nextPatch(await highestRelease(trx, model));
       const [row] = await trx('model_versions')
         .insert({
           registered_model_id: model.id,
@@ -187,7 +214,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           last_updated_timestamp: now,
         })
         .returning('*');
-      const versionTags = storedTags
+      const versionTags = [...storedTags, ...(copy ? [copy] : [])]
         .map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value ?? null }))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (versionTags.length > 0) await trx('model_version_tags').insert(versionTags);

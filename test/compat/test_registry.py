@@ -673,3 +673,14 @@ def test_name_and_description_length_limits(client, name_factory):
     mv = client.create_model_version(longest, artifact_source(), description="v" * 5000)
     with rest_error("INVALID_PARAMETER_VALUE"):
         client.update_model_version(longest, mv.version, description="v" * 5001)
+
+
+def test_copy_model_version_within_one_model_gets_the_next_patch(client, unique_name):
+    """The client copies the origin's tags, `semver` included; within one model that semver is taken, so the
+    copy gets the next patch and a `semreg.copied_from` tag (MLflow's own test_copy_model_version_flow)."""
+    (origin,) = make_versions(client, unique_name, "1.4.0")
+    copy = client.copy_model_version(f"models:/{unique_name}/{origin.version}", unique_name)
+    assert copy.version == "2"
+    assert copy.source == f"models:/{unique_name}/1"
+    assert semver(copy) == "1.4.1"
+    assert copy.tags["semreg.copied_from"] == f"{unique_name}/1@1.4.0"

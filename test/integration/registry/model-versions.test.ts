@@ -37,6 +37,42 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       expect(tagValue(mv.tags, 'team')).toBe('growth');
     });
 
+    it('lets a copy (source models:/<m>/<v> with the origin’s tags) take the next patch when its semver is taken', async () => {
+      const name = await createModel(t);
+      await create({ name, source: SOURCE, tags: [{ key: 'semver', value: '2.1.0' }] }).expect(200);
+      // What MlflowClient.copy_model_version sends for a copy into the same model.
+      const copy = await create({
+        name,
+        source: `models:/${name}/1`,
+        tags: [
+          { key: 'semver', value: '2.1.0' },
+          { key: 'team', value: 'growth' },
+        ],
+      }).expect(200);
+      expect(copy.body.model_version.version).toBe('2');
+      expect(tagValue(copy.body.model_version.tags, 'semver')).toBe('2.1.1');
+      expect(tagValue(copy.body.model_version.tags, 'semreg.copied_from')).toBe(`${name}/1@2.1.0`);
+      expect(tagValue(copy.body.model_version.tags, 'team')).toBe('growth');
+
+      // Into a model where the semver is free, the copy keeps it and no tag is added.
+      const other = await createModel(t);
+      const kept = await create({
+        name: other,
+        source: `models:/${name}/1`,
+        tags: [{ key: 'semver', value: '2.1.0' }],
+      }).expect(200);
+      expect(tagValue(kept.body.model_version.tags, 'semver')).toBe('2.1.0');
+      expect(tagValue(kept.body.model_version.tags, 'semreg.copied_from')).toBeUndefined();
+
+      // A semver that is not the origin's is a conflict as always.
+      const conflict = await create({
+        name,
+        source: `models:/${name}/1`,
+        tags: [{ key: 'semver', value: '2.1.1' }],
+      }).expect(400);
+      expect(conflict.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
+    });
+
     it('assigns the next patch after the highest release when no semver tag is given', async () => {
       const name = await createModel(t);
       await createVersion(t, name, { semver: '2.3.0' });
