@@ -16,7 +16,7 @@ import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
-import { resolveSource } from './source';
+import { checkSourceLineage, resolveSource } from './source';
 import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
@@ -153,7 +153,8 @@ async function copiedSemverTaken(
   semver: SemverParts | undefined,
 ): Promise<Tag | undefined> {
   const origin = /^models:\/([^/]+)\/(\d+)$/.exec(source);
-  if (!semver || !origin || (await versionWithSemver(db, targetModelId, semver)) === undefined) return undefined;
+  if (!semver || !origin || (await versionWithSemver(db, targetModelId, semver)) === undefined)
+    return undefined;
   const [, originName, originVersion] = origin;
   const originRow = await modelVersionQuery(db)
     .where({ 'rm.name': originName, 'mv.version': Number(originVersion) })
@@ -177,6 +178,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
     // Creates of one model queue on its row lock: what does not need the lock happens before it. The source
     // check reads runs, logged models and other versions only.
     const unlocked = await findRegisteredModel(db, name);
+    await checkSourceLineage(db, input.source, input.run_id, input.model_id);
     const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri, input.store);
     const created = await db.transaction(async (trx) => {
       const now = Date.now();

@@ -135,6 +135,41 @@ export async function resolveSource(
   }
 }
 
+const lineageMismatch = (source: string, field: string) =>
+  invalidParameter(
+    `Invalid model version source: '${source.slice(0, 300)}'. The ${field} request parameter must identify the resource that contains the source.`,
+  );
+
+/**
+ * The lineage rules of MLflow's `_validate_source_run`/`_resolve_registered_model_source_lineage` that a
+ * request can break by itself: a `run_id` that is not the run of a `runs:/<id>/…` source, and a `run_id` or
+ * `model_id` that is not the one of the `models:/<name>/<version>` it copies. The reference's messages.
+ */
+export async function checkSourceLineage(
+  db: Queryable,
+  source: string,
+  runId: string | undefined,
+  modelId: string | undefined,
+): Promise<void> {
+  const run = /^runs:\/([^/]+)(?:\/|$)/.exec(source);
+  if (run && runId && runId !== run[1]) throw lineageMismatch(source, 'run_id');
+  const copy = /^models:\/([^/]+)\/(\d+)$/.exec(source);
+  if (!copy || LOGGED_MODEL_ID_RE.test(copy[1]) || (runId === undefined && modelId === undefined)) return;
+  const origin: { run_id: string | null; logged_model_id: string | null } | undefined = await db(
+    'model_versions as mv',
+  )
+    .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
+    .where({ 'rm.name': copy[1], 'mv.version': Number(copy[2]) })
+    .first('mv.run_id', 'mv.logged_model_id');
+  if (!origin) return; // resolveSource answers the missing version
+  const differs = (given: string | undefined, actual: string | null) =>
+    given !== undefined && given !== (actual ?? '');
+  if (differs(runId, origin.run_id) || differs(modelId, origin.logged_model_id))
+    throw invalidParameter(
+      `Invalid model version source: '${source.slice(0, 300)}'. The run_id and model_id request parameters must match the referenced model version.`,
+    );
+}
+
 /**
  * The registered models a source reads through (`models:/<name>/<version>`): the caller must be allowed to
  * read them, or registering such a version would let it read another team's files through its own model.

@@ -684,3 +684,12 @@ def test_copy_model_version_within_one_model_gets_the_next_patch(client, unique_
     assert copy.source == f"models:/{unique_name}/1"
     assert semver(copy) == "1.4.1"
     assert copy.tags["semreg.copied_from"] == f"{unique_name}/1@1.4.0"
+
+
+def test_runs_source_with_another_run_id_is_refused_as_the_reference_does(client, unique_name):
+    client.create_registered_model(unique_name)
+    source = f"runs:/{fake_run_id()}/model"
+    with rest_error("INVALID_PARAMETER_VALUE", "The run_id request parameter must identify the resource"):
+        client.create_model_version(unique_name, source, run_id=fake_run_id())
+    # Nothing was created: the next version is still 1.
+    assert client.create_model_version(unique_name, artifact_source()).version == "1"

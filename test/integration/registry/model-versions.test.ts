@@ -73,6 +73,29 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       expect(conflict.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
     });
 
+    it('refuses lineage the request contradicts, with the reference’s messages', async () => {
+      const name = await createModel(t);
+      await create({ name, source: SOURCE, run_id: 'a'.repeat(32) }).expect(200);
+      const wrongRun = await create({
+        name,
+        source: `runs:/${'b'.repeat(32)}/model`,
+        run_id: 'c'.repeat(32),
+      }).expect(400);
+      expect(wrongRun.body).toEqual({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: `Invalid model version source: 'runs:/${'b'.repeat(32)}/model'. The run_id request parameter must identify the resource that contains the source.`,
+      });
+      const wrongCopy = await create({ name, source: `models:/${name}/1`, run_id: 'd'.repeat(32) }).expect(
+        400,
+      );
+      expect(wrongCopy.body.message).toBe(
+        `Invalid model version source: 'models:/${name}/1'. The run_id and model_id request parameters must match the referenced model version.`,
+      );
+      // Matching lineage is accepted, and a refused create consumes no version number.
+      const copy = await create({ name, source: `models:/${name}/1`, run_id: 'a'.repeat(32) }).expect(200);
+      expect(copy.body.model_version.version).toBe('2');
+    });
+
     it('assigns the next patch after the highest release when no semver tag is given', async () => {
       const name = await createModel(t);
       await createVersion(t, name, { semver: '2.3.0' });
