@@ -4,13 +4,12 @@ import { invalidParameter, notFound } from '../errors';
 import { ownerOfKey } from '../storage/key-space';
 import { normaliseRelativePath } from '../storage/safe-path';
 import { findLoggedModelArtifactUri } from '../tracking/logged-models';
-import { findRunArtifactUri } from '../tracking/runs';
 import { parseVersionNumber, validateModelName } from './validation';
 
 /**
  * Model-version `source` validation and resolution (mlflow-compat.md §3.7, §7). Only URIs that stay inside
  * semreg are accepted: `mlflow-artifacts:/<path>` (no host), `models:/m-<id>`, `models:/<name>/<version>`
- * and `runs:/<run_id>/<path>`, plus `s3://` objects inside this server's own S3 store. `file:` in every form, local paths and every other scheme are refused —
+ * and `runs:/<run_id>/<path>` (not looked up, as in the reference), plus `s3://` objects inside this server's own S3 store. `file:` in every form, local paths and every other scheme are refused —
  * on every code path, prompts included (skipping this for prompts caused two MLflow CVEs).
  */
 export interface ResolvedSource {
@@ -120,12 +119,11 @@ export async function resolveSource(
       if (!match || !RUN_ID_RE.test(match[1])) refuse(source, "expected 'runs:/<run_id>/<path>'");
       const path = normaliseRelativePath(match[2] ?? '');
       if (/[?#]/.test(match[2] ?? '')) refuse(source, "'?' and '#' are not allowed");
-      const runUri = await findRunArtifactUri(db, match[1]);
-      if (!runUri) throw notFound(`Run with id=${match[1]} not found`);
-      return {
-        source: `runs:/${match[1]}${path ? `/${path}` : ''}`,
-        storageLocation: path ? `${runUri}/${path}` : runUri,
-      };
+      // As the reference: the run is not looked up (it may live on another tracking server), and
+      // get-download-uri answers the `runs:/` URI, which the client resolves through runs/get. Reads through
+      // the version resolve it when they happen, and fail cleanly (404) while the run does not exist.
+      const location = `runs:/${match[1]}${path ? `/${path}` : ''}`;
+      return { source: location, storageLocation: location };
     }
     default:
       return refuse(

@@ -382,14 +382,22 @@ def test_create_model_version_refuses_foreign_sources(client, unique_name, sourc
 
 
 def test_create_model_version_from_runs_source(client, unique_name):
-    # needs the tracking API (issue 4): the run must exist for the server to resolve runs:/
     run = client.create_run("0")
     client.create_registered_model(unique_name)
     run_source = f"runs:/{run.info.run_id}/model"
     mv = client.create_model_version(unique_name, run_source, run_id=run.info.run_id)
     assert mv.status == "READY" and mv.source == run_source
-    download_uri = client.get_model_version_download_uri(unique_name, mv.version)
-    assert download_uri in (run_source, f"{run.info.artifact_uri}/model")
+    # As the reference: the runs:/ URI as given; the client resolves it through runs/get.
+    assert client.get_model_version_download_uri(unique_name, mv.version) == run_source
+
+
+def test_runs_source_of_a_run_this_server_does_not_have_is_accepted_as_the_reference_does(client, unique_name):
+    """The reference never looks the run up (it may live on another tracking server)."""
+    client.create_registered_model(unique_name)
+    run_id = fake_run_id()
+    mv = client.create_model_version(unique_name, f"runs:/{run_id}/model", run_id=run_id)
+    assert mv.version == "1" and mv.run_id == run_id
+    assert client.get_model_version_download_uri(unique_name, "1") == f"runs:/{run_id}/model"
 
 
 def test_create_model_version_from_models_source(client, unique_name):

@@ -96,6 +96,26 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       expect(copy.body.model_version.version).toBe('2');
     });
 
+    it('accepts a runs:/ source without looking the run up, answers it from get-download-uri, and 404s reads while the run is absent', async () => {
+      const name = await createModel(t);
+      const runId = 'e'.repeat(32);
+      const created = await create({ name, source: `runs:/${runId}/model`, run_id: runId }).expect(200);
+      expect(created.body.model_version.source).toBe(`runs:/${runId}/model`);
+      const uri = await t.http
+        .get(`${prefix}/model-versions/get-download-uri`)
+        .query({ name, version: created.body.model_version.version })
+        .expect(200);
+      expect(uri.body).toEqual({ artifact_uri: `runs:/${runId}/model` });
+      const read = await t.http
+        .get('/model-versions/get-artifact')
+        .query({ name, version: created.body.model_version.version, path: 'MLmodel' })
+        .expect(404);
+      expect(read.body).toEqual({
+        error_code: 'RESOURCE_DOES_NOT_EXIST',
+        message: `Run with id=${runId} not found`,
+      });
+    });
+
     it('assigns the next patch after the highest release when no semver tag is given', async () => {
       const name = await createModel(t);
       await createVersion(t, name, { semver: '2.3.0' });
