@@ -168,6 +168,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   const tags = validateTags(input.tags);
   const description = validateDescription(input.description);
   const semver = requestedSemver(tags);
+  // MLflow's rule: the last `mlflow.prompt.is_prompt` tag decides, and only a true value makes a prompt.
+  const promptTag = tags.filter((tag) => tag.key === 'mlflow.prompt.is_prompt').pop();
+  const sourceContext = { store: input.store, prompt: promptTag?.value?.toLowerCase() === 'true' };
   // semver and ci.* live in typed columns; every other tag is stored as sent.
   const storedTags = tags.filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !ciColumnForTag(tag.key));
   for (const tag of storedTags) {
@@ -179,14 +182,20 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
     // check reads runs, logged models and other versions only.
     const unlocked = await findRegisteredModel(db, name);
     await checkSourceLineage(db, input.source, input.run_id, input.model_id);
-    const early = await resolveSource(db, input.source, unlocked.id, getModelVersionDownloadUri, input.store);
+    const early = await resolveSource(
+      db,
+      input.source,
+      unlocked.id,
+      getModelVersionDownloadUri,
+      sourceContext,
+    );
     const created = await db.transaction(async (trx) => {
       const now = Date.now();
       const model = await allocateVersionNumber(trx, name, now);
       const resolved =
         model.id === unlocked.id
           ? early // else the model was deleted and created again meanwhile
-          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri, input.store);
+          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri, sourceContext);
       const copy = await copiedSemverTaken(trx, model.id, input.source, semver);
       const wanted = copy ? undefined : semver;
       // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).

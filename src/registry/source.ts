@@ -7,10 +7,12 @@ import { findLoggedModelArtifactUri } from '../tracking/logged-models';
 import { parseVersionNumber, validateModelName } from './validation';
 
 /**
- * Model-version `source` validation and resolution (mlflow-compat.md §3.7, §7). Only URIs that stay inside
- * semreg are accepted: `mlflow-artifacts:/<path>` (no host), `models:/m-<id>`, `models:/<name>/<version>`
- * and `runs:/<run_id>/<path>` (not looked up, as in the reference), plus `s3://` objects inside this server's own S3 store. `file:` in every form, local paths and every other scheme are refused —
- * on every code path, prompts included (skipping this for prompts caused two MLflow CVEs).
+ * Model-version `source` validation and resolution (mlflow-compat.md §3.7, §7). Accepted: URIs inside
+ * semreg — `mlflow-artifacts:/<path>` (no host), `models:/m-<id>`, `models:/<name>/<version>`,
+ * `runs:/<run_id>/<path>` (not looked up, as in the reference), `s3://` objects of this server's own S3
+ * store — and files of object stores semreg does not serve (`s3://`, `gs://`, `wasbs://`, `dbfs:/`), stored
+ * as given. `file:` in every form, local paths, schemes that address a host and every other scheme are
+ * refused — on every code path, prompts included (skipping this for prompts caused two MLflow CVEs).
  */
 export interface ResolvedSource {
   /** The source as stored and returned (canonical form). */
@@ -49,6 +51,47 @@ function artifactPath(source: string, rest: string, registeredModelId: number): 
   return path;
 }
 
+/**
+ * Schemes whose MLflow artifact repositories connect to the host the URI names (MLflow's `host_policy.py`):
+ * refused as the reference refuses them, with its message. (`mlflow-artifacts://host` is refused above.)
+ */
+const HOST_ADDRESSED_SCHEMES = new Set([
+  'ftp',
+  'sftp',
+  'hdfs',
+  'viewfs',
+  'http',
+  'https',
+  'r2',
+  'b2',
+  'abfss',
+]);
+
+/**
+ * A file in an object store semreg does not serve (another bucket, GCS, Azure Blob, DBFS): stored as given,
+ * as the reference stores it; the client reads it with its own credentials, and semreg refuses to read it
+ * (artifact-uri.ts). Relative segments and NUL are refused, decoded or not, with the reference's words.
+ */
+function objectStoreSource(source: string): ResolvedSource {
+  let decoded = source;
+  for (let round = 0; round < 10; round += 1) {
+    let next: string;
+    try {
+      next = decodeURIComponent(decoded.replace(/\+/g, ' '));
+    } catch {
+      break;
+    }
+    if (next === decoded) break;
+    decoded = next;
+  }
+  const segments = decoded.split('/');
+  if (decoded.includes('\0') || segments.some((segment) => segment === '..' || segment === '.'))
+    throw invalidParameter(
+      `Invalid model version source: '${source.slice(0, 300)}'. If supplying a source as an http, https, local file path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without relative path references present. Please provide an absolute path.`,
+    );
+  return { source, storageLocation: source };
+}
+
 type DownloadUriLookup = (db: Queryable, name: string, version: number) => Promise<string>;
 
 /**
@@ -61,17 +104,26 @@ function ownObjectPath(rest: string, store: S3Destination | undefined): string |
   return rest.startsWith(root) ? `/${rest.slice(root.length)}` : undefined;
 }
 
-/**
- * `registeredModelId`: the model the version is created in (its own package folders may be named);
- * `store`: the S3 store, whose `s3://` URIs resolve to the same files as `mlflow-artifacts:/`.
- */
+export interface SourceContext {
+  /** The S3 store, whose `s3://` URIs resolve to the same files as `mlflow-artifacts:/`. */
+  readonly store?: S3Destination;
+  /** A prompt version (tag `mlflow.prompt.is_prompt`): no object-store source, as in the reference. */
+  readonly prompt?: boolean;
+}
+
+/** `registeredModelId`: the model the version is created in (its own package folders may be named). */
 export async function resolveSource(
   db: Queryable,
   source: string,
   registeredModelId: number,
   lookupDownloadUri: DownloadUriLookup,
-  store?: S3Destination,
+  context: SourceContext = {},
 ): Promise<ResolvedSource> {
+  const { store } = context;
+  const objectStore = () =>
+    context.prompt
+      ? refuse(source, 'a prompt version cannot take an object-store source')
+      : objectStoreSource(source);
   if (source.length > MAX_SOURCE) refuse(source, `it is longer than ${MAX_SOURCE} characters`);
   if (/[\u0000-\u001f\u007f]/.test(source))
     refuse(source, 'control characters (NUL included) are not allowed');
@@ -87,13 +139,16 @@ export async function resolveSource(
     }
     case 's3': {
       const path = ownObjectPath(rest, store);
-      if (path === undefined)
-        refuse(source, "only objects of this server's own store (ARTIFACTS_DESTINATION) are accepted");
+      if (path === undefined) return objectStore();
       return {
         source,
         storageLocation: `mlflow-artifacts:/${artifactPath(source, path, registeredModelId)}`,
       };
     }
+    case 'gs':
+    case 'wasbs':
+    case 'dbfs':
+      return objectStore();
     case 'models': {
       if (!rest.startsWith('/') || rest.startsWith('//'))
         refuse(source, "expected 'models:/<model_id>' or 'models:/<name>/<version>'");
@@ -126,9 +181,13 @@ export async function resolveSource(
       return { source: location, storageLocation: location };
     }
     default:
+      if (HOST_ADDRESSED_SCHEMES.has(rawScheme.toLowerCase()))
+        throw invalidParameter(
+          `'source' cannot use the '${rawScheme}' scheme: the '${rawScheme}' scheme addresses a host other than the tracking server's configured artifact storage, so the server would connect to the host named in the URI.`,
+        );
       return refuse(
         source,
-        `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/ or runs:/ URI`,
+        `the '${rawScheme}:' scheme is not accepted; use an mlflow-artifacts:/, models:/, runs:/ or an object-store (s3://, gs://, wasbs://, dbfs:/) URI`,
       );
   }
 }

@@ -368,8 +368,9 @@ def test_create_version_of_missing_model(client, unique_name):
         "file://./etc",
         "/etc/passwd",
         "../../../etc",
-        "s3://bucket/model",
+        "s3://bucket/a/../model",
         "https://example.com/model",
+        "ftp://files.example.com/model",
         "mlflow-artifacts:/0/../../etc",
         "mlflow-artifacts:/0/%2E%2E/%2E%2E/etc",
         "mlflow-artifacts:/0/a%00b",
@@ -379,6 +380,14 @@ def test_create_model_version_refuses_foreign_sources(client, unique_name, sourc
     client.create_registered_model(unique_name)
     with rest_error("INVALID_PARAMETER_VALUE"):
         client.create_model_version(unique_name, source)
+
+
+def test_object_store_source_is_stored_as_given_as_the_reference_does(client, unique_name):
+    """The reference accepts `s3://`, `gs://`, `wasbs://`, `dbfs:/` sources; the client reads them itself."""
+    client.create_registered_model(unique_name)
+    mv = client.create_model_version(unique_name, "s3://team-bucket/models/churn")
+    assert mv.source == "s3://team-bucket/models/churn"
+    assert client.get_model_version_download_uri(unique_name, mv.version) == "s3://team-bucket/models/churn"
 
 
 def test_create_model_version_from_runs_source(client, unique_name):

@@ -67,7 +67,7 @@ function hostileSources(): string[] {
     'runs:/../../etc/passwd',
     'runs:/0123456789abcdef0123456789abcdef/%2e%2e%2f%2e%2e%2f',
     'dbfs:/0123456789abcdef/artifacts/a%3f/../../..',
-    's3://bucket/key',
+    's3://bucket/key/../../x',
     'http://169.254.169.254/latest/meta-data/',
     'https://evil.example.com/model',
     'ftp://evil.example.com/model',

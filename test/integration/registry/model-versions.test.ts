@@ -178,9 +178,10 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       'mlflow-artifacts:/0/%2e%2e/%2e%2e/etc',
       'mlflow-artifacts:/0/%252e%252e/etc',
       'mlflow-artifacts:/0/a\u0000b',
-      's3://bucket/key',
       'https://example.com/model',
-      'dbfs:/x',
+      'hdfs://namenode/x',
+      's3://bucket/a/../b',
+      'gs://bucket/%2e%2e/b',
       'runs:/abc/../../etc',
     ])('refuses the source %j before touching anything', async (source) => {
       const name = await createModel(t);
@@ -193,6 +194,41 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
         .query({ filter: `name='${name}'` })
         .expect(200);
       expect(search.body.model_versions ?? []).toHaveLength(0);
+    });
+
+    it.each([
+      's3://other-bucket/models/m1',
+      'gs://bucket/m',
+      'wasbs://c@acct.blob.core.windows.net/m',
+      'dbfs:/models/m',
+    ])(
+      'stores the object-store source %j as given, as the reference does, and never reads it',
+      async (source) => {
+        const name = await createModel(t);
+        const created = await create({ name, source }).expect(200);
+        expect(created.body.model_version.source).toBe(source);
+        const uri = await t.http
+          .get(`${prefix}/model-versions/get-download-uri`)
+          .query({ name, version: 1 })
+          .expect(200);
+        expect(uri.body).toEqual({ artifact_uri: source });
+        const read = await t.http
+          .get('/model-versions/get-artifact')
+          .query({ name, version: 1, path: 'MLmodel' })
+          .expect(400);
+        expect(read.body.message).toContain('is not served by this server');
+        // A prompt version takes none (the reference allows only its placeholders there).
+        await create({ name, source, tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }] }).expect(400);
+      },
+    );
+
+    it('refuses schemes that address a host with the reference’s message', async () => {
+      const res = await create({ name: await createModel(t), source: 'ftp://files.example.com/m' }).expect(
+        400,
+      );
+      expect(res.body.message).toBe(
+        "'source' cannot use the 'ftp' scheme: the 'ftp' scheme addresses a host other than the tracking server's configured artifact storage, so the server would connect to the host named in the URI.",
+      );
     });
 
     it('resolves a models:/<name>/<version> source to that version’s location', async () => {
