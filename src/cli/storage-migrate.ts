@@ -4,13 +4,10 @@ import cliProgress from 'cli-progress';
 import { Config, loadConfig } from '../config';
 import { checkDatabase } from '../db/check-database';
 import { LOCATION_FILE } from '../db/cluster-location';
-import { startEmbeddedPostgres } from '../db/embedded-postgres';
-import { ensureDatabase } from '../db/ensure-database';
-import { createDb, Db } from '../db/knex';
+import { openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { migrateToLatest } from '../db/migrate';
 import { createLogger } from '../log';
 import { openCheckedStore } from '../startup/artifact-store';
-import { lockDataDir } from '../startup/data-dir-lock';
 import { StartupFailure } from '../startup/startup-failure';
 import { LocalDiskStore } from '../storage/local-disk-store';
 import { countRecordedFiles, FileOutcome, MigrationReport, migrateStore } from '../storage/migrate-store';
@@ -64,44 +61,24 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * The server's database: DATABASE_URL, else DATA_DIR's embedded PostgreSQL. A running `npm start` is
- * reused (it holds DATA_DIR's lock, and startEmbeddedPostgres finds its server); otherwise this command
- * starts the cluster and holds the lock while it runs, so a server started meanwhile is refused instead of
- * losing its database when the command stops the cluster. An empty DATA_DIR is refused rather than given a
- * new, empty database, in which every file would look unrecorded.
+ * The server's database (`openServerDatabase`), with what this command checks first: a DATABASE_URL server
+ * that answers, and a DATA_DIR that has a database — an empty one would get a new, empty database, in which
+ * every file would look unrecorded.
  */
-async function openDatabase(config: Config): Promise<{ db: Db; close: () => Promise<void> }> {
+async function openDatabase(config: Config): Promise<ServerDatabase> {
   if (config.databaseUrl) {
     await orUnavailable(checkDatabase(config.databaseUrl));
-    const db = createDb(config.databaseUrl, POOL_SIZE);
-    return { db, close: () => db.destroy() };
+  } else {
+    const hasCluster =
+      (await exists(path.join(config.dataDir, 'postgres', 'PG_VERSION'))) ||
+      (await exists(path.join(config.dataDir, LOCATION_FILE)));
+    if (!hasCluster)
+      throw new CliError(
+        `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
+        EXIT.USAGE,
+      );
   }
-  const hasCluster =
-    (await exists(path.join(config.dataDir, 'postgres', 'PG_VERSION'))) ||
-    (await exists(path.join(config.dataDir, LOCATION_FILE)));
-  if (!hasCluster)
-    throw new CliError(
-      `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
-      EXIT.USAGE,
-    );
-  const unlock = await lockDataDir(config.dataDir).catch(() => undefined);
-  try {
-    const embedded = await orUnavailable(
-      startEmbeddedPostgres(config.dataDir, undefined, { clusterRoot: config.embeddedPostgresRoot }),
-    );
-    const db = createDb(await ensureDatabase(embedded.url, 'semreg'), POOL_SIZE);
-    return {
-      db,
-      close: async () => {
-        await db.destroy();
-        await embedded.stop();
-        await unlock?.();
-      },
-    };
-  } catch (err) {
-    await unlock?.();
-    throw err;
-  }
+  return orUnavailable(openServerDatabase(config, POOL_SIZE));
 }
 
 function parseConcurrency(value: string): number {

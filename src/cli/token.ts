@@ -9,10 +9,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createToken, listTokens, revokeToken } from '../auth/tokens';
 import { loadConfig } from '../config';
-import { EmbeddedDatabase, startEmbeddedPostgres } from '../db/embedded-postgres';
-import { ensureDatabase } from '../db/ensure-database';
-import { createDb, Db } from '../db/knex';
+import type { Db } from '../db/knex';
 import { migrateToLatest } from '../db/migrate';
+import { openServerDatabase } from '../startup/server-database';
 import { MlflowError } from '../errors';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -34,22 +33,12 @@ function collectPatterns(value: string, previous: string[]): string[] {
 }
 
 async function withDatabase<T>(work: (db: Db) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
-  let embedded: EmbeddedDatabase | undefined;
-  let url = config.databaseUrl;
-  if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir, undefined, {
-      clusterRoot: config.embeddedPostgresRoot,
-    });
-    url = await ensureDatabase(embedded.url, 'semreg');
-  }
-  const db = createDb(url, 2);
+  const { db, close } = await openServerDatabase(loadConfig(process.env), 2);
   try {
     await migrateToLatest(db);
     return await work(db);
   } finally {
-    await db.destroy();
-    await embedded?.stop();
+    await close();
   }
 }
 
