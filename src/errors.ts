@@ -72,6 +72,10 @@ export const alreadyExists = (message: string): MlflowError =>
 export const missingParameter = (name: string): MlflowError =>
   invalidParameter(`Missing value for required parameter '${name}'.`);
 
+/** A body that stopped arriving (a disconnect, an abort) before it was complete; every store answers this. */
+export const uploadInterrupted = (): MlflowError =>
+  new MlflowError('BAD_REQUEST', 'The upload was interrupted before it was complete; nothing was stored.');
+
 /** How every digest-mismatch message starts (the metrics count these uploads apart). */
 export const DIGEST_MISMATCH_PREFIX = 'Checksum mismatch:';
 

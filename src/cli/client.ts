@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Writable } from 'node:stream';
+import { PRESIGNED_SHA256_PARAMETER } from '../storage/artifact-store';
 import { CliError, EXIT, exitCodeForStatus } from './exit-codes';
 
 /**
@@ -130,7 +131,6 @@ export interface DownloadResult {
   sha256?: string;
 }
 
-/** GETs a (signed, absolute) URL into `sink`; `onData` sees every chunk (progress, hashing). */
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 3;
 
@@ -141,9 +141,13 @@ const MAX_REDIRECTS = 3;
  */
 function expectedChecksum(url: string, header: string | string[] | undefined): string | undefined {
   if (typeof header === 'string') return header;
-  return new URL(url).searchParams.get('semreg-sha256') ?? undefined;
+  return new URL(url).searchParams.get(PRESIGNED_SHA256_PARAMETER) ?? undefined;
 }
 
+/**
+ * GETs a (signed, absolute) URL into `sink`, following redirects (to the object store); `onData` sees every
+ * chunk (progress, hashing).
+ */
 export function download(
   url: string,
   sink: Writable,

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { MlflowError } from '../errors';
 import type { AppContext } from '../app-context';
 import type { ByteRange } from '../storage/artifact-store';
+import { attachmentDisposition, BINARY_TYPE } from '../storage/download-headers';
 
 /**
  * Every file download goes out through here: artifact proxy, the UI's get-artifact routes, packages, GitLab
@@ -67,13 +68,6 @@ const TEXT_EXTENSIONS = new Set([
 const RENDERABLE =
   /^(text\/|application\/(.*\+)?(json|xml|javascript|ecmascript|x-sh|yaml|toml)\b|image\/svg)/i;
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
-const BINARY = 'application/octet-stream';
-
-/** `attachment` with an ASCII fallback name and the exact name in RFC 8187 form, which curl -OJ and browsers use. */
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
 
 function isTextLike(name: string, guessed: string): boolean {
   const extension = path.posix.extname(name).slice(1) || name;
@@ -108,9 +102,9 @@ export async function sendFile(
   const name = file.name ?? path.posix.basename(file.key);
   const extension = path.posix.extname(name);
   if (file.type === 'guess' && extension) res.type(extension);
-  const guessed = file.type === 'guess' && extension ? String(res.getHeader('Content-Type')) : BINARY;
+  const guessed = file.type === 'guess' && extension ? String(res.getHeader('Content-Type')) : BINARY_TYPE;
   res.setHeader('Content-Type', file.type === 'guess' && isTextLike(name, guessed) ? TEXT_PLAIN : guessed);
-  res.setHeader('Content-Disposition', contentDisposition(name));
+  res.setHeader('Content-Disposition', attachmentDisposition(name));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Last-Modified', file.lastModified.toUTCString());

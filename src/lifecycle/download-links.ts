@@ -6,6 +6,7 @@ import { MlflowError, notFound } from '../errors';
 import { findRegisteredModel } from '../registry/registered-models';
 import { validateModelName } from '../registry/validation';
 import type { ArtifactStore } from '../storage/artifact-store';
+import { attachmentDisposition, BINARY_TYPE } from '../storage/download-headers';
 import { normaliseRelativePath } from '../storage/safe-path';
 import { findStoredFile, storedFilesBelow } from '../storage/stored-files';
 import { selectVersion, VersionSelector } from './version-selector';
@@ -144,11 +145,7 @@ export async function downloadUris(
       links[file.path] = await store.presignGet(
         `${found.prefix}/${file.path}`,
         config.downloadLinkTtlSeconds,
-        {
-          contentType: 'application/octet-stream',
-          contentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
-          sha256: file.sha256,
-        },
+        { contentType: BINARY_TYPE, contentDisposition: attachmentDisposition(name), sha256: file.sha256 },
       );
       continue;
     }

@@ -89,6 +89,9 @@ export interface ArtifactStore {
   close(): void;
 }
 
+/** The query parameter of a presigned URL that carries the file's recorded sha256 (see PresignHeaders). */
+export const PRESIGNED_SHA256_PARAMETER = 'semreg-sha256';
+
 export interface PresignHeaders {
   readonly contentType?: string;
   readonly contentDisposition?: string;

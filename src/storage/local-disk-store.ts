@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { digestMismatch, MlflowError, notFound } from '../errors';
+import { digestMismatch, MlflowError, notFound, uploadInterrupted } from '../errors';
 import type {
   ArtifactStore,
   ByteRange,
@@ -56,10 +56,7 @@ function translateFsError(err: unknown, key: string): unknown {
     case 'ABORT_ERR':
     case 'ECONNRESET':
     case 'ERR_STREAM_PREMATURE_CLOSE':
-      return new MlflowError(
-        'BAD_REQUEST',
-        'The upload was interrupted before it was complete; nothing was stored.',
-      );
+      return uploadInterrupted();
     default:
       return err;
   }

@@ -1,4 +1,4 @@
-import { MlflowError, notFound } from '../errors';
+import { MlflowError, notFound, uploadInterrupted } from '../errors';
 
 interface SdkError {
   name?: string;
@@ -73,10 +73,7 @@ function translate(err: unknown, key: string, bucket: string): unknown {
   const { kind, name } = classifyS3Error(err);
   switch (kind) {
     case 'aborted':
-      return new MlflowError(
-        'BAD_REQUEST',
-        'The upload was interrupted before it was complete; nothing was stored.',
-      );
+      return uploadInterrupted();
     case 'missing-object':
       return notFound(`No artifact at path '${key}'.`);
     case 'range':

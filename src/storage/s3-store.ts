@@ -12,12 +12,14 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type _Object,
+  type HeadObjectCommandOutput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Destination } from '../config';
-import { digestMismatch, MlflowError, notFound } from '../errors';
+import { digestMismatch, MlflowError, notFound, uploadInterrupted } from '../errors';
 import type {
   ArtifactStore,
   ByteRange,
@@ -28,9 +30,10 @@ import type {
   PutResult,
   StoredEntry,
 } from './artifact-store';
+import { PRESIGNED_SHA256_PARAMETER } from './artifact-store';
 import { ByteMeter } from './byte-meter';
 import { normaliseRelativePath } from './safe-path';
-import { translateS3Error } from './s3-errors';
+import { classifyS3Error, translateS3Error } from './s3-errors';
 
 /**
  * Multipart uploads hold at most QUEUE_SIZE parts in memory plus the one being filled: 25 MiB per upload with
@@ -42,7 +45,7 @@ const MAX_PARTS = 10_000;
 const QUEUE_SIZE = 4;
 const partSize = (maxBytes: number) => Math.max(MIN_PART_SIZE, Math.ceil(maxBytes / MAX_PARTS));
 /** Unfinished multipart uploads older than this belong to a crashed or killed upload: they are aborted. */
-export const ABANDONED_UPLOAD_AGE_MS = 3600 * 1000;
+const ABANDONED_UPLOAD_AGE_MS = 3600 * 1000;
 /** Objects written by the store itself (the probe); never addressable by a caller. */
 const TEMP_DIR = '.tmp';
 /** S3's limit on a key's length in bytes. */
@@ -50,15 +53,10 @@ const MAX_KEY_BYTES = 1024;
 const DELETE_BATCH = 1000;
 /** How often `probe` writes (else it only checks the bucket answers). */
 const WRITE_PROBE_EVERY_MS = 5 * 60 * 1000;
-/** The query parameter of a presigned URL that carries the file's sha256 (see PresignHeaders). */
-export const SHA256_PARAMETER = 'semreg-sha256';
 
 function invalid(key: string, rule: string): MlflowError {
   return new MlflowError('INVALID_PARAMETER_VALUE', `Invalid path ${JSON.stringify(key)}: ${rule}.`);
 }
-
-const interrupted = () =>
-  new MlflowError('BAD_REQUEST', 'The upload was interrupted before it was complete; nothing was stored.');
 
 const rangeNotSatisfiable = (size: number | undefined) =>
   new MlflowError(
@@ -131,22 +129,22 @@ export class S3Store implements ArtifactStore {
     }
   }
 
-  private async objectExists(objectKey: string): Promise<boolean> {
+  /** The object's metadata, or undefined when there is no object at the key. */
+  private async head(objectKey: string): Promise<HeadObjectCommandOutput | undefined> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: objectKey }));
-      return true;
+      return await this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: objectKey }));
     } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) return false;
+      if (classifyS3Error(err).kind === 'missing-object') return undefined;
       throw err;
     }
   }
 
-  private async hasChildren(objectKey: string): Promise<boolean> {
+  /** Some object below `objectKey/` (the key is a folder), or undefined. */
+  private async firstBelow(objectKey: string): Promise<_Object | undefined> {
     const page = await this.client.send(
       new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: `${objectKey}/`, MaxKeys: 1 }),
     );
-    return (page.KeyCount ?? page.Contents?.length ?? 0) > 0;
+    return page.Contents?.[0];
   }
 
   /**
@@ -156,12 +154,12 @@ export class S3Store implements ArtifactStore {
   private async assertWritable(key: string, objectKey: string): Promise<void> {
     const segments = objectKey.slice(this.root.length).split('/');
     const ancestors = segments.slice(0, -1).map((_, i) => this.root + segments.slice(0, i + 1).join('/'));
-    const [isDirectory, ...ancestorIsFile] = await Promise.all([
-      this.hasChildren(objectKey),
-      ...ancestors.map((ancestor) => this.objectExists(ancestor)),
+    const [child, ...ancestorObjects] = await Promise.all([
+      this.firstBelow(objectKey),
+      ...ancestors.map((ancestor) => this.head(ancestor)),
     ]);
-    if (isDirectory) throw invalid(key, 'it is a directory');
-    if (ancestorIsFile.some(Boolean)) throw invalid(key, 'a parent of this path is a file');
+    if (child) throw invalid(key, 'it is a directory');
+    if (ancestorObjects.some(Boolean)) throw invalid(key, 'a parent of this path is a file');
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<PutResult> {
@@ -218,7 +216,8 @@ export class S3Store implements ArtifactStore {
     if (publish_.status === 'fulfilled' && upload_.status === 'fulfilled') return publish_.value;
     const reason =
       publish_.status === 'rejected' ? publish_.reason : (upload_ as PromiseRejectedResult).reason;
-    if ((bodyFailed || options.signal?.aborted) && !(reason instanceof MlflowError)) throw interrupted();
+    if ((bodyFailed || options.signal?.aborted) && !(reason instanceof MlflowError))
+      throw uploadInterrupted();
     throw translateS3Error(reason, key, this.location.bucket);
   }
 
@@ -251,19 +250,10 @@ export class S3Store implements ArtifactStore {
     const objectKey = this.objectKey(key);
     if (objectKey === this.root) return { size: 0, isDir: true, mtime: new Date(0) };
     return this.call(key, async () => {
-      const head = await this.client
-        .send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: objectKey }))
-        .catch((err: unknown) => {
-          if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-            return undefined;
-          throw err;
-        });
+      const head = await this.head(objectKey);
       if (head)
         return { size: head.ContentLength ?? 0, isDir: false, mtime: head.LastModified ?? new Date(0) };
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: `${objectKey}/`, MaxKeys: 1 }),
-      );
-      const first = page.Contents?.[0];
+      const first = await this.firstBelow(objectKey);
       return first ? { size: 0, isDir: true, mtime: first.LastModified ?? new Date(0) } : undefined;
     });
   }
@@ -435,18 +425,13 @@ export class S3Store implements ArtifactStore {
       command.middlewareStack.add(
         (next) => async (args) => {
           const request = args.request as { query?: Record<string, string> };
-          request.query = { ...request.query, [SHA256_PARAMETER]: sha256 };
+          request.query = { ...request.query, [PRESIGNED_SHA256_PARAMETER]: sha256 };
           return next(args);
         },
         { step: 'build', name: 'semregSha256Parameter' },
       );
     }
     return this.call(key, () => getSignedUrl(this.client, command, { expiresIn: ttlSeconds }));
-  }
-
-  /** The caller's key of an object key inside this store's prefix (`s3://bucket/prefix/...` sources). */
-  keyOfObject(objectKey: string): string | undefined {
-    return objectKey.startsWith(this.root) ? objectKey.slice(this.root.length) : undefined;
   }
 
   close(): void {
