@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -159,6 +160,56 @@ def auth_server():
     srv = start_server({"AUTH": "on", "ADMIN_TOKEN": token})
     try:
         yield AuthServer(srv.url, token, srv)
+    finally:
+        stop_server(srv)
+
+
+def start_reference_server() -> Server:
+    """The reference `mlflow server` of the same venv (SQLite backend, artifacts proxied to a local folder)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="mlflow-reference-"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env.update({"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"})
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("mlflow")),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--backend-store-uri",
+                f"sqlite:///{data_dir / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(data_dir / "artifacts"),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", data_dir, log_path, process)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not _health_ok(server.url):
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with {process.returncode}:\n{server.log_tail()}")
+        if time.monotonic() > deadline:
+            stop_server(server)
+            raise RuntimeError(f"mlflow server /health not 200 after {STARTUP_TIMEOUT_S}s:\n{server.log_tail()}")
+        time.sleep(0.25)
+    return server
+
+
+@pytest.fixture(scope="session")
+def reference_server():
+    """A reference `mlflow server`, started once for the tests that compare semreg with it or import from it."""
+    srv = start_reference_server()
+    try:
+        yield srv
     finally:
         stop_server(srv)
 
