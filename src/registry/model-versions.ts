@@ -16,7 +16,7 @@ import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
-import { checkSourceLineage, resolveSource } from './source';
+import { checkArtifactLineage, checkSourceLineage, resolveSource } from './source';
 import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
@@ -189,6 +189,8 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
       getModelVersionDownloadUri,
       sourceContext,
     );
+    if (early.storePath !== undefined && input.packageFolder === undefined)
+      await checkArtifactLineage(db, input.source, early.storePath, input.run_id, input.model_id);
     const created = await db.transaction(async (trx) => {
       const now = Date.now();
       const model = await allocateVersionNumber(trx, name, now);

@@ -19,6 +19,8 @@ export interface ResolvedSource {
   source: string;
   /** Where the files are: what get-download-uri returns. */
   storageLocation: string;
+  /** For a source in this server's own store (`mlflow-artifacts:/`, own `s3://`): its path below the root. */
+  storePath?: string;
   /** Taken from a logged model's source run when the request has no run_id. */
   runId?: string;
   loggedModelId?: string;
@@ -134,16 +136,15 @@ export async function resolveSource(
 
   switch (rawScheme) {
     case 'mlflow-artifacts': {
-      const location = `mlflow-artifacts:/${artifactPath(source, rest, registeredModelId)}`;
-      return { source: location, storageLocation: location };
+      const path = artifactPath(source, rest, registeredModelId);
+      const location = `mlflow-artifacts:/${path}`;
+      return { source: location, storageLocation: location, storePath: path };
     }
     case 's3': {
       const path = ownObjectPath(rest, store);
       if (path === undefined) return objectStore();
-      return {
-        source,
-        storageLocation: `mlflow-artifacts:/${artifactPath(source, path, registeredModelId)}`,
-      };
+      const storePath = artifactPath(source, path, registeredModelId);
+      return { source, storageLocation: `mlflow-artifacts:/${storePath}`, storePath };
     }
     case 'gs':
     case 'wasbs':
@@ -199,8 +200,9 @@ const lineageMismatch = (source: string, field: string) =>
 
 /**
  * The lineage rules of MLflow's `_validate_source_run`/`_resolve_registered_model_source_lineage` that a
- * request can break by itself: a `run_id` that is not the run of a `runs:/<id>/…` source, and a `run_id` or
- * `model_id` that is not the one of the `models:/<name>/<version>` it copies. The reference's messages.
+ * request can break by itself: a `runs:/<id>/…` source needs `run_id` = `<id>` and no `model_id`, a
+ * `models:/m-<id>` source needs `model_id` = `m-<id>`, and a copied `models:/<name>/<version>` takes the
+ * `run_id` and `model_id` of the version it copies. The reference's messages.
  */
 export async function checkSourceLineage(
   db: Queryable,
@@ -209,7 +211,9 @@ export async function checkSourceLineage(
   modelId: string | undefined,
 ): Promise<void> {
   const run = /^runs:\/([^/]+)(?:\/|$)/.exec(source);
-  if (run && runId && runId !== run[1]) throw lineageMismatch(source, 'run_id');
+  if (run && (modelId || runId !== run[1])) throw lineageMismatch(source, modelId ? 'model_id' : 'run_id');
+  const logged = /^models:\/(m-[0-9a-f]{32})$/.exec(source);
+  if (logged && modelId !== logged[1]) throw lineageMismatch(source, 'model_id');
   const copy = /^models:\/([^/]+)\/(\d+)$/.exec(source);
   if (!copy || LOGGED_MODEL_ID_RE.test(copy[1]) || (runId === undefined && modelId === undefined)) return;
   const origin: { run_id: string | null; logged_model_id: string | null } | undefined = await db(
@@ -225,6 +229,71 @@ export async function checkSourceLineage(
     throw invalidParameter(
       `Invalid model version source: '${source.slice(0, 300)}'. The run_id and model_id request parameters must match the referenced model version.`,
     );
+}
+
+/** The artifact root of an existing run or logged model, by id (undefined when there is none). */
+async function artifactRoot(
+  db: Queryable,
+  kind: 'run_id' | 'model_id',
+  id: string,
+): Promise<string | undefined> {
+  const row: { root: string } | undefined =
+    kind === 'run_id'
+      ? await db('runs').where({ run_uuid: id }).first('artifact_uri as root')
+      : await db('logged_models').where({ model_id: id }).first('artifact_uri as root');
+  return row?.root;
+}
+
+/** The reference's `_is_uri_within_root`, for roots semreg allocated (`mlflow-artifacts:/<path>`). */
+function isWithinRoot(path: string, root: string): boolean {
+  const rootPath = /^mlflow-artifacts:\/(?!\/)(.*)$/s.exec(root)?.[1];
+  if (rootPath === undefined) return false;
+  const rootParts = normaliseRelativePath(rootPath).split('/').filter(Boolean);
+  const parts = path.split('/');
+  return rootParts.length > 0 && rootParts.every((part, i) => parts[i] === part);
+}
+
+/**
+ * The run or logged model whose files an artifact path names: semreg allocates every root itself, as
+ * `<experiment>/<run_id>/artifacts` and `<experiment>/models/<model_id>/artifacts`.
+ */
+function ownerOfArtifactPath(path: string): { kind: 'run_id' | 'model_id'; id: string } | undefined {
+  const parts = path.split('/');
+  if (parts[1] === 'models' && LOGGED_MODEL_ID_RE.test(parts[2] ?? '') && parts[3] === 'artifacts')
+    return { kind: 'model_id', id: parts[2] };
+  if (parts[2] === 'artifacts' && RUN_ID_RE.test(parts[1] ?? '')) return { kind: 'run_id', id: parts[1] };
+  return undefined;
+}
+
+/**
+ * MLflow 3.17's rule for sources in the server's own artifact store (`_validate_source_run` and
+ * `_validate_source_model`): the request's `model_id` (else its `run_id`) must name an existing logged model
+ * (run) whose artifact root contains the source, or anyone allowed to create a version could register any
+ * run's files under a model of theirs. One relaxation, for sources made by hand or by `semreg import-gto`: a
+ * request with neither id may name a path that holds no run's or logged model's files. `path` is the
+ * normalised path below the store's root; package folders are checked by `resolveSource`.
+ */
+export async function checkArtifactLineage(
+  db: Queryable,
+  source: string,
+  path: string,
+  runId: string | undefined,
+  modelId: string | undefined,
+): Promise<void> {
+  if (ownerOfKey(path).kind !== 'tracking') return;
+  const claimed: { kind: 'run_id' | 'model_id'; id: string } | undefined = modelId
+    ? { kind: 'model_id', id: modelId }
+    : runId
+      ? { kind: 'run_id', id: runId }
+      : undefined;
+  if (claimed) {
+    const root = await artifactRoot(db, claimed.kind, claimed.id);
+    if (root === undefined || !isWithinRoot(path, root)) throw lineageMismatch(source, claimed.kind);
+    return;
+  }
+  const owner = ownerOfArtifactPath(path);
+  if (owner && (await artifactRoot(db, owner.kind, owner.id)) !== undefined)
+    throw lineageMismatch(source, 'run_id');
 }
 
 /**

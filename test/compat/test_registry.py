@@ -225,8 +225,9 @@ def test_search_registered_models_max_results_cap(client):
 
 def test_create_model_version_returns_ready_version_with_semver(client, unique_name):
     client.create_registered_model(unique_name)
-    run_id = fake_run_id()
-    source = artifact_source()
+    run = client.create_run("0").info
+    run_id = run.run_id
+    source = f"{run.artifact_uri}/model"
     before = now_ms()
     mv = client.create_model_version(
         unique_name,
@@ -433,9 +434,12 @@ def _versions(mvs) -> list[str]:
 
 
 def test_search_model_versions_filters(client, unique_name):
-    run_a, run_b = fake_run_id(), fake_run_id()
+    run_a, run_b = (client.create_run("0").info for _ in range(2))
     client.create_registered_model(unique_name)
-    sources = [artifact_source(f"m{i}") for i in range(4)]
+    unowned = f"mlflow-artifacts:/0/{fake_run_id()}/artifacts"  # no run's files: needs no run_id
+    roots = [run_a.artifact_uri, run_b.artifact_uri, run_b.artifact_uri, unowned]
+    sources = [f"{root}/m{i}" for i, root in enumerate(roots)]
+    run_a, run_b = run_a.run_id, run_b.run_id
     client.create_model_version(unique_name, sources[0], run_id=run_a, tags={"semver": "1.0.0", "ci.job_id": "123"})
     client.create_model_version(unique_name, sources[1], run_id=run_b, tags={"semver": "1.2.0"})
     client.create_model_version(unique_name, sources[2], run_id=run_b, tags={"semver": "1.10.0", "flag": "on"})
@@ -701,6 +705,20 @@ def test_copy_model_version_within_one_model_gets_the_next_patch(client, unique_
     assert copy.source == f"models:/{unique_name}/1"
     assert semver(copy) == "1.4.1"
     assert copy.tags["semreg.copied_from"] == f"{unique_name}/1@1.4.0"
+
+
+def test_own_store_source_needs_the_run_id_whose_artifact_root_holds_it(client, unique_name):
+    """MLflow 3.17's lineage rule: another run's files, or a run's files without its id, are refused."""
+    run, other = (client.create_run("0").info for _ in range(2))
+    client.create_registered_model(unique_name)
+    source = f"{run.artifact_uri}/model"
+    for run_id in (other.run_id, fake_run_id(), None):
+        with rest_error("INVALID_PARAMETER_VALUE", "The run_id request parameter must identify the resource"):
+            client.create_model_version(unique_name, source, run_id=run_id)
+    with rest_error("INVALID_PARAMETER_VALUE", "The run_id request parameter must identify the resource"):
+        client.create_model_version(unique_name, f"runs:/{run.run_id}/model")
+    mv = client.create_model_version(unique_name, source, run_id=run.run_id)
+    assert (mv.version, mv.run_id, mv.source) == ("1", run.run_id, source)
 
 
 def test_runs_source_with_another_run_id_is_refused_as_the_reference_does(client, unique_name):

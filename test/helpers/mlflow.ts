@@ -28,6 +28,12 @@ export async function createVersion(
   return res.body.model_version;
 }
 
+/** A run in the default experiment; its artifact root is `mlflow-artifacts:/0/<run_id>/artifacts`. */
+export async function createRun(t: TestApp): Promise<{ runId: string; artifactUri: string }> {
+  const res = await t.http.post('/api/2.0/mlflow/runs/create').send({ experiment_id: '0' }).expect(200);
+  return { runId: res.body.run.info.run_id, artifactUri: res.body.run.info.artifact_uri };
+}
+
 /** The value of tag `key` in an MLflow `[{key, value}]` list. */
 export function tagValue(
   tags: Array<{ key: string; value?: string }> | undefined,

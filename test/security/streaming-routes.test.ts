@@ -41,7 +41,7 @@ beforeAll(async () => {
   await t.http.post('/api/2.0/mlflow/registered-models/create').send({ name: fromRun }).expect(200);
   await t.http
     .post('/api/2.0/mlflow/model-versions/create')
-    .send({ name: fromRun, source: `runs:/${runId}` })
+    .send({ name: fromRun, source: `runs:/${runId}`, run_id: runId })
     .expect(200);
   const pkg = uniqueName('stream-pkg');
   await t.http.put(`/api/packages/${pkg}/1.0.0/weights.bin`).send(BYTES).expect(201);

@@ -1,5 +1,5 @@
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { createModel, createVersion, MLFLOW_PREFIXES, tagValue } from '../../helpers/mlflow';
+import { createModel, createRun, createVersion, MLFLOW_PREFIXES, tagValue } from '../../helpers/mlflow';
 
 const SOURCE = 'mlflow-artifacts:/0/models/m-0123456789abcdef0123456789abcdef/artifacts';
 
@@ -75,7 +75,8 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
 
     it('refuses lineage the request contradicts, with the reference’s messages', async () => {
       const name = await createModel(t);
-      await create({ name, source: SOURCE, run_id: 'a'.repeat(32) }).expect(200);
+      const { runId, artifactUri } = await createRun(t);
+      await create({ name, source: `${artifactUri}/model`, run_id: runId }).expect(200);
       const wrongRun = await create({
         name,
         source: `runs:/${'b'.repeat(32)}/model`,
@@ -92,8 +93,42 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
         `Invalid model version source: 'models:/${name}/1'. The run_id and model_id request parameters must match the referenced model version.`,
       );
       // Matching lineage is accepted, and a refused create consumes no version number.
-      const copy = await create({ name, source: `models:/${name}/1`, run_id: 'a'.repeat(32) }).expect(200);
+      const copy = await create({ name, source: `models:/${name}/1`, run_id: runId }).expect(200);
       expect(copy.body.model_version.version).toBe('2');
+    });
+
+    it('takes files of the own store only with the run_id or model_id whose artifact root holds them', async () => {
+      const name = await createModel(t);
+      const { runId, artifactUri } = await createRun(t);
+      const other = await createRun(t);
+      const refused = (source: string, field: string) => ({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: `Invalid model version source: '${source}'. The ${field} request parameter must identify the resource that contains the source.`,
+      });
+      const inRun = `${artifactUri}/model`;
+      // Another run's files, a run that does not exist, the run's files without its id, a path outside the run.
+      for (const [body, field] of [
+        [{ source: inRun, run_id: other.runId }, 'run_id'],
+        [{ source: inRun, run_id: 'f'.repeat(32) }, 'run_id'],
+        [{ source: inRun }, 'run_id'],
+        [{ source: `mlflow-artifacts:/0/${other.runId}/artifacts/model`, run_id: runId }, 'run_id'],
+        [{ source: inRun, model_id: `m-${'0'.repeat(32)}` }, 'model_id'],
+        [{ source: `runs:/${runId}/model` }, 'run_id'],
+        [{ source: `runs:/${runId}/model`, run_id: runId, model_id: `m-${'0'.repeat(32)}` }, 'model_id'],
+        [{ source: `models:/m-${'0'.repeat(32)}` }, 'model_id'],
+      ] as const) {
+        const res = await create({ name, ...body }).expect(400);
+        expect(res.body).toEqual(refused(body.source, field));
+      }
+      // Spelled differently, the path is still the run's: the path guard normalises it before the check.
+      const encoded = `mlflow-artifacts:/0/${runId}/%61rtifacts/./model`;
+      expect((await create({ name, source: encoded }).expect(400)).body.error_code).toBe(
+        'INVALID_PARAMETER_VALUE',
+      );
+      const ok = await create({ name, source: inRun, run_id: runId }).expect(200);
+      expect(ok.body.model_version).toMatchObject({ version: '1', source: inRun, run_id: runId });
+      // A path that holds no run's or logged model's files needs no id (hand-made and GTO-imported sources).
+      await create({ name, source: 'mlflow-artifacts:/gto/model/1.0.0' }).expect(200);
     });
 
     it('accepts a runs:/ source without looking the run up, answers it from get-download-uri, and 404s reads while the run is absent', async () => {
