@@ -2558,8 +2558,8 @@ export interface components {
         };
         /** @description An int64; sent as a JSON number, accepted as a decimal string too (older clients). */
         Int64: number | string;
-        /** @description A double; NaN and ±infinity travel as the strings "NaN", "Infinity", "-Infinity". */
-        Double: number | ("NaN" | "Infinity" | "-Infinity" | "nan" | "inf" | "-inf");
+        /** @description A double; NaN and ±infinity travel as the strings "NaN", "Infinity", "-Infinity". An integer past 2^53 reaches the schema as its decimal string (the body parser keeps such integers exact). */
+        Double: number | ("NaN" | "Infinity" | "-Infinity" | "nan" | "inf" | "-inf") | string;
         /** @description RPCs without output answer {}. */
         Empty: Record<string, never>;
         KeyValue: {
@@ -2642,6 +2642,7 @@ export interface components {
             key: string;
             /** @description A double; NaN and ±∞ are sent as "NaN", "Infinity", "-Infinity". */
             value: number | string;
+            /** @description Sent as a string past Number.MAX_SAFE_INTEGER. */
             timestamp: number | string;
             /** @description Sent as a string past Number.MAX_SAFE_INTEGER. */
             step: number | string;
@@ -2658,8 +2659,8 @@ export interface components {
             user_id?: string;
             /** @enum {string} */
             status: "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
-            start_time: number;
-            end_time?: number;
+            start_time: components["schemas"]["Int64"];
+            end_time?: components["schemas"]["Int64"];
             artifact_uri: string;
             /** @enum {string} */
             lifecycle_stage: "active" | "deleted";

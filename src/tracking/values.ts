@@ -16,6 +16,8 @@ const NON_FINITE: Record<string, number> = {
 export function parseDouble(value: unknown, field: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value];
+  // An integer literal past 2^53, which the body parser keeps as its digits (src/http/exact-json.ts).
+  if (typeof value === 'string' && /^-?\d{16,}$/.test(value)) return Number(value);
   throw invalidParameter(
     `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected a double.`,
   );
@@ -30,11 +32,8 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 export type Int64 = number | string;
 
-/**
- * Epoch-millisecond timestamps: non-negative and JSON-safe. Anything past Number.MAX_SAFE_INTEGER is some
- * 285,000 years away and could only come back as a string, breaking the documented integer field.
- */
-export const TIMESTAMP_RANGE = { min: 0n, max: BigInt(Number.MAX_SAFE_INTEGER) } as const;
+/** Epoch-millisecond timestamps: a non-negative int64, as MLflow takes them ("a nonnegative long"). */
+export const TIMESTAMP_RANGE = { min: 0n, max: INT64_MAX } as const;
 
 export function parseInt64(
   value: unknown,

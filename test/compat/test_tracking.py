@@ -198,6 +198,21 @@ def test_metric_history_keeps_every_step_in_order(experiment_id):
     assert client.get_run(run.info.run_id).data.metrics["loss"] == 1.0 / 50
 
 
+def test_int64_steps_and_timestamps_past_2_53_stay_exact(experiment_id, reference_server):
+    """The client sends these as JSON numbers; the reference keeps them exact, and so must semreg."""
+    step, timestamp, end_time = 1152921504606846979, 9007199254740993, 2**63 - 1
+    seen = {}
+    for label, uri in (("semreg", mlflow.get_tracking_uri()), ("reference", reference_server.url)):
+        client = mlflow.MlflowClient(tracking_uri=uri)
+        experiment = experiment_id if label == "semreg" else client.create_experiment(f"int64-{uuid.uuid4().hex}")
+        run_id = client.create_run(experiment).info.run_id
+        client.log_batch(run_id, metrics=[Metric("m", 1.5, timestamp, step)])
+        client.set_terminated(run_id, end_time=end_time)
+        history = client.get_metric_history(run_id, "m")
+        seen[label] = ([(m.step, m.timestamp) for m in history], client.get_run(run_id).info.end_time)
+    assert seen["semreg"] == seen["reference"] == ([(step, timestamp)], end_time)
+
+
 def test_large_metric_batch_is_split_by_the_client_and_stored_whole(experiment_id):
     client = mlflow.MlflowClient()
     run = client.create_run(experiment_id)

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { invalidParameter, MlflowError } from '../../errors';
+import { parseJsonExactly } from '../exact-json';
 import { assertJsonDepth } from '../json-depth';
 import type { ByteBudget, Reservation } from './byte-budget';
 
@@ -134,7 +135,7 @@ function parse(raw: Buffer): Record<string, unknown> {
   if (text.trim() === '') return {};
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJsonExactly(text);
   } catch {
     throw badRequest('The request body is not valid JSON.');
   }

@@ -92,6 +92,37 @@ describe('MLflow metrics, params and log-batch', () => {
     expect(negative.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('keeps int64 numbers past 2^53 exact: steps, timestamps and run times, as the reference does', async () => {
+    const run = await createRun(t, exp);
+    const id = run.info.run_id;
+    // Raw JSON: a client sends these as numbers, which JSON.parse would round to ...976.
+    const post = (path: string, json: string) =>
+      t.http.post(`${API}/${path}`).set('Content-Type', 'application/json').send(json);
+    await post(
+      'runs/log-batch',
+      `{"run_id":"${id}","metrics":[{"key":"m","value":10000000000000000001,"timestamp":9007199254740993,"step":1152921504606846979}]}`,
+    ).expect(200);
+    await post('runs/update', `{"run_id":"${id}","status":"FINISHED","end_time":9223372036854775807}`).expect(
+      200,
+    );
+    const history = await t.http
+      .get(`${API}/metrics/get-history`)
+      .query({ run_id: id, metric_key: 'm' })
+      .expect(200);
+    expect(history.body.metrics).toEqual([
+      { key: 'm', value: 1e19, timestamp: '9007199254740993', step: '1152921504606846979' },
+    ]);
+    const got = await getRun(t, id);
+    expect(got.info.end_time).toBe('9223372036854775807');
+    expect(got.data.metrics[0].step).toBe('1152921504606846979');
+    // Past int64 stays refused.
+    const out = await post(
+      'runs/log-metric',
+      `{"run_id":"${id}","key":"m","value":1,"timestamp":1,"step":9223372036854775808}`,
+    ).expect(400);
+    expect(out.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
   it('shows the latest value per key: highest step, then latest timestamp, then largest value', async () => {
     const run = await createRun(t, exp);
     const id = run.info.run_id;
