@@ -188,6 +188,27 @@ program
     );
   });
 
+program
+  .command('backup <dir>')
+  .description(
+    'write a consistent backup (database, local artifact and package files, manifest) into a new or empty directory; works while the server runs',
+  )
+  .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
+  .action(async (dir: string, options: { progress: boolean }) => {
+    // Loaded on use, like storage migrate: the database driver would slow down every other command's start.
+    const { runBackup } = await import('./backup.js');
+    await runBackup(dir, { progress: options.progress && Boolean(process.stderr.isTTY) }, env, { out, err });
+  });
+
+program
+  .command('restore <dir>')
+  .description('restore a backup into an empty DATA_DIR or database (verified against its manifest first)')
+  .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
+  .action(async (dir: string, options: { progress: boolean }) => {
+    const { runRestore } = await import('./restore.js');
+    await runRestore(dir, { progress: options.progress && Boolean(process.stderr.isTTY) }, env, { out, err });
+  });
+
 async function run(): Promise<number> {
   try {
     await program.parseAsync(process.argv);
