@@ -102,14 +102,17 @@ def start_server(extra_env: dict[str, str] | None = None) -> Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a hung server can be killed whole
         )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, log_path, process)
+    return _wait_healthy(Server(f"http://127.0.0.1:{port}", data_dir, log_path, process), "semreg")
+
+
+def _wait_healthy(server: Server, label: str) -> Server:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not _health_ok(server.url):
-        if process.poll() is not None:
-            raise RuntimeError(f"semreg exited with {process.returncode} during startup:\n{server.log_tail()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{label} exited with {server.process.returncode} during startup:\n{server.log_tail()}")
         if time.monotonic() > deadline:
             stop_server(server)
-            raise RuntimeError(f"semreg /health not 200 after {STARTUP_TIMEOUT_S}s:\n{server.log_tail()}")
+            raise RuntimeError(f"{label} /health not 200 after {STARTUP_TIMEOUT_S}s:\n{server.log_tail()}")
         time.sleep(0.25)
     return server
 
@@ -192,16 +195,7 @@ def start_reference_server() -> Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, log_path, process)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not _health_ok(server.url):
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited with {process.returncode}:\n{server.log_tail()}")
-        if time.monotonic() > deadline:
-            stop_server(server)
-            raise RuntimeError(f"mlflow server /health not 200 after {STARTUP_TIMEOUT_S}s:\n{server.log_tail()}")
-        time.sleep(0.25)
-    return server
+    return _wait_healthy(Server(f"http://127.0.0.1:{port}", data_dir, log_path, process), "mlflow server")
 
 
 @pytest.fixture(scope="session")
