@@ -23,6 +23,7 @@ import { mountRoutes } from './http/route';
 import { tokenRoutes } from './http/tokens';
 import { ciRoutes } from './http/ci';
 import { ValidatorRegistry } from './http/validation';
+import { uiRoutes } from './http/ui';
 
 function strictRouter(): Router {
   return Router({ caseSensitive: true, strict: true });
@@ -52,6 +53,7 @@ export function createApp(ctx: AppContext): express.Express {
     }),
   );
   app.use(hostOriginGuard(ctx));
+  app.use(uiRoutes(ctx)); // public like a login page: the UI's data comes from the API with the user's token
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx, metrics));
   // One budget for every JSON body of this app, whichever router parses it; one holder (token or client
