@@ -8,6 +8,7 @@ import * as packages from './006_packages';
 import * as lifecycle from './007_lifecycle';
 import * as packageOwnership from './008_package_ownership';
 import * as searchIndexes from './009_search_indexes';
+import * as importLedger from './010_import_ledger';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -29,4 +30,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['007_lifecycle', lifecycle],
   ['008_package_ownership', packageOwnership],
   ['009_search_indexes', searchIndexes],
+  ['010_import_ledger', importLedger],
 ];

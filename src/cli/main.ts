@@ -209,6 +209,49 @@ program
     await runRestore(dir, { progress: options.progress && Boolean(process.stderr.isTTY) }, env, { out, err });
   });
 
+program
+  .command('import-mlflow')
+  .description(
+    'copy an MLflow server (experiments, runs, metrics, artifacts, logged models, registered models, versions) into this semreg; resumable (docs/import.md)',
+  )
+  .requiredOption(
+    '--from <url>',
+    'the MLflow server, e.g. http://old-mlflow:5000 (MLFLOW_TRACKING_TOKEN or _USERNAME/_PASSWORD)',
+  )
+  .option(
+    '--verify',
+    'afterwards, compare source and semreg object by object and file by file; exit 5 on any difference',
+  )
+  .option('--dry-run', 'print what would be imported, write nothing')
+  .option('--models <patterns>', "registered models to take, comma-separated '*'/'?' patterns (default: all)")
+  .option('--experiments <patterns>', "experiments to take, comma-separated '*'/'?' patterns (default: all)")
+  .option('--concurrency <n>', 'runs and files copied at once (1-16)', '4')
+  .option('--no-progress', 'no progress bars (default when stderr is not a terminal)')
+  .action(
+    async (options: {
+      from: string;
+      verify?: boolean;
+      dryRun?: boolean;
+      models?: string;
+      experiments?: string;
+      concurrency: string;
+      progress: boolean;
+    }) => {
+      // Loaded on use, like storage migrate: the database driver would slow down every other command's start.
+      const { importMlflow } = await import('./import-mlflow.js');
+      await importMlflow(
+        {
+          ...options,
+          verify: Boolean(options.verify),
+          dryRun: Boolean(options.dryRun),
+          progress: options.progress && Boolean(process.stderr.isTTY),
+        },
+        env,
+        { out, err },
+      );
+    },
+  );
+
 async function run(): Promise<number> {
   try {
     await program.parseAsync(process.argv);

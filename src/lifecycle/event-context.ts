@@ -24,6 +24,11 @@ export function currentEventContext(): EventContext {
   return storage.getStore() ?? {};
 }
 
+/** Runs `work` with `context` as the event context: what a command without a request uses (import-mlflow). */
+export function runWithEventContext<T>(context: EventContext, work: () => Promise<T>): Promise<T> {
+  return storage.run(context, work);
+}
+
 // Same rule as the ci_job_id columns: printable ASCII without spaces, at most 256 characters.
 const CI_JOB_ID = /^[\x21-\x7e]{1,256}$/;
 

@@ -17,6 +17,8 @@ export interface StageMove {
   archiveExisting?: boolean;
   /** Rollback restores an earlier state, so it skips the transition and tag rules (the stage must exist). */
   skipRules?: boolean;
+  /** Epoch ms of the move instead of now (`semreg import-mlflow` keeps the source's times). */
+  at?: number;
 }
 
 export interface StageMoveResult {
@@ -37,7 +39,7 @@ export async function moveToStage(trx: Queryable, move: StageMove): Promise<Stag
     archiveExisting: move.archiveExisting,
     skipRules: move.skipRules,
   });
-  const now = Date.now();
+  const now = move.at ?? Date.now();
   const archivedRows: Array<{ version: number; semver: string; current_stage: string }> = plan.archive.length
     ? await trx('model_versions')
         .where({ registered_model_id: model.id })

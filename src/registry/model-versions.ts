@@ -135,6 +135,11 @@ export interface CreateModelVersionInput {
   packageFolder?: string;
   /** The server's S3 store, when it has one: `s3://` sources inside it are accepted. */
   store?: S3Destination;
+  /**
+   * Set only by `semreg import-mlflow`: the source version's number (gaps kept; refused unless above every
+   * number the model used) and times, which MLflow's create cannot set.
+   */
+  imported?: { version: number; creationTimestamp: number; lastUpdatedTimestamp: number };
 }
 
 /** Where a copy came from, kept on a copy that could not keep the origin's semver. */
@@ -193,7 +198,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
       await checkArtifactLineage(db, input.source, early.storePath, input.run_id, input.model_id);
     const created = await db.transaction(async (trx) => {
       const now = Date.now();
-      const model = await allocateVersionNumber(trx, name, now);
+      const model = await allocateVersionNumber(trx, name, now, input.imported?.version);
       const resolved =
         model.id === unlocked.id
           ? early // else the model was deleted and created again meanwhile
@@ -223,8 +228,8 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           description: description ?? null,
           user_id: input.userId ?? null,
           ...ciJobColumns(input.ciJob ?? {}),
-          creation_timestamp: now,
-          last_updated_timestamp: now,
+          creation_timestamp: input.imported?.creationTimestamp ?? now,
+          last_updated_timestamp: input.imported?.lastUpdatedTimestamp ?? now,
         })
         .returning('*');
       const versionTags = [...storedTags, ...(copy ? [copy] : [])]
@@ -354,6 +359,8 @@ export interface TransitionInput {
   version: string | number;
   stage: string;
   archive_existing_versions?: boolean;
+  /** Set only by `semreg import-mlflow`: when the move happened (epoch ms), instead of now. */
+  at?: number;
 }
 
 /** MLflow's transition-stage: with archive_existing_versions, the other occupants of Staging/Production move to Archived. */
@@ -376,7 +383,7 @@ export async function transitionModelVersionStage(db: Db, input: TransitionInput
       requireStage(input.stage);
     const row = await findModelVersion(trx, name, number);
     // The stage policy decides (transitions, capacity, required tags, archive_previous); it records the events.
-    await moveToStage(trx, { model, version: row, toStage: stage, archiveExisting: archive });
+    await moveToStage(trx, { model, version: row, toStage: stage, archiveExisting: archive, at: input.at });
     return modelVersionToJson(await findModelVersion(trx, name, number));
   });
 }

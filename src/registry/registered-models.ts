@@ -41,12 +41,20 @@ export async function allocateVersionNumber(
   trx: Queryable,
   name: string,
   now: number,
+  wanted?: number,
 ): Promise<RegisteredModelRow> {
+  // `wanted` (semreg import-mlflow): skip ahead to the source's number, leaving its gaps; never back.
+  const next =
+    wanted === undefined ? trx.raw('next_version + 1') : trx.raw('GREATEST(next_version, ?) + 1', [wanted]);
   const [row] = await trx<RegisteredModelRow>('registered_models')
     .where({ name })
-    .update({ next_version: trx.raw('next_version + 1'), last_updated_timestamp: now } as never)
+    .update({ next_version: next, last_updated_timestamp: now } as never)
     .returning('*');
   if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  if (wanted !== undefined && row.next_version - 1 !== wanted)
+    throw alreadyExists(
+      `Registered model '${name}' already has versions numbered ${wanted} or above; version ${wanted} cannot be created.`,
+    );
   return row as RegisteredModelRow;
 }
 
@@ -60,6 +68,8 @@ export interface CreateRegisteredModelInput {
   description?: string;
   deployment_job_id?: string;
   userId?: string;
+  /** Set only by `semreg import-mlflow`: the source model's creation time (epoch ms). */
+  importedCreationTimestamp?: number;
 }
 
 export async function createRegisteredModel(
@@ -70,7 +80,7 @@ export async function createRegisteredModel(
   const tags = validateTags(input.tags);
   const description = validateDescription(input.description);
   return db.transaction(async (trx) => {
-    const now = Date.now();
+    const now = input.importedCreationTimestamp ?? Date.now();
     let row: RegisteredModelRow;
     try {
       [row] = await trx('registered_models')

@@ -22,6 +22,11 @@ export interface StoredFile {
 export interface StoreFileOptions extends PutOptions {
   /** The uploader's declared content type, kept for information only (downloads guess their own). */
   readonly contentType?: string;
+  /**
+   * Runs in the transaction that records the file, before it becomes visible: `semreg import-mlflow` writes
+   * its ledger row there, so a file and the note that it was imported commit together.
+   */
+  readonly onRecorded?: (tx: Queryable, file: StoredFile) => Promise<void>;
 }
 
 type StorageContext = Pick<AppContext, 'db' | 'storage'>;
@@ -80,6 +85,7 @@ export async function storeFile(
         await tx.raw("SELECT pg_advisory_xact_lock(hashtextextended('stored_files:' || ?, 0))", [clean]);
         file = { key: clean, size, sha256, contentType: options.contentType ?? null, createdAt: Date.now() };
         await recordStoredFile(tx, file);
+        await options.onRecorded?.(tx, file);
         await publish();
       });
     },

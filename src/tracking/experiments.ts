@@ -48,9 +48,16 @@ function lastTagPerKey(tags: KeyValue[]): KeyValue[] {
   return [...new Map(tags.map((tag) => [tag.key, tag])).values()];
 }
 
+/** Set only by `semreg import-mlflow`: the source experiment's own times, which no REST call can set. */
+export interface ImportedExperimentTimes {
+  creationTime: number;
+  lastUpdateTime: number;
+}
+
 export async function createExperiment(
   db: Queryable,
   input: { name?: string; artifact_location?: string; tags?: KeyValue[] },
+  imported?: ImportedExperimentTimes,
 ): Promise<string> {
   const name = validateName(input.name, 'name');
   checkClientArtifactLocation(input.artifact_location);
@@ -60,7 +67,11 @@ export async function createExperiment(
     let id: number;
     try {
       [{ experiment_id: id }] = await tx('experiments')
-        .insert({ name, creation_time: now, last_update_time: now })
+        .insert({
+          name,
+          creation_time: imported?.creationTime ?? now,
+          last_update_time: imported?.lastUpdateTime ?? now,
+        })
         .returning('experiment_id');
     } catch (err) {
       if (isUniqueViolation(err, EXPERIMENT_NAME_UNIQUE)) {
@@ -188,11 +199,16 @@ export async function renameExperiment(
 }
 
 /** Soft delete; the experiment's active runs are deleted with it and come back on restore (MLflow semantics). */
-export async function deleteExperiment(db: Queryable, experimentId: string | undefined): Promise<void> {
+export async function deleteExperiment(
+  db: Queryable,
+  experimentId: string | undefined,
+  options: { at?: number } = {},
+): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await requireExperiment(tx, experimentId, { forUpdate: true });
     if (row.lifecycle_stage === 'deleted') return;
-    const now = nowMs();
+    // `at`: `semreg import-mlflow` deletes an imported experiment as of the source's last update.
+    const now = options.at ?? nowMs();
     await tx('experiments')
       .where({ experiment_id: row.experiment_id })
       .update({ lifecycle_stage: 'deleted', last_update_time: now });

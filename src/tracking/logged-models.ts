@@ -170,6 +170,19 @@ async function requireLoggedModel(
   return row;
 }
 
+const LOGGED_MODEL_ID = /^m-[0-9a-f]{32}$/;
+
+/**
+ * Set only by `semreg import-mlflow`: the source model's id (sources `models:/m-…` keep resolving), final
+ * status and times, which the REST API cannot set.
+ */
+export interface ImportedLoggedModel {
+  modelId: string;
+  status: 'LOGGED_MODEL_PENDING' | 'LOGGED_MODEL_READY' | 'LOGGED_MODEL_UPLOAD_FAILED';
+  creationTimestampMs: number;
+  lastUpdatedTimestampMs: number;
+}
+
 export async function createLoggedModel(
   db: Queryable,
   input: {
@@ -180,6 +193,7 @@ export async function createLoggedModel(
     params?: Array<{ key?: string; value?: string }>;
     tags?: Array<{ key?: string; value?: string }>;
   },
+  imported?: ImportedLoggedModel,
 ): Promise<LoggedModelJson> {
   const name = validateModelName(input.name);
   const params = (input.params ?? []).map(normaliseParam);
@@ -190,7 +204,9 @@ export async function createLoggedModel(
       `Invalid value '${input.source_run_id.slice(0, 100)}' for parameter 'source_run_id': not a run id.`,
     );
   }
-  const modelId = `m-${crypto.randomUUID().replace(/-/g, '')}`;
+  if (imported && !LOGGED_MODEL_ID.test(imported.modelId))
+    throw invalidParameter(`Invalid logged model id '${imported.modelId.slice(0, 100)}'.`);
+  const modelId = imported?.modelId ?? `m-${crypto.randomUUID().replace(/-/g, '')}`;
   const now = nowMs();
   await db.transaction(async (tx) => {
     const experiment = await requireActiveExperiment(tx, input.experiment_id);
@@ -200,9 +216,9 @@ export async function createLoggedModel(
       name,
       model_type: input.model_type ?? null,
       source_run_id: input.source_run_id ?? null,
-      status: 'LOGGED_MODEL_PENDING',
-      creation_timestamp_ms: now,
-      last_updated_timestamp_ms: now,
+      status: imported?.status ?? 'LOGGED_MODEL_PENDING',
+      creation_timestamp_ms: imported?.creationTimestampMs ?? now,
+      last_updated_timestamp_ms: imported?.lastUpdatedTimestampMs ?? now,
     });
     if (tags.length) await tx('logged_model_tags').insert(tags.map((tag) => ({ model_id: modelId, ...tag })));
     await insertWriteOnceParams(

@@ -94,6 +94,8 @@ export async function createRun(
     start_time?: unknown;
     tags?: KeyValue[];
   },
+  /** Set only by `semreg import-mlflow`: the source run's id, kept so `runs:/<id>/…` URIs still resolve. */
+  imported?: { runId: string },
 ): Promise<RunJson> {
   const tags = (input.tags ?? []).map(normaliseRunTag);
   const tagName = [...tags].reverse().find((tag) => tag.key === RUN_NAME_TAG)?.value;
@@ -104,7 +106,7 @@ export async function createRun(
   }
   const name = validateRunName(input.run_name || tagName || generateRunName());
   const startTime = optionalInt64(input.start_time, 'start_time', nowMs(), TIMESTAMP_RANGE);
-  const runId = crypto.randomUUID().replace(/-/g, '');
+  const runId = imported?.runId ?? crypto.randomUUID().replace(/-/g, '');
   await db.transaction(async (tx) => {
     const experiment = await requireActiveExperiment(tx, input.experiment_id || '0');
     await tx('runs').insert({
