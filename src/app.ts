@@ -24,6 +24,8 @@ import { tokenRoutes } from './http/tokens';
 import { ciRoutes } from './http/ci';
 import { ValidatorRegistry } from './http/validation';
 import { uiRoutes } from './http/ui';
+import { graphqlRoutes } from './http/graphql';
+import { mlflowUiRoutes } from './http/mlflow-ui';
 
 function strictRouter(): Router {
   return Router({ caseSensitive: true, strict: true });
@@ -54,6 +56,9 @@ export function createApp(ctx: AppContext): express.Express {
   );
   app.use(hostOriginGuard(ctx));
   app.use(uiRoutes(ctx)); // public like a login page: the UI's data comes from the API with the user's token
+  // MLflow's web UI at /mlflow/ (its API calls lose the prefix here), then GraphQL, which checks its token
+  // itself: a POST that only reads needs read scope, and `authenticate` asks POSTs for write.
+  app.use(mlflowUiRoutes(ctx), graphqlRoutes(ctx));
   app.use(authenticate(ctx));
   app.use(healthRoutes(ctx, metrics));
   // One budget for every JSON body of this app, whichever router parses it; one holder (token or client

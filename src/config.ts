@@ -46,6 +46,14 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** Disables the background webhook worker (tests drive it by hand). */
   readonly webhookWorkerEnabled: boolean;
+  /** MLflow's GraphQL guards: root fields and aliases (in one selection set) a document may have. */
+  readonly graphqlMaxRootFields: number;
+  readonly graphqlMaxAliases: number;
+  /**
+   * MLflow's own web UI (`<site-packages>/mlflow/server/js/build`), served at `/mlflow/`: a folder,
+   * `'off'`, or undefined to look for the `mlflow` package of `python3` (on the first visit, logged).
+   */
+  readonly mlflowUiDir: string | undefined;
 }
 
 export interface S3Destination {
@@ -173,5 +181,12 @@ export function loadConfig(env: Env = process.env): Config {
     stagePolicyFile: env.STAGE_POLICY_FILE || undefined,
     webhookWorkerEnabled: flag(env, 'WEBHOOK_WORKER', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25) * 1000,
+    // MLflow's own variable names and defaults, so a setting carries over from a reference server.
+    graphqlMaxRootFields: integer(env, 'MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS', 10, 1),
+    graphqlMaxAliases: integer(env, 'MLFLOW_SERVER_GRAPHQL_MAX_ALIASES', 10, 0),
+    mlflowUiDir:
+      !env.MLFLOW_UI_DIR || env.MLFLOW_UI_DIR === 'off'
+        ? env.MLFLOW_UI_DIR || undefined
+        : path.resolve(env.MLFLOW_UI_DIR),
   });
 }

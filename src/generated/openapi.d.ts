@@ -183,6 +183,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/graphql": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The same as POST, with the request in the query string (`variables` as JSON text). */
+        get: operations["graphqlGet"];
+        put?: never;
+        /** @description Runs one GraphQL operation of MLflow's schema (no batches: a JSON array is refused). Every field reads, so a read token is enough with AUTH=on; a model-restricted token sees only its models' versions. Documents are limited as on the reference server: 10 root fields (MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS), 10 aliases per selection set (MLFLOW_SERVER_GRAPHQL_MAX_ALIASES), depth 10, 1,000 selections, 1 MiB. Mistakes in the document answer 200 with `data: null` and the messages in `errors`, as the reference does. */
+        post: operations["graphqlPost"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/2.0/mlflow/registered-models/create": {
         parameters: {
             query?: never;
@@ -2578,6 +2596,14 @@ export interface components {
                 artifact_store: "ok" | "failing";
             };
         };
+        GraphqlRequest: {
+            /** @description The GraphQL document. */
+            query: string;
+            /** @description Values of the variables the document declares. */
+            variables?: Record<string, never> | null;
+            /** @description Which operation of the document to run; needed when it has several. */
+            operationName?: string | null;
+        };
         /** @description MLflow's integer model version, as a decimal string ("3"); numbers are accepted too. */
         VersionNumber: string | number;
         RegisteredModelAlias: {
@@ -2856,6 +2882,18 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description MLflow's answer shape: `data` as GraphQL computes it (a field whose resolver failed is null) and `errors` as a list of message strings (null when there is none). `apiError` fields are always null, as on the reference server. */
+        GraphqlAnswer: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    data: Record<string, never> | null;
+                    errors: string[] | null;
+                };
             };
         };
         /** @description No output. */
@@ -3345,6 +3383,40 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    graphqlGet: {
+        parameters: {
+            query: {
+                query: string;
+                variables?: string;
+                operationName?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["GraphqlAnswer"];
+            default: components["responses"]["Error"];
+        };
+    };
+    graphqlPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GraphqlRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["GraphqlAnswer"];
+            default: components["responses"]["Error"];
         };
     };
     createRegisteredModel: {

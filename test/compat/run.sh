@@ -6,6 +6,7 @@
 #   bash test/compat/run.sh -k alias         # extra arguments → MLflow 3.x pass only, passed to pytest
 #   COMPAT_MLFLOW2=off bash test/compat/run.sh   # skip the 2.x pass
 #   COMPAT_S3=off bash test/compat/run.sh        # skip the pass on the S3 store (SeaweedFS)
+#   bash test/compat/run.sh --prepare            # only build .venv-compat (MLflow client + reference server)
 #
 # Exits non-zero when any test fails or when a pass collects no test at all (pytest exit code 5).
 set -euo pipefail
@@ -49,6 +50,8 @@ run_pass() {
 }
 
 ensure_venv .venv-compat "$here/requirements.txt"
+# --prepare: only the venv (npm test's pretest: the jest suite serves MLflow's web UI from its mlflow wheel).
+[ "${1:-}" = "--prepare" ] && exit 0
 status=0
 if [ "$#" -gt 0 ]; then
   run_pass .venv-compat "$@" || status=$?

@@ -81,13 +81,16 @@ it('declares what each sensitive route touches', () => {
   });
   expect(kindOf('post', '/tokens')?.resource.kind).toBe('admin');
   expect(kindOf('get', '/downloads/:name/:version/*path')?.resource.kind).toBe('open');
-  // Only the liveness and readiness probes, signed links and the web UI's own files (its data comes from the
-  // API with the user's token, like a login page) take no token.
+  // Only the liveness and readiness probes, signed links and the files of the web UIs (semreg's and MLflow's:
+  // their data comes from the API with the user's token, like a login page) take no token.
   const open = routes.filter((r) => r.access?.resource.kind === 'open').map((r) => String(r.path));
   expect(open.sort()).toEqual([
     '/,/ui,/^\\/ui\\/(?!assets\\/).*/',
     '/downloads/:name/:version/*path',
     '/health',
+    '/mlflow',
+    '/mlflow/',
+    '/mlflow/static-files/*path',
     '/ready',
     '/ui/assets/:file',
   ]);
