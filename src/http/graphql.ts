@@ -1,13 +1,12 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { AppContext } from '../app-context';
 import { authorizeScope } from '../auth/authorize';
-import { presentedSecret, unauthenticated } from '../auth/credentials';
-import { authenticateSecret } from '../auth/tokens';
 import { invalidParameter, MlflowError } from '../errors';
 import { createGraphqlContext } from '../graphql/context';
 import { executeGraphqlRequest, type GraphqlRequest } from '../graphql/execute-request';
 import { buildMlflowSchema } from '../graphql/schema';
 import { filtered, markDeclared, noteRouteTemplate, readOnly } from './access';
+import { authenticatedPrincipal } from './middleware/auth';
 import { ByteBudget } from './middleware/byte-budget';
 import { jsonBody } from './middleware/json-body';
 import { ValidatorRegistry } from './validation';
@@ -18,7 +17,7 @@ import { ValidatorRegistry } from './validation';
  *
  * Mounted before the app-wide `authenticate`, which asks a POST for write scope: every field of MLflow's
  * schema only reads, so a read token must be enough, as it is for the REST searches sent as POST. The
- * token is checked here the way `authenticate` checks it (same credentials, same messages), with read scope.
+ * token is checked here by the same lookup `authenticate` uses (same credentials, same messages), with read scope.
  * Its own small body budget: a GraphQL document is a few KB, so it cannot take from the JSON endpoints'.
  */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
@@ -26,16 +25,7 @@ const INFLIGHT_BYTES = 16 * MAX_DOCUMENT_BYTES;
 
 async function authenticateReader(app: AppContext, req: Request): Promise<void> {
   if (!app.config.authEnabled) return;
-  const secret = presentedSecret(req.headers);
-  if (secret === undefined) {
-    throw unauthenticated(
-      'Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.',
-    );
-  }
-  const principal = await authenticateSecret(app.db, secret);
-  if (!principal) throw unauthenticated('The token is not valid (unknown, expired or revoked).');
-  req.principal = principal;
-  authorizeScope(principal, 'read');
+  authorizeScope(await authenticatedPrincipal(app, req), 'read');
 }
 
 function refuseLargeDocument(req: Request, _res: Response, next: NextFunction): void {

@@ -47,6 +47,20 @@ function isOpen(req: Request): boolean {
   return req.path === '/health' || req.path === '/ready' || isSignedDownloadPath(req.path);
 }
 
+/** The token a request presents, checked: 401 when there is none or it is unknown, expired or revoked. */
+export async function authenticatedPrincipal(app: AppContext, req: Request): Promise<Principal> {
+  const secret = presentedSecret(req.headers);
+  if (secret === undefined) {
+    throw unauthenticated(
+      'Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.',
+    );
+  }
+  const principal = await authenticateSecret(app.db, secret);
+  if (!principal) throw unauthenticated('The token is not valid (unknown, expired or revoked).');
+  req.principal = principal;
+  return principal;
+}
+
 /**
  * App-wide, before any router: with AUTH=on every request except `/health` must present a valid token
  * (unknown routes included, so 401 comes before 404, and path variants such as `/API/…`, `//…` or a
@@ -55,15 +69,7 @@ function isOpen(req: Request): boolean {
 export function authenticate(app: AppContext) {
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     if (!app.config.authEnabled || isOpen(req)) return next();
-    const secret = presentedSecret(req.headers);
-    if (secret === undefined) {
-      throw unauthenticated(
-        'Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.',
-      );
-    }
-    const principal = await authenticateSecret(app.db, secret);
-    if (!principal) throw unauthenticated('The token is not valid (unknown, expired or revoked).');
-    req.principal = principal;
+    const principal = await authenticatedPrincipal(app, req);
     const scope = scopeForMethod(req.method);
     if (ENDPOINT_TABLE_PREFIXES.some((prefix) => req.path.startsWith(prefix)))
       authorizeScope(principal, 'read');
