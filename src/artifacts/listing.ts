@@ -1,4 +1,9 @@
+import type { Queryable } from '../db/knex';
+import { missingParameter, notFound } from '../errors';
 import type { ArtifactStore, ListedEntry } from '../storage/artifact-store';
+import { normaliseRelativePath } from '../storage/safe-path';
+import { findRunArtifactUri } from '../tracking/runs';
+import { artifactUriToKey, keyUnder } from './artifact-uri';
 
 /** MLflow's `FileInfo` (mlflow/protos/service.proto): `file_size` only for files. */
 export interface FileInfoJson {
@@ -25,4 +30,21 @@ export function toFileInfos(entries: readonly ListedEntry[], display = ''): File
     is_dir: entry.isDir,
     ...(entry.isDir ? {} : { file_size: entry.size }),
   }));
+}
+
+/**
+ * MLflow's `artifacts/list` of a run (REST and GraphQL): `path` is relative to the run's artifact root and so
+ * are the answered paths. Everything is listed in one page, so there is never a next page token.
+ */
+export async function listRunArtifacts(
+  ctx: { db: Queryable; storage: ArtifactStore },
+  runId: string | undefined,
+  path: string | undefined,
+): Promise<{ root_uri: string; files: FileInfoJson[] }> {
+  if (!runId) throw missingParameter('run_id');
+  const rel = normaliseRelativePath(path ?? '');
+  const rootUri = await findRunArtifactUri(ctx.db, runId);
+  if (!rootUri) throw notFound(`Run with id=${runId} not found`);
+  const key = keyUnder(await artifactUriToKey(ctx.db, rootUri), rel);
+  return { root_uri: rootUri, files: await listFileInfos(ctx.storage, key, rel) };
 }

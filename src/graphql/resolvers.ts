@@ -1,14 +1,11 @@
-import { artifactUriToKey, keyUnder } from '../artifacts/artifact-uri';
-import { listFileInfos } from '../artifacts/listing';
-import { missingParameter, notFound } from '../errors';
+import { listRunArtifacts } from '../artifacts/listing';
 import { searchModelVersions } from '../registry/search';
-import { normaliseRelativePath } from '../storage/safe-path';
 import { searchDatasets } from '../tracking/dataset-summaries';
 import { getExperiment } from '../tracking/experiments';
 import { getMetricHistoryBulkInterval } from '../tracking/metrics';
 import { searchRuns } from '../tracking/run-search';
 import type { RunJson } from '../tracking/run-view';
-import { findRunArtifactUri, getRun } from '../tracking/runs';
+import { getRun } from '../tracking/runs';
 import { requireRunId } from '../tracking/validation';
 import { GraphqlContext, requireRead, restInput, visibleModels } from './context';
 
@@ -19,17 +16,6 @@ import { GraphqlContext, requireRead, restInput, visibleModels } from './context
  */
 type Input = { input?: Record<string, unknown> | null };
 type Resolver<Source = unknown> = (source: Source, args: Input, ctx: GraphqlContext) => Promise<unknown>;
-
-async function listRunArtifacts(ctx: GraphqlContext, input: Record<string, unknown>) {
-  const runId = (input.run_id || input.run_uuid) as string | undefined;
-  if (!runId) throw missingParameter('run_id');
-  const rel = normaliseRelativePath((input.path as string | undefined) ?? '');
-  const rootUri = await findRunArtifactUri(ctx.app.db, runId);
-  if (!rootUri) throw notFound(`Run with id=${runId} not found`);
-  const key = keyUnder(await artifactUriToKey(ctx.app.db, rootUri), rel);
-  // Everything is listed in one page, as on the REST route, so there is never a next page token.
-  return { root_uri: rootUri, files: await listFileInfos(ctx.app.storage, key, rel) };
-}
 
 const searchRunsField: Resolver = async (_source, { input }, ctx) => {
   requireRead(ctx);
@@ -49,7 +35,12 @@ export const queryResolvers: Record<string, Resolver> = {
   mlflowSearchRuns: searchRunsField,
   mlflowListArtifacts: async (_source, { input }, ctx) => {
     requireRead(ctx);
-    return listRunArtifacts(ctx, restInput(ctx, 'listRunArtifacts', 'query', input));
+    const rest = restInput(ctx, 'listRunArtifacts', 'query', input);
+    return listRunArtifacts(
+      ctx.app,
+      (rest.run_id || rest.run_uuid) as string | undefined,
+      rest.path as string | undefined,
+    );
   },
   mlflowGetMetricHistoryBulkInterval: async (_source, { input }, ctx) => {
     requireRead(ctx);

@@ -1,10 +1,9 @@
 import { tracking } from '../access';
 import { artifactUriToKey, keyUnder } from '../../artifacts/artifact-uri';
-import { listFileInfos } from '../../artifacts/listing';
-import { missingParameter, notFound } from '../../errors';
+import { listFileInfos, listRunArtifacts } from '../../artifacts/listing';
+import { notFound } from '../../errors';
 import { normaliseRelativePath } from '../../storage/safe-path';
 import { findLoggedModelArtifactUri } from '../../tracking/logged-models';
-import { findRunArtifactUri } from '../../tracking/runs';
 import { defineRoute, Route } from '../route';
 import type { AppContext } from '../../app-context';
 
@@ -21,12 +20,9 @@ async function listUnder(app: AppContext, rootUri: string, rel: string) {
 
 export const artifactListingRoutes: Route[] = [
   defineRoute('GET', '/artifacts/list', 'listRunArtifacts', tracking, async ({ input, app }) => {
-    const runId = input.run_id || input.run_uuid;
-    if (!runId) throw missingParameter('run_id');
-    const rel = normaliseRelativePath(input.path ?? '');
-    const rootUri = await findRunArtifactUri(app.db, runId);
-    if (!rootUri) throw notFound(`Run with id=${runId} not found`);
-    return listUnder(app, rootUri, rel);
+    const listing = await listRunArtifacts(app, input.run_id || input.run_uuid, input.path);
+    // Like MLflow's proto JSON, an empty repeated field is left out.
+    return listing.files.length > 0 ? listing : { root_uri: listing.root_uri };
   }),
   defineRoute(
     'GET',
