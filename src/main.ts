@@ -19,6 +19,7 @@ import { lockDataDir } from './startup/data-dir-lock';
 import { openCheckedStore } from './startup/artifact-store';
 import { drain } from './startup/drain';
 import { listen } from './startup/listen';
+import { mlflowUiDir } from './http/mlflow-ui';
 import { firstLine, StartupFailure } from './startup/startup-failure';
 import { ensureWritableDirectory } from './startup/writable-directory';
 
@@ -112,6 +113,8 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
     undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
   }
   log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
+  // Where MLflow's own web UI comes from (or that it is off), said once at start, without delaying it.
+  void mlflowUiDir(ctx);
 }
 
 async function undoAll(undo: Undo[], log: Logger): Promise<void> {

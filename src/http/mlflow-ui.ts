@@ -44,8 +44,7 @@ function detectUiDir(app: AppContext): Promise<string | undefined> {
     execFile('python3', FIND_UI, { timeout: 15000 }, (err, stdout) => {
       const dir = err ? '' : stdout.trim();
       if (dir && hasIndex(dir)) {
-        app.log.info({ dir }, `serving MLflow's web UI from ${dir} at ${MLFLOW_UI_PREFIX}/`);
-        resolve(dir);
+        resolve(serving(app, dir));
       } else {
         app.log.info(`no MLflow installation found for python3: ${MLFLOW_UI_PREFIX}/ is off (MLFLOW_UI_DIR)`);
         resolve(undefined);
@@ -54,24 +53,32 @@ function detectUiDir(app: AppContext): Promise<string | undefined> {
   });
 }
 
+function serving(app: AppContext, dir: string): string {
+  app.log.info({ dir }, `serving MLflow's web UI from ${dir} at ${MLFLOW_UI_PREFIX}/`);
+  return dir;
+}
+
 function configuredDir(app: AppContext, dir: string): string | undefined {
-  if (hasIndex(dir)) return dir;
+  if (hasIndex(dir)) return serving(app, dir);
   app.log.warn(`MLFLOW_UI_DIR=${dir} has no index.html: ${MLFLOW_UI_PREFIX}/ is off`);
   return undefined;
 }
 
+const found = new WeakMap<AppContext, Promise<string | undefined>>();
+
 /**
- * The UI folder: MLFLOW_UI_DIR, else looked up with `python3` on the first visit (not when the app is built:
- * every test builds apps, and most never visit), logged either way.
+ * The UI folder: MLFLOW_UI_DIR, else looked up once with `python3` and logged. `npm start` asks at start
+ * (src/main.ts), so the log says where the UI comes from; apps built by tests look only when visited.
  */
-function uiDirFinder(app: AppContext): () => Promise<string | undefined> {
+export function mlflowUiDir(app: AppContext): Promise<string | undefined> {
   const configured = app.config.mlflowUiDir;
-  let found: Promise<string | undefined> | undefined;
-  return () => {
-    if (configured === 'off') return Promise.resolve(undefined);
-    found ??= configured === undefined ? detectUiDir(app) : Promise.resolve(configuredDir(app, configured));
-    return found;
-  };
+  if (configured === 'off') return Promise.resolve(undefined);
+  let dir = found.get(app);
+  if (!dir) {
+    dir = configured === undefined ? detectUiDir(app) : Promise.resolve(configuredDir(app, configured));
+    found.set(app, dir);
+  }
+  return dir;
 }
 
 function notInstalled(): MlflowError {
@@ -91,7 +98,7 @@ function stripPrefix(req: Request, _res: Response, next: NextFunction): void {
 }
 
 export function mlflowUiRoutes(app: AppContext): RequestHandler[] {
-  const uiDir = uiDirFinder(app);
+  const uiDir = () => mlflowUiDir(app);
   const router = Router({ caseSensitive: true, strict: true });
   const publicFile = declare(app, open);
 
