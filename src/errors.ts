@@ -1,3 +1,5 @@
+import { pythonJson } from './python-json';
+
 /**
  * The one error type of semreg. Throw it from anywhere; the error middleware turns it into
  * `{"error_code", "message"}` with the HTTP status MLflow's reference server uses for that code
@@ -56,8 +58,19 @@ export class MlflowError extends Error {
     this.status = status ?? STATUS[errorCode];
   }
 
-  toJSON(): { error_code: ErrorCode; message: string } {
-    return { error_code: this.errorCode, message: this.message };
+  /**
+   * More than the reference's message says, sent as an extra `details` field (the client ignores unknown
+   * fields): used where the message itself must read exactly as the reference's (the path guard's
+   * "Invalid path") and the rule that was broken would otherwise be lost.
+   */
+  details?: string;
+
+  toJSON(): { error_code: ErrorCode; message: string; details?: string } {
+    return {
+      error_code: this.errorCode,
+      message: this.message,
+      ...(this.details !== undefined ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -69,8 +82,38 @@ export const notFound = (message: string): MlflowError => new MlflowError('RESOU
 export const alreadyExists = (message: string): MlflowError =>
   new MlflowError('RESOURCE_ALREADY_EXISTS', message);
 
+/**
+ * How the reference server ends every refusal of its request-schema checks (`_validate_param_against_schema`
+ * in mlflow/server/handlers.py): missing fields, wrong types, out-of-range values.
+ */
+export const SEE_API_DOCS = ' See the API docs for more information about request parameters.';
+
+/** A schema check's refusal, in the reference's form: its message followed by SEE_API_DOCS. */
+export const schemaRefusal = (message: string): MlflowError => invalidParameter(`${message}${SEE_API_DOCS}`);
+
 export const missingParameter = (name: string): MlflowError =>
-  invalidParameter(`Missing value for required parameter '${name}'.`);
+  schemaRefusal(`Missing value for required parameter '${name}'.`);
+
+/** The offending value is echoed as the reference does, but never more than this many characters of it. */
+const MAX_SHOWN_VALUE = 200;
+
+/**
+ * MLflow's wording for a value of the wrong type or outside its range (`invalid_value` in
+ * mlflow/utils/validation.py): "Invalid value 31 for parameter 'run_id' supplied: <detail>". The value is
+ * shown as Python's json.dumps shows it (src/python-json.ts); `numberLiteral` is a number's text as sent.
+ */
+export function invalidValue(
+  field: string,
+  value: unknown,
+  detail?: string,
+  numberLiteral?: string,
+): MlflowError {
+  const text = pythonJson(value, numberLiteral);
+  const shown = text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE)}…` : text;
+  return invalidParameter(
+    `Invalid value ${shown} for parameter '${field}' supplied${detail ? `: ${detail}` : '.'}`,
+  );
+}
 
 /** A body that stopped arriving (a disconnect, an abort) before it was complete; every store answers this. */
 export const uploadInterrupted = (): MlflowError =>

@@ -916,6 +916,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/2.0/mlflow/metrics/get-history-bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's history of one metric for up to 100 runs (the reference serves it under /ajax-api): ordered by run id, then timestamp, step and value, at most `max_results` values in all (25000 at most and by default). */
+        get: operations["getMetricHistoryBulk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/2.0/mlflow/metrics/get-history-bulk-interval": {
         parameters: {
             query?: never;
@@ -1213,6 +1230,23 @@ export interface paths {
         get: operations["getLoggedModelArtifactForUi"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/upload-artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The web UI's small-file upload into a run's artifacts (the reference serves it under /ajax-api only): the raw request body, of any content type, is streamed to `path` below the run's artifact root through the same path guard and store as the proxy PUT, with its size and sha256 recorded. At most 10 MB, as in the reference. */
+        post: operations["uploadRunArtifactForUi"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2257,6 +2291,23 @@ export interface paths {
             cookie?: never;
         };
         get: operations["getMetricHistoryAjax"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ajax-api/2.0/mlflow/metrics/get-history-bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The web UI's history of one metric for up to 100 runs (the reference serves it under /ajax-api): ordered by run id, then timestamp, step and value, at most `max_results` values in all (25000 at most and by default). */
+        get: operations["getMetricHistoryBulkAjax"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4443,6 +4494,33 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    getMetricHistoryBulk: {
+        parameters: {
+            query?: {
+                run_id?: string[];
+                metric_key?: string;
+                max_results?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The values, each with its run id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     getMetricHistoryBulkInterval: {
         parameters: {
             query: {
@@ -4921,6 +4999,34 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    uploadRunArtifactForUi: {
+        parameters: {
+            query: {
+                run_uuid: string;
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             default: components["responses"]["Error"];
@@ -6754,6 +6860,33 @@ export interface operations {
                     "application/json": {
                         metrics?: components["schemas"]["Metric"][];
                         next_page_token?: string;
+                    };
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetricHistoryBulkAjax: {
+        parameters: {
+            query?: {
+                run_id?: string[];
+                metric_key?: string;
+                max_results?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The values, each with its run id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        metrics?: components["schemas"]["Metric"][];
                     };
                 };
             };

@@ -1,11 +1,13 @@
+import { PassThrough } from 'node:stream';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
 import { artifactUriToKey, keyUnder } from '../artifacts/artifact-uri';
-import { missingParameter, MlflowError, notFound } from '../errors';
+import { invalidParameter, missingParameter, MlflowError, notFound } from '../errors';
 import { getModelVersionDownloadUri } from '../registry/model-versions';
 import { findLoggedModelArtifactUri } from '../tracking/logged-models';
 import { findRunArtifactUri } from '../tracking/runs';
+import { storeFile } from '../storage/stored-files';
 import { byModel, declare, tracking } from './access';
 import { sendArtifact } from './artifact-download';
 import { queryString, rawRoute } from './raw-handler';
@@ -61,6 +63,53 @@ async function loggedModelArtifact(req: Request, res: Response, app: AppContext)
   await sendAuthorized(req, res, app, keyUnder(await artifactUriToKey(app.db, logged.artifactUri), key));
 }
 
+/** The reference's cap on the web UI's upload (mlflow/server/handlers.py `upload_artifact_handler`). */
+const MAX_UI_UPLOAD_BYTES = 10 * 1024 * 1024;
+const UI_UPLOAD_TOO_LARGE = 'Artifact size is too large. Max size is 10MB.';
+
+/**
+ * `POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid=&path=`: the web UI's upload of a small file into a
+ * run's artifacts. The reference's checks, order and words (run_uuid, path, path guard, size, data); the
+ * raw body then streams through the same store as the proxy PUT, its size and sha256 recorded, and a
+ * body past 10 MB is cut off while it arrives.
+ */
+async function uploadRunArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
+  const runId = queryString(req, 'run_uuid');
+  if (!runId) throw invalidParameter('Request must specify run_uuid.');
+  const path = queryString(req, 'path');
+  if (!path) throw invalidParameter('Request must specify path.');
+  const rel = keyUnder('', path);
+  if (rel === '') throw invalidParameter('Request must specify path.');
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > MAX_UI_UPLOAD_BYTES)
+    throw invalidParameter(UI_UPLOAD_TOO_LARGE);
+  if ((declared === undefined || Number(declared) === 0) && req.headers['transfer-encoding'] === undefined)
+    throw invalidParameter('Request must specify data.');
+  const runUri = await findRunArtifactUri(app.db, runId);
+  if (!runUri) throw notFound(`Run with id=${runId} not found`);
+  const key = keyUnder(await artifactUriToKey(app.db, runUri), rel);
+  const controller = new AbortController();
+  const abortIfIncomplete = () => {
+    if (!req.complete) controller.abort();
+  };
+  req.on('error', abortIfIncomplete);
+  req.on('close', abortIfIncomplete);
+  // Through a PassThrough, so that a store that stops reading at the limit leaves the socket for the answer.
+  const body = new PassThrough();
+  req.pipe(body);
+  try {
+    await storeFile(app, key, body, {
+      maxBytes: Math.min(MAX_UI_UPLOAD_BYTES, app.config.maxArtifactBytes),
+      signal: controller.signal,
+      contentType: req.headers['content-type']?.slice(0, 200),
+    });
+  } catch (err) {
+    if (err instanceof MlflowError && err.status === 413) throw invalidParameter(UI_UPLOAD_TOO_LARGE);
+    throw err;
+  }
+  res.status(200).json({});
+}
+
 export function artifactUiRouter(app: AppContext): Router {
   const router = Router({ caseSensitive: true, strict: true });
   router.get('/get-artifact', declare(app, tracking), rawRoute(app, runArtifact));
@@ -73,6 +122,11 @@ export function artifactUiRouter(app: AppContext): Router {
     '/ajax-api/2.0/mlflow/logged-models/:model_id/artifacts/files',
     declare(app, tracking),
     rawRoute(app, loggedModelArtifact),
+  );
+  router.post(
+    '/ajax-api/2.0/mlflow/upload-artifact',
+    declare(app, tracking),
+    rawRoute(app, uploadRunArtifact),
   );
   return router;
 }

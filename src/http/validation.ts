@@ -1,6 +1,8 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { invalidParameter, missingParameter } from '../errors';
+import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
+import { invalidParameter, invalidValue, missingParameter, SEE_API_DOCS } from '../errors';
+import { pythonTypeName } from '../python-json';
 import { loadOpenApiDocument, OpenApiOperation } from '../openapi';
 
 /**
@@ -14,7 +16,8 @@ const DOC_ID = 'openapi.json';
 export interface OperationValidator {
   /** Validates and normalises in place; throws MlflowError INVALID_PARAMETER_VALUE. */
   query(query: Record<string, unknown>): void;
-  body(body: Record<string, unknown>): void;
+  /** `raw` is the body as received, read only to quote a refused number as it was sent. */
+  body(body: Record<string, unknown>, raw?: Buffer): void;
 }
 
 function pointer(...segments: string[]): string {
@@ -33,25 +36,56 @@ function createAjv(coerce: boolean): Ajv2020 {
   return ajv;
 }
 
-function describe(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text === undefined ? 'undefined' : text.length > 100 ? `${text.slice(0, 100)}…` : text;
+/** ajv's `/metrics/0/timestamp` as MLflow names it: `metrics[0].timestamp`. */
+function fieldName(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').slice(1);
+  if (extra !== undefined) parts.push(extra);
+  return parts
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
 }
 
-function toError(errors: ErrorObject[] | null | undefined, data: unknown): Error {
+/**
+ * A number's text as the client sent it (`9.0` stays a float in the message, as in Python), read back from
+ * the raw body only when a refusal names a number.
+ */
+function numberLiteral(raw: Buffer | undefined, instancePath: string): string | undefined {
+  if (!raw) return undefined;
+  try {
+    let node: unknown = parseLossless(raw.toString('utf8').replace(/^\uFEFF/, ''));
+    for (const part of instancePath.split('/').slice(1))
+      node = (node as Record<string, unknown>)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    return isLosslessNumber(node) ? node.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ajv's first error in MLflow's words (mlflow/server/handlers.py `_validate_param_against_schema`):
+ * "Missing value for required parameter 'x'." or "Invalid value 31 for parameter 'run_id' supplied:  Hint:
+ * Value was of type 'int'.", both followed by the reference's pointer to the API docs.
+ */
+function toError(errors: ErrorObject[] | null | undefined, data: unknown, raw?: Buffer): Error {
   const first = errors?.[0];
   if (!first) return invalidParameter('Invalid request.');
   if (first.keyword === 'required') {
-    const prefix = first.instancePath ? `${first.instancePath.slice(1).replace(/\//g, '.')}.` : '';
-    return missingParameter(`${prefix}${(first.params as { missingProperty: string }).missingProperty}`);
+    const missing = (first.params as { missingProperty: string }).missingProperty;
+    return missingParameter(fieldName(first.instancePath, missing));
   }
-  const field = first.instancePath.slice(1).replace(/\//g, '.') || 'request';
+  const field = fieldName(first.instancePath) || 'request';
   let value: unknown = data;
   for (const part of first.instancePath.split('/').slice(1))
     value = (value as Record<string, unknown>)?.[part];
-  return invalidParameter(
-    `Invalid value ${describe(value)} for parameter '${field}': ${first.message ?? 'invalid'}.`,
-  );
+  const literal = typeof value === 'number' ? numberLiteral(raw, first.instancePath) : undefined;
+  const detail =
+    first.keyword === 'type'
+      ? // The reference's own two spaces: invalid_value(param, value, " Hint: …") after "supplied: ".
+        ` Hint: Value was of type '${pythonTypeName(value, literal)}'.`
+      : `${first.message ?? 'invalid'}.`;
+  const error = invalidValue(field, value, detail, literal);
+  error.message += SEE_API_DOCS;
+  return error;
 }
 
 /** Python's `str(True)` is `True`; ajv only coerces lower-case booleans. */
@@ -104,17 +138,19 @@ export class ValidatorRegistry {
   private compile(route: string, method: string, operation: OpenApiOperation): OperationValidator {
     const queryParams = (operation.parameters ?? []).filter((p) => p.in === 'query');
     const booleans = new Set(queryParams.filter((p) => isBooleanSchema(p.schema)).map((p) => p.name));
-    const properties: Record<string, object> = {};
-    queryParams.forEach((param) => {
+    // One validator per parameter, run in the order the operation declares them: the reference checks a
+    // request field by field (required, then type, then range), so the first field in error is the one named.
+    const queryValidators: ValidateFunction[] = queryParams.map((param) => {
       const index = operation.parameters!.indexOf(param);
-      properties[param.name] = {
-        $ref: `${DOC_ID}${pointer('paths', route, method, 'parameters', String(index), 'schema')}`,
-      };
-    });
-    const queryValidator: ValidateFunction = this.queryAjv.compile({
-      type: 'object',
-      properties,
-      required: queryParams.filter((p) => p.required).map((p) => p.name),
+      return this.queryAjv.compile({
+        type: 'object',
+        properties: {
+          [param.name]: {
+            $ref: `${DOC_ID}${pointer('paths', route, method, 'parameters', String(index), 'schema')}`,
+          },
+        },
+        required: param.required ? [param.name] : [],
+      });
     });
 
     // A request body may be shared through `$ref: '#/components/requestBodies/X'`; unresolved, such operations
@@ -139,10 +175,10 @@ export class ValidatorRegistry {
     return {
       query(query) {
         lowerCaseBooleans(query, booleans);
-        if (!queryValidator(query)) throw toError(queryValidator.errors, query);
+        for (const validate of queryValidators) if (!validate(query)) throw toError(validate.errors, query);
       },
-      body(body) {
-        if (bodyValidator && !bodyValidator(body)) throw toError(bodyValidator.errors, body);
+      body(body, raw) {
+        if (bodyValidator && !bodyValidator(body)) throw toError(bodyValidator.errors, body, raw);
       },
     };
   }

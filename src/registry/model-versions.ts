@@ -17,6 +17,7 @@ import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
 import { checkArtifactLineage, checkSourceLineage, resolveSource } from './source';
+import { recordModelVersionOnLoggedModel } from '../tracking/logged-models';
 import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
@@ -236,6 +237,11 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
         .map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value ?? null }))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (versionTags.length > 0) await trx('model_version_tags').insert(versionTags);
+      // The reference lists the version on the logged model it came from (prompts excepted; an import
+      // keeps the tags it copied).
+      const loggedModelId = input.model_id ?? resolved.loggedModelId;
+      if (loggedModelId && !sourceContext.prompt && !input.imported)
+        await recordModelVersionOnLoggedModel(trx, loggedModelId, model.name, version);
       // A new version has no aliases yet; its JSON comes from what was just written, without reading it back.
       const json = versionJson({ ...row, name: model.name }, versionTags, []);
       await versionCreated(trx, model, json);

@@ -27,9 +27,15 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const REPLACEMENT_CHAR = '\uFFFD';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * The message is the reference's exact "Invalid path" (`validate_path_is_safe`; MLflow's UI and tests compare
+ * it whole); which path and which rule travel in the error's `details`.
+ */
 function reject(raw: string, rule: string): MlflowError {
   const shown = JSON.stringify(raw.length > 200 ? `${raw.slice(0, 200)}…` : raw);
-  return new MlflowError('INVALID_PARAMETER_VALUE', `Invalid path ${shown}: ${rule}.`);
+  const error = new MlflowError('INVALID_PARAMETER_VALUE', 'Invalid path');
+  error.details = `${shown}: ${rule}.`;
+  return error;
 }
 
 /**

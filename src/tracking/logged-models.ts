@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/knex';
-import { invalidParameter, missingParameter, notFound } from '../errors';
+import { invalidParameter, invalidValue, missingParameter, notFound } from '../errors';
 import {
   applyLoggedModelFilter,
   applyLoggedModelOrder,
@@ -16,6 +16,7 @@ import { nowMs, parseMaxResults } from './values';
 import { parseExperimentId, validateLength } from './validation';
 import { inOrder } from '../db/in-order';
 import type { components } from '../generated/openapi';
+import { pythonDumps } from '../python-json';
 
 /**
  * MLflow 3 logged models (mlflow-compat.md §3.5, §4.3): `log_model` creates one (PENDING), uploads its files
@@ -200,9 +201,7 @@ export async function createLoggedModel(
   refuseDuplicateParamKeys(params);
   const tags = normaliseTags(input.tags);
   if (input.source_run_id !== undefined && !/^[0-9a-zA-Z][\w-]{0,31}$/.test(input.source_run_id)) {
-    throw invalidParameter(
-      `Invalid value '${input.source_run_id.slice(0, 100)}' for parameter 'source_run_id': not a run id.`,
-    );
+    throw invalidValue('source_run_id', input.source_run_id, 'not a run id.');
   }
   if (imported && !LOGGED_MODEL_ID.test(imported.modelId))
     throw invalidParameter(`Invalid logged model id '${imported.modelId.slice(0, 100)}'.`);
@@ -247,8 +246,10 @@ export async function finalizeLoggedModel(
 ): Promise<LoggedModelJson> {
   const name = typeof status === 'number' ? STATUS_BY_NUMBER[status] : status;
   if (name !== 'LOGGED_MODEL_READY' && name !== 'LOGGED_MODEL_UPLOAD_FAILED') {
-    throw invalidParameter(
-      `Invalid value ${JSON.stringify(status)} for parameter 'status': a logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.`,
+    throw invalidValue(
+      'status',
+      status,
+      'a logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.',
     );
   }
   const row = await requireLoggedModel(db, modelId);
@@ -282,6 +283,56 @@ export async function setLoggedModelTags(
       .where({ model_id: row.model_id })
       .update({ last_updated_timestamp_ms: nowMs() });
   });
+}
+
+/** The tag in which a logged model lists the model versions registered from it (MLflow's own key). */
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+
+/**
+ * model-versions/create with a `model_id` records the new version on that logged model, as the reference
+ * server does (`set_model_versions_tags` in mlflow/store/tracking/abstract_store.py): `{"name", "version"}`
+ * is appended to the JSON list in `mlflow.modelVersions` unless an equal entry is there, written with
+ * Python's json.dumps spacing and the version as a number, like the reference. Call it in the create's
+ * transaction: the model row is locked so that concurrent registrations do not drop each other's entry.
+ * A tag that is not a JSON list (set by hand) is left as it is rather than overwritten.
+ */
+export async function recordModelVersionOnLoggedModel(
+  tx: Queryable,
+  modelId: string,
+  name: string,
+  version: number,
+): Promise<void> {
+  const model = await tx('logged_models').where({ model_id: modelId }).forUpdate().first('model_id');
+  if (!model) return;
+  const current = await tx('logged_model_tags')
+    .where({ model_id: modelId, key: MODEL_VERSIONS_TAG })
+    .first('value');
+  let entries: unknown[] = [];
+  if (current?.value) {
+    try {
+      const parsed: unknown = JSON.parse(current.value);
+      if (!Array.isArray(parsed)) return;
+      entries = parsed;
+    } catch {
+      return;
+    }
+  }
+  const known = entries.some(
+    (entry) =>
+      entry !== null &&
+      typeof entry === 'object' &&
+      Object.keys(entry).length === 2 &&
+      (entry as Record<string, unknown>).name === name &&
+      (entry as Record<string, unknown>).version === version,
+  );
+  if (known) return;
+  const value = pythonDumps([...entries, { name, version }]);
+  if (value.length > MAX_TAG_VALUE_LENGTH) return;
+  await tx('logged_model_tags')
+    .insert({ model_id: modelId, key: MODEL_VERSIONS_TAG, value })
+    .onConflict(['model_id', 'key'])
+    .merge(['value']);
+  await tx('logged_models').where({ model_id: modelId }).update({ last_updated_timestamp_ms: nowMs() });
 }
 
 export async function deleteLoggedModelTag(

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/knex';
-import { invalidParameter } from '../errors';
+import { invalidParameter, missingParameter, notFound, schemaRefusal } from '../errors';
+import { pythonJson } from '../python-json';
 import { decodePageToken, paginate } from '../search/page-token';
 import type { MetricJson } from './run-view';
 import { requireRun } from './runs';
@@ -94,7 +95,7 @@ export async function insertMetrics(db: Queryable, runId: string, metrics: Metri
     );
 }
 
-function metricToJson(row: MetricRow & { run_uuid?: string }, withRunId: boolean): MetricJson {
+export function metricToJson(row: MetricRow & { run_uuid?: string }, withRunId: boolean): MetricJson {
   return {
     key: row.key,
     value: row.value,
@@ -116,7 +117,7 @@ export async function getMetricHistory(
   input: { metric_key?: string; max_results?: string; page_token?: string },
 ): Promise<{ metrics: MetricJson[]; next_page_token?: string }> {
   const key = input.metric_key;
-  if (!key) throw invalidParameter("Missing value for required parameter 'metric_key'.");
+  if (!key) throw missingParameter('metric_key');
   let maxResults = HISTORY_PAGE_LIMIT;
   if (input.max_results !== undefined && input.max_results !== '') {
     const n = Number(input.max_results);
@@ -162,21 +163,110 @@ export async function loggedModelMetrics(
 }
 
 /**
- * metrics/get-history-bulk-interval (the UI's charts): the values of one metric for up to 100 runs at no
- * more than `max_results` steps, sampled evenly over the step range and always including its first and
- * last step, like MLflow's handler.
+ * The web UI's bulk metric endpoints (MLflow serves them under /ajax-api): the history of one metric for up
+ * to 100 runs. Their checks and words follow the reference's handlers (mlflow/server/handlers.py), in its
+ * order, because its UI and tests read them.
  */
 const MAX_BULK_RUNS = 100;
 const MAX_BULK_RESULTS = 2500;
 
-function sampleSteps(steps: Int64[], maxResults: number): Int64[] {
-  if (steps.length <= maxResults) return steps;
-  if (maxResults === 1) return [steps[steps.length - 1]];
-  const picked = new Set<number>();
-  for (let i = 0; i < maxResults; i++) picked.add(Math.round((i * (steps.length - 1)) / (maxResults - 1)));
-  return [...picked].sort((a, b) => a - b).map((index) => steps[index]);
+/** A query value that is absent or empty counts as not given, as in the reference's `if not value`. */
+const given = (value: string | undefined): value is string => value !== undefined && value !== '';
+
+function parseBulkMaxResults(value: string | undefined, fallback: number): number {
+  if (!given(value)) return fallback;
+  if (!/^-?\d+$/.test(value.trim()))
+    throw schemaRefusal(`Invalid value ${pythonJson(value)} for parameter 'max_results' supplied.`);
+  return Number(value.trim());
 }
 
+/**
+ * metrics/get-history-bulk: every value of `metric_key` logged to the given runs, by run id, then timestamp,
+ * step and value, `max_results` (≤ 25000) in all. Unknown run ids are skipped, as in the reference.
+ */
+export async function getMetricHistoryBulk(
+  db: Queryable,
+  input: { run_id?: string[]; metric_key?: string; max_results?: string },
+): Promise<{ metrics: MetricJson[] }> {
+  const runIds = input.run_id ?? [];
+  if (!runIds.length)
+    throw invalidParameter('GetMetricHistoryBulk request must specify at least one run_id.');
+  if (runIds.length > MAX_BULK_RUNS) {
+    throw invalidParameter(
+      `GetMetricHistoryBulk request cannot specify more than ${MAX_BULK_RUNS} run_ids. Received ${runIds.length} run_ids.`,
+    );
+  }
+  if (input.metric_key === undefined)
+    throw invalidParameter('GetMetricHistoryBulk request must specify a metric_key.');
+  const maxResults = Math.min(parseBulkMaxResults(input.max_results, HISTORY_PAGE_LIMIT), HISTORY_PAGE_LIMIT);
+  if (maxResults < 1) return { metrics: [] };
+  const rows = await db('metrics')
+    .select('run_uuid', 'key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest')
+    .whereIn('run_uuid', [...new Set(runIds)])
+    .where('key', input.metric_key)
+    .orderBy([
+      { column: 'run_uuid' },
+      { column: 'timestamp' },
+      { column: 'step' },
+      { column: 'value' },
+      { column: 'id' },
+    ])
+    .limit(maxResults);
+  return { metrics: rows.map((row: MetricRow & { run_uuid: string }) => metricToJson(row, true)) };
+}
+
+type BulkRow = MetricRow & { run_uuid: string };
+
+/**
+ * The reference's sampling (3.17, SqlAlchemyStore._sample_rows_with_window_functions), run by run: the rows
+ * in (step, timestamp, value) order are cut into `max_results` NTILE buckets and the first row of each is
+ * kept; the run's last row is kept too, replacing the last sampled one when the sample is already full.
+ */
+async function sampleRun(
+  db: Queryable,
+  runId: string,
+  key: string,
+  maxResults: number,
+  range: [Int64, Int64] | undefined,
+): Promise<BulkRow[]> {
+  const inRange = (qb: ReturnType<Queryable>) => {
+    qb.where({ run_uuid: runId, key });
+    if (range) qb.whereBetween('step', range);
+    return qb;
+  };
+  const order = 'step, timestamp, value, id';
+  const bucketed = inRange(
+    db('metrics').select(
+      '*',
+      db.raw(`ntile(?) over (order by ${order}) as bucket`, [maxResults]),
+      db.raw(`row_number() over (order by ${order}) as position`),
+    ),
+  ).as('bucketed');
+  const ranked = db
+    .from(bucketed)
+    .select('*', db.raw(`row_number() over (partition by bucket order by ${order}) as rn`))
+    .as('ranked');
+  const rows: BulkRow[] = await db.from(ranked).where('rn', 1).orderBy('position');
+  const last: BulkRow | undefined = await inRange(db('metrics').select('*'))
+    .orderBy([
+      { column: 'step', order: 'desc' },
+      { column: 'timestamp', order: 'desc' },
+      { column: 'value', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .first();
+  const tail = rows[rows.length - 1] as (BulkRow & { id?: unknown }) | undefined;
+  if (last && (!tail || tail.id !== (last as BulkRow & { id?: unknown }).id)) {
+    if (rows.length >= maxResults) rows[rows.length - 1] = last;
+    else rows.push(last);
+  }
+  return rows;
+}
+
+/**
+ * metrics/get-history-bulk-interval (the UI's charts): each run's values of one metric, at most
+ * `max_results` (1–2500) per run, evenly sampled over its history or over [start_step, end_step].
+ */
 export async function getMetricHistoryBulkInterval(
   db: Queryable,
   input: {
@@ -187,55 +277,40 @@ export async function getMetricHistoryBulkInterval(
     max_results?: string;
   },
 ): Promise<{ metrics: MetricJson[] }> {
-  const runIds = [...new Set(input.run_ids ?? [])];
-  if (!runIds.length) throw invalidParameter("Missing value for required parameter 'run_ids'.");
-  if (runIds.length > MAX_BULK_RUNS) {
-    throw invalidParameter(
-      `GetMetricHistoryBulkInterval request must specify at most ${MAX_BULK_RUNS} run_ids. Received ${runIds.length} run_ids.`,
+  const requested = input.run_ids ?? [];
+  if (!requested.length) throw missingParameter('run_ids');
+  if (requested.length > MAX_BULK_RUNS) {
+    throw schemaRefusal(
+      `GetMetricHistoryBulkInterval request must specify at most ${MAX_BULK_RUNS} run_ids. Received ${requested.length} run_ids.`,
     );
   }
-  if (!input.metric_key) throw invalidParameter("Missing value for required parameter 'metric_key'.");
-  const hasStart = input.start_step !== undefined && input.start_step !== '';
-  const hasEnd = input.end_step !== undefined && input.end_step !== '';
-  if (hasStart !== hasEnd)
-    throw invalidParameter('If either start step or end step are specified, both must be specified.');
-  const start = hasStart ? parseInt64(input.start_step, 'start_step') : undefined;
-  const end = hasEnd ? parseInt64(input.end_step, 'end_step') : undefined;
+  if (!given(input.metric_key)) throw missingParameter('metric_key');
+  const start = given(input.start_step) ? parseInt64(input.start_step, 'start_step') : undefined;
+  const end = given(input.end_step) ? parseInt64(input.end_step, 'end_step') : undefined;
+  const maxResults = parseBulkMaxResults(input.max_results, MAX_BULK_RESULTS);
+  if (maxResults < 1 || maxResults > MAX_BULK_RESULTS)
+    throw schemaRefusal(`max_results must be between 1 and ${MAX_BULK_RESULTS}.`);
   if (start !== undefined && end !== undefined && compareInt64(start, end) > 0) {
-    throw invalidParameter('end_step must be greater than or equal to start_step.');
+    // The reference's words, although an equal start and end are accepted.
+    throw invalidParameter(
+      `end_step must be greater than start_step. Found start_step=${start} and end_step=${end}.`,
+    );
   }
-  let maxResults = MAX_BULK_RESULTS;
-  if (input.max_results !== undefined && input.max_results !== '') {
-    maxResults = Number(input.max_results);
-    if (!/^\d+$/.test(input.max_results) || maxResults < 1 || maxResults > MAX_BULK_RESULTS) {
-      throw invalidParameter(
-        `max_results must be between 1 and ${MAX_BULK_RESULTS}, got '${input.max_results}'.`,
-      );
-    }
-  }
-  const inRange = (qb: ReturnType<Queryable>) => {
-    qb.whereIn('run_uuid', runIds).where('key', input.metric_key as string);
-    if (start !== undefined && end !== undefined) qb.whereBetween('step', [start, end]);
-    return qb;
-  };
-  const steps = (await inRange(db('metrics').distinct('step')).orderBy('step')).map(
-    (row: { step: Int64 }) => row.step,
-  );
-  const sampled = sampleSteps(steps, maxResults);
-  if (!sampled.length) return { metrics: [] };
-  const rows = await inRange(
-    db('metrics').select(
-      'run_uuid',
-      'key',
-      'value',
-      'timestamp',
-      'step',
-      'model_id',
-      'dataset_name',
-      'dataset_digest',
+  if ((start === undefined) !== (end === undefined))
+    throw invalidParameter('If either start step or end step are specified, both must be specified.');
+  const runIds = [...new Set(requested)];
+  const known = new Set(
+    (await db('runs').select('run_uuid').whereIn('run_uuid', runIds)).map(
+      (row: { run_uuid: string }) => row.run_uuid,
     ),
-  )
-    .whereIn('step', sampled)
-    .orderBy([{ column: 'run_uuid' }, { column: 'step' }, { column: 'timestamp' }, { column: 'id' }]);
-  return { metrics: rows.map((row: MetricRow & { run_uuid: string }) => metricToJson(row, true)) };
+  );
+  const missing = runIds.find((id) => !known.has(id));
+  if (missing !== undefined) throw notFound(`Run with id=${missing} not found`);
+  const range = start !== undefined && end !== undefined ? ([start, end] as [Int64, Int64]) : undefined;
+  const metrics: MetricJson[] = [];
+  for (const runId of runIds) {
+    const rows = await sampleRun(db, runId, input.metric_key, maxResults, range);
+    metrics.push(...rows.map((row) => metricToJson(row, true)));
+  }
+  return { metrics };
 }

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/knex';
-import { invalidParameter, missingParameter, notFound } from '../errors';
+import { invalidParameter, invalidValue, missingParameter, notFound } from '../errors';
 import { requireActiveExperiment, type KeyValue } from './experiments';
 import { generateRunName } from './run-names';
 import { RUN_COLUMNS, RunInfoJson, RunJson, RunRow, runInfoToJson, runsToJson } from './run-view';
@@ -134,9 +134,7 @@ function parseRunStatus(value: unknown): RunInfoJson['status'] {
   if (typeof value === 'number' && value >= 1 && value <= 5) return RUN_STATUSES[value - 1];
   if (typeof value === 'string' && (RUN_STATUSES as readonly string[]).includes(value))
     return value as RunInfoJson['status'];
-  throw invalidParameter(
-    `Invalid value ${JSON.stringify(value)} for parameter 'status': expected one of ${RUN_STATUSES.join(', ')}.`,
-  );
+  throw invalidValue('status', value, `expected one of ${RUN_STATUSES.join(', ')}.`);
 }
 
 export async function updateRun(

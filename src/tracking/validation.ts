@@ -1,4 +1,4 @@
-import { invalidParameter, missingParameter } from '../errors';
+import { invalidParameter, invalidValue, missingParameter } from '../errors';
 
 /**
  * The limits MLflow's reference server enforces on tracking entities (mlflow-compat.md §6.1,
@@ -70,9 +70,7 @@ export function requireRunId(input: { run_id?: string; run_uuid?: string }): str
 export function parseExperimentId(value: string | undefined, field = 'experiment_id'): string {
   if (value === undefined || value === '') throw missingParameter(field);
   if (!/^\d{1,18}$/.test(value)) {
-    throw invalidParameter(
-      `Invalid value '${value.slice(0, 100)}' for parameter '${field}': experiment ids are decimal integers.`,
-    );
+    throw invalidValue(field, value, 'experiment ids are decimal integers.');
   }
   return String(Number(value));
 }

@@ -1,4 +1,4 @@
-import { invalidParameter } from '../errors';
+import { invalidValue } from '../errors';
 
 /**
  * Wire values of the tracking API: doubles arrive as numbers or as the strings "NaN", "Infinity",
@@ -18,9 +18,7 @@ export function parseDouble(value: unknown, field: string): number {
   if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value];
   // An integer literal past 2^53, which the body parser keeps as its digits (src/http/exact-json.ts).
   if (typeof value === 'string' && /^-?\d{16,}$/.test(value)) return Number(value);
-  throw invalidParameter(
-    `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected a double.`,
-  );
+  throw invalidValue(field, value, 'expected a double.');
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -43,16 +41,11 @@ export function parseInt64(
   let big: bigint;
   if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
   else if (typeof value === 'string' && /^-?\d{1,19}$/.test(value)) big = BigInt(value);
-  else
-    throw invalidParameter(
-      `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected an int64.`,
-    );
+  else throw invalidValue(field, value, 'expected an int64.');
   const min = options.min ?? INT64_MIN;
   const max = options.max ?? INT64_MAX;
   if (big < min || big > max) {
-    throw invalidParameter(
-      `Invalid value ${String(value)} for parameter '${field}': out of range (${min} to ${max}).`,
-    );
+    throw invalidValue(field, value, `out of range (${min} to ${max}).`);
   }
   return Number.isSafeInteger(Number(big)) ? Number(big) : big.toString();
 }
@@ -86,14 +79,10 @@ export function parseMaxResults(
         ? Number(value)
         : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw invalidParameter(
-      `Invalid value ${JSON.stringify(value)} for parameter 'max_results': expected an integer.`,
-    );
+    throw invalidValue('max_results', value, 'expected an integer.');
   }
   if (n < min || n > max) {
-    throw invalidParameter(
-      `Invalid value ${n} for parameter 'max_results': it must be between ${min} and ${max}.`,
-    );
+    throw invalidValue('max_results', n, `it must be between ${min} and ${max}.`);
   }
   return n;
 }

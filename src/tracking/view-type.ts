@@ -1,4 +1,4 @@
-import { invalidParameter } from '../errors';
+import { invalidValue } from '../errors';
 
 /** MLflow's ViewType: which lifecycle stages a search returns. Names or enum numbers (§1.3). */
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -10,9 +10,7 @@ export function parseViewType(value: unknown, field: string): ViewType {
   const text = String(value).toUpperCase();
   if (text === 'ACTIVE_ONLY' || text === 'DELETED_ONLY' || text === 'ALL') return text;
   if (text in BY_NUMBER) return BY_NUMBER[text];
-  throw invalidParameter(
-    `Invalid value ${JSON.stringify(value)} for parameter '${field}': expected ACTIVE_ONLY, DELETED_ONLY or ALL.`,
-  );
+  throw invalidValue(field, value, 'expected ACTIVE_ONLY, DELETED_ONLY or ALL.');
 }
 
 /** The lifecycle_stage values a view type selects. */

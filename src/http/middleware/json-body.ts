@@ -24,6 +24,16 @@ import type { ByteBudget, Reservation } from './byte-budget';
  */
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /**
+     * The JSON body as received (already charged to the budget until the response is done): request
+     * validation reads it back only to quote a refused number as sent (`9.0`, src/http/validation.ts).
+     */
+    rawJsonBody?: Buffer;
+  }
+}
+
 export interface JsonBodyOptions {
   budget: ByteBudget;
   idleTimeoutMs: number;
@@ -160,6 +170,7 @@ export function jsonBody({ budget, idleTimeoutMs }: JsonBodyOptions): RequestHan
       (raw) => {
         try {
           req.body = parse(raw);
+          req.rawJsonBody = raw;
         } catch (err) {
           return next(err);
         }

@@ -1,6 +1,6 @@
 import { tracking } from '../access';
 import { defineRoute, Route } from '../route';
-import { getMetricHistory, getMetricHistoryBulkInterval } from '../../tracking/metrics';
+import { getMetricHistory, getMetricHistoryBulk, getMetricHistoryBulkInterval } from '../../tracking/metrics';
 import { requireRunId } from '../../tracking/validation';
 
 /** Metric history endpoints (mlflow-compat.md §3.4). */
@@ -8,6 +8,9 @@ export const metricRoutes: Route[] = [
   defineRoute('GET', '/metrics/get-history', 'getMetricHistory', tracking, async ({ input, app }) => {
     return getMetricHistory(app.db, requireRunId(input), input);
   }),
+  defineRoute('GET', '/metrics/get-history-bulk', 'getMetricHistoryBulk', tracking, async ({ input, app }) =>
+    getMetricHistoryBulk(app.db, input),
+  ),
   defineRoute(
     'GET',
     '/metrics/get-history-bulk-interval',

@@ -50,7 +50,8 @@ describe.each(MLFLOW_PREFIXES)('registered models under %s', (prefix) => {
       const res = await t.http.post(`${prefix}/registered-models/create`).send({}).expect(400);
       expect(res.body).toEqual({
         error_code: 'INVALID_PARAMETER_VALUE',
-        message: "Missing value for required parameter 'name'.",
+        message:
+          "Missing value for required parameter 'name'. See the API docs for more information about request parameters.",
       });
     });
 
