@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../app-context';
@@ -12,6 +11,7 @@ import { byModel, declare, tracking } from './access';
 import { sendArtifact } from './artifact-download';
 import { queryString, rawRoute } from './raw-handler';
 import { requireStorageRead } from './storage-access';
+import { uploadBody } from './upload-body';
 
 /**
  * The web UI's download routes (mlflow-compat.md §3.10): `/get-artifact?run_uuid=&path=`,
@@ -88,19 +88,11 @@ async function uploadRunArtifact(req: Request, res: Response, app: AppContext): 
   const runUri = await findRunArtifactUri(app.db, runId);
   if (!runUri) throw notFound(`Run with id=${runId} not found`);
   const key = keyUnder(await artifactUriToKey(app.db, runUri), rel);
-  const controller = new AbortController();
-  const abortIfIncomplete = () => {
-    if (!req.complete) controller.abort();
-  };
-  req.on('error', abortIfIncomplete);
-  req.on('close', abortIfIncomplete);
-  // Through a PassThrough, so that a store that stops reading at the limit leaves the socket for the answer.
-  const body = new PassThrough();
-  req.pipe(body);
+  const { body, signal } = uploadBody(req);
   try {
     await storeFile(app, key, body, {
       maxBytes: Math.min(MAX_UI_UPLOAD_BYTES, app.config.maxArtifactBytes),
-      signal: controller.signal,
+      signal,
       contentType: req.headers['content-type']?.slice(0, 200),
     });
   } catch (err) {

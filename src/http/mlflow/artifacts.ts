@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { Router } from 'express';
 import type { AppContext } from '../../app-context';
@@ -10,6 +9,7 @@ import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { declare, needingAdmin, storage } from '../access';
 import { sendArtifact } from '../artifact-download';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
+import { uploadBody } from '../upload-body';
 import { requireStorageList, requireStorageRead, visibleEntries } from '../storage-access';
 
 /**
@@ -49,24 +49,16 @@ function refuseDeclaredOversize(req: Request, maxBytes: number): void {
 }
 
 /**
- * The request is handed to the store through a PassThrough: if the store stops reading (413 mid-stream), only
- * the PassThrough is destroyed and the socket survives to carry the JSON error. A client that disconnects
- * aborts the upload through the signal, and the store discards the temporary file.
+ * The body reaches the store through `uploadBody` (a 413 mid-stream leaves the socket for the JSON error; a
+ * disconnect aborts the upload).
  */
 async function uploadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
   const key = writablePath(req);
   refuseDeclaredOversize(req, app.config.maxArtifactBytes);
-  const controller = new AbortController();
-  const abortIfIncomplete = () => {
-    if (!req.complete) controller.abort();
-  };
-  req.on('error', abortIfIncomplete);
-  req.on('close', abortIfIncomplete);
-  const body = new PassThrough();
-  req.pipe(body);
+  const { body, signal } = uploadBody(req);
   await storeFile(app, key, body, {
     maxBytes: app.config.maxArtifactBytes,
-    signal: controller.signal,
+    signal,
     contentType: req.headers['content-type']?.slice(0, 200),
   });
   res.status(200).json({});
