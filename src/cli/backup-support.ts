@@ -4,20 +4,14 @@ import type { Manifest } from '../backup/manifest';
 import { Config, loadConfig } from '../config';
 import { MlflowError } from '../errors';
 import { firstLine, StartupFailure } from '../startup/startup-failure';
+import { Env, INTERRUPTED } from './command-io';
 import { CliError, EXIT } from './exit-codes';
 
 /** What `semreg backup` and `semreg restore` share: settings, error wording, Ctrl-C and progress. */
-export interface Io {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
-
-export type Env = Record<string, string | undefined>;
+export type { Env, Io } from './command-io';
 
 /** Without a terminal, a progress line every this many files. */
 const PROGRESS_EVERY = 100;
-/** The shell's status for a command stopped by Ctrl-C (128 + SIGINT), as `storage migrate` uses. */
-const INTERRUPTED = 130;
 
 const EXIT_FOR: Record<BackupErrorKind, number> = {
   usage: EXIT.USAGE,

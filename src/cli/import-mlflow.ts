@@ -17,6 +17,7 @@ import { openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { StartupFailure } from '../startup/startup-failure';
 import { openArtifactStore } from '../storage/open-store';
 import { CliError, EXIT } from './exit-codes';
+import { Env, INTERRUPTED, Io } from './command-io';
 
 /**
  * `semreg import-mlflow --from <url>` (docs/import.md): copies an MLflow server into this semreg, reading the
@@ -33,14 +34,6 @@ export interface ImportMlflowOptions {
   readonly progress: boolean;
 }
 
-interface Io {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
-
-type Env = Record<string, string | undefined>;
-
-const INTERRUPTED = 130;
 const MAX_CONCURRENCY = 16;
 
 async function exists(file: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { StartupFailure } from '../startup/startup-failure';
 import { LocalDiskStore } from '../storage/local-disk-store';
 import { countRecordedFiles, FileOutcome, MigrationReport, migrateStore } from '../storage/migrate-store';
 import { CliError, EXIT } from './exit-codes';
+import { Env, INTERRUPTED, Io } from './command-io';
 
 /**
  * `semreg storage migrate --to s3://bucket/prefix` (docs/cli.md): copies every file of the local-disk store
@@ -27,15 +28,6 @@ export interface StorageMigrateOptions {
   readonly progress: boolean;
 }
 
-interface Io {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
-
-type Env = Record<string, string | undefined>;
-
-/** The shell's status for a command stopped by Ctrl-C (128 + SIGINT). */
-const INTERRUPTED = 130;
 /** Without a terminal, a progress line every this many files. */
 const PROGRESS_EVERY = 100;
 /** Each upload in flight holds up to 25 MiB of parts (s3-store.ts): 16 stay well below half a GiB. */
