@@ -74,6 +74,11 @@ export async function startSeaweedFs(options: { buckets?: string[] } = {}): Prom
     '-s3.port.lance=0',
     // As on AWS: writing to a missing bucket fails instead of creating it.
     '-s3.autoCreateBucket=false',
+    // Every bucket is a collection that grows volumes of its own; left to itself, `mini` sizes volumes from
+    // the free disk (up to 1 GiB) and caps their number at free disk / size, so a run with dozens of buckets
+    // ran out of writable volumes and PUTs failed with InternalError. Small volumes, explicit cap.
+    '-master.volumeSizeLimitMB=64',
+    '-volume.max=1000',
     `-s3.port=${s3}`,
     `-master.port=${master}`,
     `-volume.port=${volume}`,
