@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTestApp, TestApp } from '../../helpers/test-app';
+import { bearer, mintScopeTokens } from '../../helpers/tokens';
 import { Canaries } from '../../security/support';
 
 /**
@@ -88,5 +91,78 @@ describe('POST /ajax-api/2.0/mlflow/upload-artifact', () => {
   it('answers 404 for an unknown run', async () => {
     const res = await t.http.post(URL).query({ run_uuid: 'nope', path: 'a.txt' }).send('x').expect(404);
     expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+});
+
+describe('POST /ajax-api/2.0/mlflow/upload-artifact with AUTH=on', () => {
+  let a: TestApp;
+  let tokens: { read: string; write: string; admin: string };
+  let run: string;
+  beforeAll(async () => {
+    a = await createTestApp({ AUTH: 'on' });
+    tokens = await mintScopeTokens(a);
+    const created = await a.http
+      .post('/api/2.0/mlflow/runs/create')
+      .set(bearer(tokens.write))
+      .send({ experiment_id: '0' })
+      .expect(200);
+    run = created.body.run.info.run_id;
+  });
+  afterAll(() => a.close());
+
+  it('refuses no token and a read token before reading the body, and stores nothing', async () => {
+    const upload = () => a.http.post(URL).query({ run_uuid: run, path: 'x.txt' }).send('x');
+    expect((await upload().expect(401)).body.error_code).toBe('UNAUTHENTICATED');
+    expect((await upload().set(bearer(tokens.read)).expect(403)).body.error_code).toBe('PERMISSION_DENIED');
+    expect(
+      await a
+        .db('stored_files')
+        .where({ key: `0/${run}/artifacts/x.txt` })
+        .first(),
+    ).toBeUndefined();
+    await upload().set(bearer(tokens.write)).expect(200, {});
+  });
+
+  it('keeps nothing of a body the client stops sending half-way', async () => {
+    const server = a.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await new Promise<void>((resolve) => {
+        const req = http.request({
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: `${URL}?run_uuid=${run}&path=half.bin`,
+          headers: { ...bearer(tokens.write), 'Content-Length': '1000' },
+        });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(500), () => setTimeout(() => (req.destroy(), resolve()), 200));
+      });
+      // The store discards the partial file once it sees the disconnect.
+      for (let i = 0; i < 50; i++) {
+        if (
+          !(await a
+            .db('stored_files')
+            .where({ key: `0/${run}/artifacts/half.bin` })
+            .first())
+        )
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(
+        await a
+          .db('stored_files')
+          .where({ key: `0/${run}/artifacts/half.bin` })
+          .first(),
+      ).toBeUndefined();
+      await a.http
+        .get('/get-artifact')
+        .set(bearer(tokens.read))
+        .query({ run_uuid: run, path: 'half.bin' })
+        .expect(404);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

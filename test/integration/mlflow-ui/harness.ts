@@ -1,10 +1,7 @@
 import fs from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestApp, type TestApp } from '../../helpers/test-app';
-import { CHROMIUM } from '../../ui/browser';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, startUi, type UiHarness } from '../../ui/browser';
 
 /**
  * semreg on a loopback port serving MLflow's web UI from the compat venv's `mlflow` wheel (MLFLOW_UI_DIR), and
@@ -31,34 +28,11 @@ export const missing = !MLFLOW_UI_DIR
 // `npm test` prepares the venv before jest runs (its pretest), so in CI a missing UI or browser is a failure.
 if (missing && process.env.CI) throw new Error(`MLflow's UI tests cannot run: missing ${missing}`);
 
-export interface Harness {
-  t: TestApp;
-  url: string;
-  browser: Browser;
-  close(): Promise<void>;
-}
+export type Harness = UiHarness;
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const t = await createTestApp({ MLFLOW_UI_DIR: MLFLOW_UI_DIR as string, ...env });
-  const server: Server = await new Promise((resolve) => {
-    const listening = t.app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Root in a container has no user namespace for Chromium's sandbox.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  return {
-    t,
-    url,
-    browser,
-    async close() {
-      await browser.close();
-      await new Promise((resolve) => server.close(resolve));
-      await t.close();
-    },
-  };
+/** semreg's browser harness (test/ui/browser.ts), with MLflow's UI served from the venv's wheel. */
+export function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+  return startUi({ MLFLOW_UI_DIR: MLFLOW_UI_DIR as string, ...env });
 }
 
 /**
