@@ -1,3 +1,4 @@
+import querystring from 'node:querystring';
 import express, { Router } from 'express';
 import pinoHttp from 'pino-http';
 import type { AppContext } from './app-context';
@@ -41,7 +42,10 @@ export function createApp(ctx: AppContext): express.Express {
   app.set('strict routing', true);
   app.set('x-powered-by', false);
   app.set('json replacer', nonFiniteAsString);
-  app.set('query parser', 'simple');
+  // Express's 'simple' parser (repeated keys become arrays) without node:querystring's cap of 1000 keys: past
+  // it the remaining keys vanish silently, so a UI request for 1000 runs lost its `metric_key` and was refused
+  // for the wrong reason. The URL itself is bounded by the header size limit.
+  app.set('query parser', (text: string) => querystring.parse(text, '&', '=', { maxKeys: 0 }));
 
   const metrics = createMetrics(ctx.db);
   app.locals.metrics = metrics;

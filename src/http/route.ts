@@ -1,4 +1,3 @@
-import querystring from 'node:querystring';
 import type { Request, Response, Router } from 'express';
 import type { operations } from '../generated/openapi';
 import type { AppContext } from '../app-context';
@@ -71,16 +70,6 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
-/**
- * The query string as the app's 'simple' parser reads it (repeated keys become arrays), without its cap of
- * 1000 keys: past it Node drops the remaining keys silently, so a UI request for 1000 runs lost its
- * `metric_key` and was refused for the wrong reason. The URL itself is bounded by the header size limit.
- */
-function queryOf(req: Request): Record<string, unknown> {
-  const at = req.url.indexOf('?');
-  return { ...querystring.parse(at < 0 ? '' : req.url.slice(at + 1), '&', '=', { maxKeys: 0 }) };
-}
-
 /** Mounts every route of a table on `router`, validating input with the operation's schema first. */
 export function mountRoutes(
   router: Router,
@@ -93,7 +82,7 @@ export function mountRoutes(
     const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete' | 'put';
     const handle = async (req: Request, res: Response) => {
       noteRouteTemplate(req, res);
-      const query = queryOf(req);
+      const query = { ...(req.query as Record<string, unknown>) };
       validator.query(query);
       // DELETE RPCs carry JSON bodies; the same fields are also accepted from the query string (§1.3).
       const sent = route.method === 'DELETE' ? { ...query, ...(req.body ?? {}) } : (req.body ?? {});
