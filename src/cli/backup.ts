@@ -1,12 +1,9 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { prepareBackupDirectory } from '../backup/backup-directory';
 import { BackupProgress, createBackup } from '../backup/create-backup';
 import type { Manifest } from '../backup/manifest';
 import type { Config } from '../config';
 import { checkDatabase } from '../db/check-database';
-import { LOCATION_FILE } from '../db/cluster-location';
-import { openServerDatabase } from '../startup/server-database';
+import { dataDirHasDatabase, openServerDatabase } from '../startup/server-database';
 import { LocalDiskStore } from '../storage/local-disk-store';
 import {
   asCliErrors,
@@ -29,22 +26,11 @@ import { CliError, EXIT } from './exit-codes';
 /** A backup reads while the server serves: a few connections, never the server's whole pool. */
 const POOL_SIZE = 3;
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** An empty DATA_DIR must not get a brand-new cluster just so that an empty registry can be backed up. */
 async function assertHasDatabase(config: Config): Promise<void> {
   if (config.databaseUrl) return checkDatabase(config.databaseUrl);
   const dir = config.dataDir;
-  if (
-    (await exists(path.join(dir, 'postgres', 'PG_VERSION'))) ||
-    (await exists(path.join(dir, LOCATION_FILE)))
-  )
-    return;
+  if (await dataDirHasDatabase(dir)) return;
   throw new CliError(
     `DATA_DIR ${dir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
     EXIT.USAGE,

@@ -1,8 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { Config, loadConfig } from '../config';
 import { checkDatabase } from '../db/check-database';
-import { LOCATION_FILE } from '../db/cluster-location';
 import { migrateToLatest } from '../db/migrate';
 import { dryRun } from '../import/dry-run';
 import { ImportContext, ImportOptions } from '../import/import-context';
@@ -13,7 +10,7 @@ import { PhaseProgress } from '../import/progress';
 import { ImportReport } from '../import/report';
 import { verifyImport } from '../import/verify-import';
 import { parsePatterns } from '../import/name-filter';
-import { openServerDatabase, ServerDatabase } from '../startup/server-database';
+import { dataDirHasDatabase, openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { StartupFailure } from '../startup/startup-failure';
 import { openArtifactStore } from '../storage/open-store';
 import { CliError, EXIT } from './exit-codes';
@@ -36,21 +33,11 @@ export interface ImportMlflowOptions {
 
 const MAX_CONCURRENCY = 16;
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /** The server's database; a DATA_DIR without one is refused rather than given a new, empty database. */
 async function openDatabase(config: Config, poolSize: number): Promise<ServerDatabase> {
   try {
     if (config.databaseUrl) await checkDatabase(config.databaseUrl);
-    else if (
-      !(await exists(path.join(config.dataDir, 'postgres', 'PG_VERSION'))) &&
-      !(await exists(path.join(config.dataDir, LOCATION_FILE)))
-    )
+    else if (!(await dataDirHasDatabase(config.dataDir)))
       throw new CliError(
         `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's (start the server once), or DATABASE_URL.`,
         EXIT.USAGE,

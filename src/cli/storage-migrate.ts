@@ -1,10 +1,8 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { Config, loadConfig } from '../config';
 import { checkDatabase } from '../db/check-database';
-import { LOCATION_FILE } from '../db/cluster-location';
-import { openServerDatabase, ServerDatabase } from '../startup/server-database';
+import { dataDirHasDatabase, openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { migrateToLatest } from '../db/migrate';
 import { createLogger } from '../log';
 import { openCheckedStore } from '../startup/artifact-store';
@@ -45,13 +43,6 @@ async function orUnavailable<T>(step: Promise<T>): Promise<T> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * The server's database (`openServerDatabase`), with what this command checks first: a DATABASE_URL server
  * that answers, and a DATA_DIR that has a database — an empty one would get a new, empty database, in which
@@ -61,10 +52,7 @@ async function openDatabase(config: Config): Promise<ServerDatabase> {
   if (config.databaseUrl) {
     await orUnavailable(checkDatabase(config.databaseUrl));
   } else {
-    const hasCluster =
-      (await exists(path.join(config.dataDir, 'postgres', 'PG_VERSION'))) ||
-      (await exists(path.join(config.dataDir, LOCATION_FILE)));
-    if (!hasCluster)
+    if (!(await dataDirHasDatabase(config.dataDir)))
       throw new CliError(
         `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
         EXIT.USAGE,

@@ -1,8 +1,25 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config';
+import { LOCATION_FILE } from '../db/cluster-location';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { ensureDatabase } from '../db/ensure-database';
 import { createDb, Db } from '../db/knex';
 import { lockDataDir } from './data-dir-lock';
+
+/**
+ * Whether DATA_DIR holds a server's embedded cluster (in place, or elsewhere as its location file records):
+ * the commands run beside the server refuse one without, which `openServerDatabase` would give a new, empty
+ * database.
+ */
+export async function dataDirHasDatabase(dataDir: string): Promise<boolean> {
+  const exists = (file: string) =>
+    fs.access(path.join(dataDir, file)).then(
+      () => true,
+      () => false,
+    );
+  return (await exists(path.join('postgres', 'PG_VERSION'))) || (await exists(LOCATION_FILE));
+}
 
 export interface ServerDatabase {
   readonly db: Db;
