@@ -1,4 +1,4 @@
-import { request, segment, type OkBody } from './client';
+import { api, ok } from './client';
 
 /** semreg's lifecycle API (semreg-api.md: history, promotion, policies, signed download links). */
 
@@ -8,13 +8,15 @@ export function listEvents(query: {
   max_results?: number;
   page_token?: string;
 }) {
-  return request<OkBody<'listEvents'>>('GET', '/api/events', { query });
+  return ok(api.GET('/api/events', { params: { query } }));
 }
 
 export function modelStateAt(name: string, time: number) {
-  return request<OkBody<'getModelStateAt'>>('GET', `/api/models/${segment(name)}/at`, {
-    query: { time: new Date(time).toISOString() },
-  });
+  return ok(
+    api.GET('/api/models/{name}/at', {
+      params: { path: { name }, query: { time: new Date(time).toISOString() } },
+    }),
+  );
 }
 
 export interface PromotionTarget {
@@ -26,24 +28,20 @@ export function promote(
   name: string,
   target: PromotionTarget & { version: string; expected_current_version?: string },
 ) {
-  return request<OkBody<'promoteModelVersion'>>('POST', `/api/models/${segment(name)}/promote`, {
-    body: target,
-  });
+  return ok(api.POST('/api/models/{name}/promote', { params: { path: { name } }, body: target }));
 }
 
 export function rollback(name: string, target: PromotionTarget) {
-  return request<OkBody<'rollbackModelVersion'>>('POST', `/api/models/${segment(name)}/rollback`, {
-    body: target,
-  });
+  return ok(api.POST('/api/models/{name}/rollback', { params: { path: { name } }, body: target }));
 }
 
 export function getPolicies() {
-  return request<OkBody<'getStagePolicies'>>('GET', '/api/policies');
+  return ok(api.GET('/api/policies'));
 }
 
 /** `{path: signed URL}`: links that work without a token, so a plain `<a download>` can fetch them. */
 export function downloadUris(name: string, version: string) {
-  return request<Record<string, string>>('GET', `/api/models/${segment(name)}/download-uris`, {
-    query: { version },
-  });
+  return ok(
+    api.GET('/api/models/{name}/download-uris', { params: { path: { name }, query: { version } } }),
+  ) as Promise<Record<string, string>>;
 }

@@ -1,6 +1,6 @@
 import { getPackageVersion } from './packages';
 import { quoted, searchModelVersions } from './registry';
-import { ApiError, request, segment, type OkBody } from './client';
+import { ApiError, api, ok } from './client';
 import type { ModelVersion } from './types';
 
 /** Every version of a model, highest semver first, following page tokens up to `limit`. */
@@ -26,7 +26,7 @@ export async function allModelVersions(
 /** Package versions with their file counts, by integer version; a model without packages has none (404). */
 export async function packageFileCounts(name: string): Promise<Record<string, number>> {
   try {
-    const list = await request<OkBody<'listPackageVersions'>>('GET', `/api/packages/${segment(name)}`);
+    const list = await ok(api.GET('/api/packages/{model}', { params: { path: { model: name } } }));
     return Object.fromEntries(list.versions.map((v) => [v.version, v.file_count ?? 0]));
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return {};

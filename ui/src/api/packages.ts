@@ -1,9 +1,9 @@
-import { request, segment, type OkBody } from './client';
+import { api, ok } from './client';
 
 export function getPackageVersion(model: string, semver: string) {
-  return request<OkBody<'listPackageFiles'>>('GET', `/api/packages/${segment(model)}/${segment(semver)}`);
+  return ok(api.GET('/api/packages/{model}/{selector}', { params: { path: { model, selector: semver } } }));
 }
 
 export function getCiJob(jobId: string) {
-  return request<OkBody<'getCiJob'>>('GET', `/api/ci/jobs/${segment(jobId)}`);
+  return ok(api.GET('/api/ci/jobs/{job_id}', { params: { path: { job_id: jobId } } }));
 }

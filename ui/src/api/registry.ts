@@ -1,8 +1,7 @@
-import { request, segment, type OkBody } from './client';
+import { api, ok, segment } from './client';
 import type { KeyValue } from './types';
 
 /** MLflow's registry RPCs the UI uses (docs/registry.md); `/ajax-api` would answer the same. */
-const BASE = '/api/2.0/mlflow';
 
 export function searchRegisteredModels(query: {
   filter?: string;
@@ -10,11 +9,11 @@ export function searchRegisteredModels(query: {
   max_results?: number;
   page_token?: string;
 }) {
-  return request<OkBody<'searchRegisteredModels'>>('GET', `${BASE}/registered-models/search`, { query });
+  return ok(api.GET('/api/2.0/mlflow/registered-models/search', { params: { query } }));
 }
 
 export function getRegisteredModel(name: string) {
-  return request<OkBody<'getRegisteredModel'>>('GET', `${BASE}/registered-models/get`, { query: { name } });
+  return ok(api.GET('/api/2.0/mlflow/registered-models/get', { params: { query: { name } } }));
 }
 
 export function searchModelVersions(query: {
@@ -23,7 +22,7 @@ export function searchModelVersions(query: {
   max_results?: number;
   page_token?: string;
 }) {
-  return request<OkBody<'searchModelVersions'>>('GET', `${BASE}/model-versions/search`, { query });
+  return ok(api.GET('/api/2.0/mlflow/model-versions/search', { params: { query } }));
 }
 
 /** The filter grammar's string literal: single quotes, a quote inside doubled as SQL does. */
@@ -32,33 +31,36 @@ export function quoted(value: string): string {
 }
 
 export function getModelVersion(name: string, version: string) {
-  return request<OkBody<'getModelVersion'>>('GET', `${BASE}/model-versions/get`, {
-    query: { name, version },
-  });
+  return ok(api.GET('/api/2.0/mlflow/model-versions/get', { params: { query: { name, version } } }));
 }
 
 export function updateModelDescription(name: string, description: string) {
-  return request('PATCH', `${BASE}/registered-models/update`, { body: { name, description } });
+  return ok(api.PATCH('/api/2.0/mlflow/registered-models/update', { body: { name, description } }));
 }
 
 export function setModelTag(name: string, tag: KeyValue) {
-  return request('POST', `${BASE}/registered-models/set-tag`, { body: { name, ...tag } });
+  return ok(api.POST('/api/2.0/mlflow/registered-models/set-tag', { body: { name, ...tag } }));
 }
 
 export function deleteModelTag(name: string, key: string) {
-  return request('DELETE', `${BASE}/registered-models/delete-tag`, { body: { name, key } });
+  return ok(api.DELETE('/api/2.0/mlflow/registered-models/delete-tag', { body: { name, key } }));
 }
 
 export function updateVersionDescription(name: string, version: string, description: string) {
-  return request('PATCH', `${BASE}/model-versions/update`, { body: { name, version, description } });
+  return ok(api.PATCH('/api/2.0/mlflow/model-versions/update', { body: { name, version, description } }));
 }
 
 export function setVersionTag(name: string, version: string, tag: KeyValue) {
-  return request('POST', `${BASE}/model-versions/set-tag`, { body: { name, version, ...tag } });
+  // MLflow requires a version tag's value (an empty one is allowed); a model tag's is optional.
+  return ok(
+    api.POST('/api/2.0/mlflow/model-versions/set-tag', {
+      body: { name, version, key: tag.key, value: tag.value ?? '' },
+    }),
+  );
 }
 
 export function deleteVersionTag(name: string, version: string, key: string) {
-  return request('DELETE', `${BASE}/model-versions/delete-tag`, { body: { name, version, key } });
+  return ok(api.DELETE('/api/2.0/mlflow/model-versions/delete-tag', { body: { name, version, key } }));
 }
 
 /** The files of a version through the web UI download route, for previews (the token goes along). */

@@ -1,7 +1,7 @@
-import { request, segment, type OkBody } from './client';
+import { api, ok } from './client';
 
 export function listTokens() {
-  return request<OkBody<'listTokens'>>('GET', '/api/tokens');
+  return ok(api.GET('/api/tokens'));
 }
 
 export function createToken(body: {
@@ -10,9 +10,9 @@ export function createToken(body: {
   expires_at?: number;
   description?: string;
 }) {
-  return request<OkBody<'createToken'>>('POST', '/api/tokens', { body });
+  return ok(api.POST('/api/tokens', { body }));
 }
 
 export function revokeToken(id: string) {
-  return request('DELETE', `/api/tokens/${segment(id)}`);
+  return ok(api.DELETE('/api/tokens/{token_id}', { params: { path: { token_id: id } } }));
 }

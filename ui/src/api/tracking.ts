@@ -1,15 +1,21 @@
-import { request, type OkBody } from './client';
-
-const BASE = '/api/2.0/mlflow';
+import { api, ok } from './client';
 
 export function searchExperiments(query: { filter?: string; max_results?: number; page_token?: string }) {
-  return request<OkBody<'searchExperimentsByGet'>>('GET', `${BASE}/experiments/search`, { query });
+  // The GET form's query parameters are strings on the wire, as the schema declares them.
+  const { max_results, ...rest } = query;
+  return ok(
+    api.GET('/api/2.0/mlflow/experiments/search', {
+      params: {
+        query: { ...rest, max_results: max_results === undefined ? undefined : String(max_results) },
+      },
+    }),
+  );
 }
 
 export function getExperiment(experimentId: string) {
-  return request<OkBody<'getExperiment'>>('GET', `${BASE}/experiments/get`, {
-    query: { experiment_id: experimentId },
-  });
+  return ok(
+    api.GET('/api/2.0/mlflow/experiments/get', { params: { query: { experiment_id: experimentId } } }),
+  );
 }
 
 export function searchRuns(body: {
@@ -19,23 +25,23 @@ export function searchRuns(body: {
   max_results?: number;
   page_token?: string;
 }) {
-  return request<OkBody<'searchRuns'>>('POST', `${BASE}/runs/search`, { body });
+  return ok(api.POST('/api/2.0/mlflow/runs/search', { body }));
 }
 
 export function getRun(runId: string) {
-  return request<OkBody<'getRun'>>('GET', `${BASE}/runs/get`, { query: { run_id: runId } });
+  return ok(api.GET('/api/2.0/mlflow/runs/get', { params: { query: { run_id: runId } } }));
 }
 
 export function getMetricHistory(runId: string, metricKey: string) {
-  return request<OkBody<'getMetricHistory'>>('GET', `${BASE}/metrics/get-history`, {
-    query: { run_id: runId, metric_key: metricKey, max_results: 25000 },
-  });
+  return ok(
+    api.GET('/api/2.0/mlflow/metrics/get-history', {
+      params: { query: { run_id: runId, metric_key: metricKey, max_results: '25000' } },
+    }),
+  );
 }
 
 export function listRunArtifacts(runId: string, path?: string) {
-  return request<OkBody<'listArtifacts'>>('GET', `${BASE}/artifacts/list`, {
-    query: { run_id: runId, path },
-  });
+  return ok(api.GET('/api/2.0/mlflow/artifacts/list', { params: { query: { run_id: runId, path } } }));
 }
 
 /** The web UI download route for run artifacts (mlflow-compat.md §3.10), for previews and downloads. */

@@ -1,18 +1,21 @@
-import { request, segment, type OkBody } from './client';
+import { api, ok } from './client';
 
 export function listWebhooks() {
-  return request<OkBody<'listWebhooks'>>('GET', '/api/2.0/mlflow/webhooks', { query: { max_results: 100 } });
+  return ok(api.GET('/api/2.0/mlflow/webhooks', { params: { query: { max_results: 100 } } }));
 }
 
 export function listDeliveries(webhookId: string) {
-  return request<OkBody<'listWebhookDeliveries'>>('GET', `/api/webhooks/${segment(webhookId)}/deliveries`, {
-    query: { max_results: 20 },
-  });
+  return ok(
+    api.GET('/api/webhooks/{webhook_id}/deliveries', {
+      params: { path: { webhook_id: webhookId }, query: { max_results: 20 } },
+    }),
+  );
 }
 
 export function redeliver(webhookId: string, deliveryId: string) {
-  return request<OkBody<'redeliverWebhookDelivery'>>(
-    'POST',
-    `/api/webhooks/${segment(webhookId)}/deliveries/${segment(deliveryId)}/redeliver`,
+  return ok(
+    api.POST('/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', {
+      params: { path: { webhook_id: webhookId, delivery_id: deliveryId } },
+    }),
   );
 }
