@@ -20,8 +20,8 @@ import { fixed, markdownTable } from './lib/markdown-table';
 import { ensureMlflowVenv, mlflowVersion, startMlflow } from './lib/mlflow-server';
 import { gitCommit, machineInfo, REPO, writeResult } from './lib/results';
 import { startSemreg } from './lib/semreg-server';
+import { mlflowPost } from './lib/mlflow-post';
 
-const API = '/api/2.0/mlflow';
 const POINTS_PER_BATCH = 1000;
 
 interface Options {
@@ -45,21 +45,10 @@ function parseOptions(): Options {
   return positiveIntegerOptions(raw);
 }
 
-async function post(base: string, endpoint: string, body: unknown): Promise<any> {
-  const res = await fetch(`${base}${API}/${endpoint}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
 /** One run: created, every point logged in batches of 1000, finished. */
 async function fillRun(base: string, experimentId: string, i: number, options: Options): Promise<void> {
   const start = 1_700_000_000_000 + i * 1000;
-  const { run } = await post(base, 'runs/create', {
+  const { run } = await mlflowPost(base, 'runs/create', {
     experiment_id: experimentId,
     start_time: start,
     run_name: `r${i}`,
@@ -70,12 +59,17 @@ async function fillRun(base: string, experimentId: string, i: number, options: O
     for (let step = 0; step < options.steps; step += 1)
       points.push({ key: `m${m}`, value: Math.sin(i + m + step), timestamp: start + step, step });
   for (let at = 0; at < points.length; at += POINTS_PER_BATCH)
-    await post(base, 'runs/log-batch', {
+    await mlflowPost(base, 'runs/log-batch', {
       run_id: runId,
       metrics: points.slice(at, at + POINTS_PER_BATCH),
     });
-  await post(base, 'runs/log-parameter', { run_id: runId, run_uuid: runId, key: 'i', value: String(i) });
-  await post(base, 'runs/update', {
+  await mlflowPost(base, 'runs/log-parameter', {
+    run_id: runId,
+    run_uuid: runId,
+    key: 'i',
+    value: String(i),
+  });
+  await mlflowPost(base, 'runs/update', {
     run_id: runId,
     run_uuid: runId,
     status: 'FINISHED',
@@ -118,7 +112,7 @@ async function main(): Promise<void> {
   const semreg = await startSemreg(semregData);
   let failed = false;
   try {
-    const { experiment_id: experimentId } = await post(reference.url, 'experiments/create', {
+    const { experiment_id: experimentId } = await mlflowPost(reference.url, 'experiments/create', {
       name: 'bench-import',
     });
     const perClient = Math.ceil(options.runs / options.clients);

@@ -27,8 +27,7 @@ import { forEachServer, PerServer, SERVERS, startSideBySide } from './lib/side-b
 import { SpawnedServer } from './lib/spawned-server';
 import { getToFile, putFile, Transfer } from './lib/streamed-transfer';
 import { mbPerSecond, MiB, sha256File, writeRandomFile } from './lib/test-files';
-
-const API = '/api/2.0/mlflow';
+import { mlflowPost } from './lib/mlflow-post';
 
 interface Options {
   clients: number;
@@ -53,19 +52,8 @@ function parseOptions(): Options {
   return positiveIntegerOptions(raw);
 }
 
-async function post(base: string, endpoint: string, body: unknown): Promise<any> {
-  const res = await fetch(`${base}${API}/${endpoint}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
-}
-
 async function createExperiment(base: string, name: string): Promise<string> {
-  return (await post(base, 'experiments/create', { name })).experiment_id as string;
+  return (await mlflowPost(base, 'experiments/create', { name })).experiment_id as string;
 }
 
 async function createRun(
@@ -73,8 +61,9 @@ async function createRun(
   experimentId: string,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  return (await post(base, 'runs/create', { experiment_id: experimentId, start_time: Date.now(), ...extra }))
-    .run.info.run_id;
+  return (
+    await mlflowPost(base, 'runs/create', { experiment_id: experimentId, start_time: Date.now(), ...extra })
+  ).run.info.run_id;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -105,14 +94,17 @@ async function logBatchLoad(
   // Untimed warm-up (negative steps, so no timed row collides): connection pools, worker processes and caches
   // fill on first use, and a cold start is not what this compares.
   await runClients(options.clients, 2, async (client, i) => {
-    await post(base, 'runs/log-batch', {
+    await mlflowPost(base, 'runs/log-batch', {
       run_id: runIds[client],
       metrics: metricBatch(size, -1 - i, Date.now()),
     });
     return undefined;
   });
   const load = await runClients(options.clients, batches, async (client, i) => {
-    await post(base, 'runs/log-batch', { run_id: runIds[client], metrics: metricBatch(size, i, Date.now()) });
+    await mlflowPost(base, 'runs/log-batch', {
+      run_id: runIds[client],
+      metrics: metricBatch(size, i, Date.now()),
+    });
     return undefined;
   });
   return { ...load, metricsPerSecond: load.perSecond * size };
@@ -159,7 +151,7 @@ async function seedRuns(
       start_time: data.startTime,
       tags: data.tags,
     });
-    await post(base, 'runs/log-batch', { run_id: runId, metrics: data.metrics, params: data.params });
+    await mlflowPost(base, 'runs/log-batch', { run_id: runId, metrics: data.metrics, params: data.params });
     return undefined;
   });
 }
@@ -198,11 +190,11 @@ async function timedSearches(base: string, experimentId: string, repeats: number
   for (const search of SEARCHES) {
     const { name, ...body } = search;
     const request = { experiment_ids: [experimentId], ...body };
-    const first = await post(base, 'runs/search', request); // warm-up, and the answer compared across servers
+    const first = await mlflowPost(base, 'runs/search', request); // warm-up, and the answer compared across servers
     const latencies: number[] = [];
     for (let r = 0; r < repeats; r += 1) {
       const t0 = performance.now();
-      await post(base, 'runs/search', request);
+      await mlflowPost(base, 'runs/search', request);
       latencies.push(performance.now() - t0);
     }
     const runNames = (first.runs ?? []).map((run: any) => run.info.run_name as string);
