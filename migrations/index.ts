@@ -9,6 +9,7 @@ import * as lifecycle from './007_lifecycle';
 import * as packageOwnership from './008_package_ownership';
 import * as searchIndexes from './009_search_indexes';
 import * as importLedger from './010_import_ledger';
+import * as loggedModelMetrics from './011_logged_model_metrics';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -31,4 +32,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['008_package_ownership', packageOwnership],
   ['009_search_indexes', searchIndexes],
   ['010_import_ledger', importLedger],
+  ['011_logged_model_metrics', loggedModelMetrics],
 ];

@@ -123,6 +123,7 @@ export async function importMlflow(options: ImportMlflowOptions, env: Env, io: I
         experimentIds: new Map(),
         runIds: new Map(),
         loggedModelIds: new Map(),
+        loggedModelMetrics: new Map(),
       };
       try {
         await importFromMlflow(ctx, config.artifactsDestination);

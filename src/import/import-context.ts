@@ -4,6 +4,7 @@ import type { Ledger } from './ledger';
 import type { MlflowSource } from './mlflow-source';
 import type { PhaseProgress } from './progress';
 import type { ImportReport } from './report';
+import type { SourceModelMetric } from './source-types';
 
 /** What every import phase reads and writes. */
 export interface ImportOptions {
@@ -32,6 +33,11 @@ export interface ImportContext {
   readonly runIds: Map<string, string>;
   /** Source logged model id → semreg logged model id. */
   readonly loggedModelIds: Map<string, string>;
+  /**
+   * Source run id → the metrics the source's logged models hold from that run: written with the run, as a run's
+   * own history does not say which logged model a point was for.
+   */
+  readonly loggedModelMetrics: Map<string, SourceModelMetric[]>;
 }
 
 /** Runs `work` over `items`, at most `limit` at once; stops taking items once `signal` aborts. */

@@ -6,8 +6,8 @@ import { int64, SourceLoggedModel } from './source-types';
 
 /**
  * MLflow 3 logged models, before the runs that name them as inputs or outputs: same `m-…` id (model version
- * sources `models:/m-…` keep resolving), name, type, params, tags, status and times. Their files are
- * copied with the run artifacts. A 2.x source has no logged-models endpoint (404): nothing to do.
+ * sources `models:/m-…` keep resolving), name, type, params, tags, status and times. Their metrics are
+ * written with the runs they were logged to, their files copied with the run artifacts. A 2.x source has no logged-models endpoint (404): nothing to do.
  */
 const STATUSES: ReadonlyArray<ImportedLoggedModel['status']> = [
   'LOGGED_MODEL_PENDING',
@@ -67,6 +67,16 @@ export async function importLoggedModel(
   );
 }
 
+/** Keeps the model's metrics for the runs they were logged to (importRun writes them). */
+function collectMetrics(ctx: ImportContext, model: SourceLoggedModel): void {
+  for (const metric of model.data?.metrics ?? []) {
+    if (!metric.run_id) continue;
+    const forRun = ctx.loggedModelMetrics.get(metric.run_id) ?? [];
+    forRun.push({ ...metric, model_id: model.info.model_id });
+    ctx.loggedModelMetrics.set(metric.run_id, forRun);
+  }
+}
+
 export async function importLoggedModels(ctx: ImportContext, experimentIds: string[]): Promise<void> {
   const done = await ctx.ledger.completed(ctx.db, 'logged-model');
   for (const [id, entry] of done) if (entry.targetId) ctx.loggedModelIds.set(id, entry.targetId);
@@ -81,6 +91,7 @@ export async function importLoggedModels(ctx: ImportContext, experimentIds: stri
       const id = model.info.model_id;
       if (done.has(id)) {
         ctx.report.alreadyImported('logged models');
+        collectMetrics(ctx, model);
       } else {
         try {
           const existing = await getLoggedModel(ctx.db, id, { allowDeleted: true }).catch(() => undefined);
@@ -88,6 +99,7 @@ export async function importLoggedModels(ctx: ImportContext, experimentIds: stri
             throw new Error(`semreg already has a logged model ${id} that this import did not create`);
           await importLoggedModel(ctx, model, target);
           ctx.loggedModelIds.set(id, id);
+          collectMetrics(ctx, model);
           ctx.report.imported('logged models');
         } catch (err) {
           if (ctx.signal.aborted) break;

@@ -22,7 +22,11 @@ export interface SourceMetric {
   model_id?: string;
   dataset_name?: string;
   dataset_digest?: string;
+  /** Given in a logged model's metrics: the run they were logged to. */
+  run_id?: string;
 }
+
+export type SourceModelMetric = SourceMetric & { model_id: string };
 
 export interface SourceDatasetInput {
   tags?: KeyValue[];
@@ -67,7 +71,7 @@ export interface SourceLoggedModel {
     source_run_id?: string;
     tags?: KeyValue[];
   };
-  data?: { params?: KeyValue[] };
+  data?: { params?: KeyValue[]; metrics?: SourceMetric[] };
 }
 
 export interface SourceRegisteredModel {

@@ -76,15 +76,14 @@ const tagMap = (tags: KeyValue[] | undefined, drop: string[] = []): Record<strin
 /** NaN and ±∞ travel as strings on one side and as numbers on the other. */
 const metricValue = (value: unknown): string => String(typeof value === 'string' ? Number(value) : value);
 
-const pointKey = (m: SourceMetric): string =>
-  [
-    m.step ?? 0,
-    m.timestamp,
-    metricValue(m.value),
-    m.model_id ?? '',
-    m.dataset_name ?? '',
-    m.dataset_digest ?? '',
-  ].join('|');
+/** A run history point; MLflow's histories carry no model or dataset (an older semreg's did: not compared). */
+const pointKey = (m: SourceMetric): string => [m.step ?? 0, m.timestamp, metricValue(m.value)].join('|');
+
+/** A logged model's metric, its run aside (semreg may have given the run a new id). */
+const modelMetricKeys = (metrics: SourceMetric[] | undefined): string[] =>
+  (metrics ?? [])
+    .map((m) => [m.key, pointKey(m), m.dataset_name ?? '', m.dataset_digest ?? ''].join('|'))
+    .sort();
 
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = crypto.createHash('sha256');
@@ -221,6 +220,11 @@ async function verifyTracking(ctx: VerifyContext, tally: Tally): Promise<void> {
       tally.same(`logged model ${id}`, view(model.info), view(mine.info));
       tally.same(`logged model ${id} tags`, tagMap(model.info.tags), tagMap(mine.info.tags));
       tally.same(`logged model ${id} params`, tagMap(model.data?.params), tagMap(mine.data?.params));
+      tally.same(
+        `logged model ${id} metrics`,
+        modelMetricKeys(model.data?.metrics),
+        modelMetricKeys(mine.data?.metrics as SourceMetric[] | undefined),
+      );
       const root = proxiedPath(model.info.artifact_uri);
       if (root !== undefined) {
         const files = await listProxiedFiles(ctx.source, root);

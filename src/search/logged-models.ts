@@ -79,7 +79,7 @@ export function applyLoggedModelFilter(
     !clauses.some((clause) => clause.entity === 'metrics' || clause.entity === 'metric')
   ) {
     qb.whereExists((sub) => {
-      sub.select(sub.client.raw('1')).from('metrics as m').whereRaw('m.model_id = lm.model_id');
+      sub.select(sub.client.raw('1')).from('logged_model_metrics as m').whereRaw('m.model_id = lm.model_id');
       restrictToDatasets(sub, datasets);
     });
   }
@@ -91,7 +91,7 @@ export function applyLoggedModelFilter(
       qb.whereExists((sub) => {
         sub
           .select(sub.client.raw('1'))
-          .from('metrics as m')
+          .from('logged_model_metrics as m')
           .whereRaw('m.model_id = lm.model_id')
           .where('m.key', clause.key)
           .where('m.value', op, clause.value as number);
@@ -130,7 +130,7 @@ export function applyLoggedModelOrder(qb: Knex.QueryBuilder, orderBy: LoggedMode
       const latest = qb.client
         .queryBuilder()
         .select('m.value')
-        .from('metrics as m')
+        .from('logged_model_metrics as m')
         .whereRaw('m.model_id = lm.model_id')
         .where('m.key', key)
         .orderBy([

@@ -8,8 +8,10 @@ import { compareInt64, Int64, optionalInt64, parseDouble, parseInt64, TIMESTAMP_
 import { validateKey, validateLength } from './validation';
 
 /**
- * Metric values: appended to `metrics` (identical rows collapse, so replays are harmless) and folded into
- * `latest_metrics`, the per-key value `Run.data.metrics` shows (mlflow-compat.md §3.2-3.4).
+ * Metric values: appended to the run's history in `metrics`, one point per (key, step, timestamp, value) as in
+ * MLflow (a replay, or the same point again with a logged model attached, adds nothing); folded into
+ * `latest_metrics`, the per-key value `Run.data.metrics` shows (mlflow-compat.md §3.2-3.4); and, when they
+ * name a logged model, kept with it and their dataset in `logged_model_metrics` (`LoggedModel.data.metrics`).
  */
 export interface MetricInput {
   key?: string;
@@ -69,9 +71,18 @@ function isLater(a: MetricRow, b: MetricRow): boolean {
 export async function insertMetrics(db: Queryable, runId: string, metrics: MetricRow[]): Promise<void> {
   if (!metrics.length) return;
   await db('metrics')
-    .insert(metrics.map((m) => ({ run_uuid: runId, ...m })))
+    .insert(
+      metrics.map(({ key, value, timestamp, step }) => ({ run_uuid: runId, key, value, timestamp, step })),
+    )
     .onConflict()
     .ignore();
+  const forModels = metrics.filter((m) => m.model_id);
+  if (forModels.length) {
+    await db('logged_model_metrics')
+      .insert(forModels.map((m) => ({ run_uuid: runId, ...m })))
+      .onConflict()
+      .ignore();
+  }
   const latest = new Map<string, MetricRow>();
   for (const metric of metrics) {
     const current = latest.get(metric.key);
@@ -108,6 +119,9 @@ export function metricToJson(row: MetricRow & { run_uuid?: string }, withRunId: 
   };
 }
 
+/** A point of a run's history: no model or dataset, as MLflow's `metrics` table keeps none. */
+const HISTORY_COLUMNS = ['key', 'value', 'timestamp', 'step'];
+
 /** The client asks for 25000 per page and follows tokens; larger requests are served in pages of 25000. */
 const HISTORY_PAGE_LIMIT = 25000;
 
@@ -131,7 +145,7 @@ export async function getMetricHistory(
   const offset = decodePageToken(input.page_token);
   await requireRun(db, runId);
   const rows = await db('metrics')
-    .select('key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest')
+    .select(HISTORY_COLUMNS)
     .where({ run_uuid: runId, key })
     .orderBy([{ column: 'timestamp' }, { column: 'step' }, { column: 'value' }, { column: 'id' }])
     .offset(offset)
@@ -150,7 +164,7 @@ export async function loggedModelMetrics(
 ): Promise<Map<string, MetricJson[]>> {
   const byModel = new Map<string, MetricJson[]>();
   if (!modelIds.length) return byModel;
-  const rows = await db('metrics')
+  const rows = await db('logged_model_metrics')
     .select('run_uuid', 'key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest')
     .whereIn('model_id', modelIds)
     .orderBy([{ column: 'key' }, { column: 'step' }, { column: 'timestamp' }, { column: 'id' }]);
@@ -201,7 +215,7 @@ export async function getMetricHistoryBulk(
   const maxResults = Math.min(parseBulkMaxResults(input.max_results, HISTORY_PAGE_LIMIT), HISTORY_PAGE_LIMIT);
   if (maxResults < 1) return { metrics: [] };
   const rows = await db('metrics')
-    .select('run_uuid', 'key', 'value', 'timestamp', 'step', 'model_id', 'dataset_name', 'dataset_digest')
+    .select('run_uuid', ...HISTORY_COLUMNS)
     .whereIn('run_uuid', [...new Set(runIds)])
     .where('key', input.metric_key)
     .orderBy([
@@ -237,7 +251,9 @@ async function sampleRun(
   const order = 'step, timestamp, value, id';
   const bucketed = inRange(
     db('metrics').select(
-      '*',
+      'id',
+      'run_uuid',
+      ...HISTORY_COLUMNS,
       db.raw(`ntile(?) over (order by ${order}) as bucket`, [maxResults]),
       db.raw(`row_number() over (order by ${order}) as position`),
     ),
@@ -247,7 +263,7 @@ async function sampleRun(
     .select('*', db.raw(`row_number() over (partition by bucket order by ${order}) as rn`))
     .as('ranked');
   const rows: BulkRow[] = await db.from(ranked).where('rn', 1).orderBy('position');
-  const last: BulkRow | undefined = await inRange(db('metrics').select('*'))
+  const last: BulkRow | undefined = await inRange(db('metrics').select('id', 'run_uuid', ...HISTORY_COLUMNS))
     .orderBy([
       { column: 'step', order: 'desc' },
       { column: 'timestamp', order: 'desc' },

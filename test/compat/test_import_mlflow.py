@@ -126,6 +126,7 @@ def source(reference_server, tmp_path_factory):
         for c in (0.1, 1.0, 10.0):
             with mlflow.start_run():
                 mlflow.log_param("C", c)
+                mlflow.log_metric("auc", 0.5 + c / 100)  # log_model gives it to the logged model too
                 mlflow.sklearn.log_model(
                     LogisticRegression(C=c, max_iter=500).fit(X, y),
                     name="model",
@@ -234,6 +235,16 @@ def test_experiments_runs_and_metric_histories_match(source, imported):
                     (m.step, m.timestamp, repr(m.value)) for m in c.get_metric_history(run_id, metric)
                 )
                 assert history(target) == history(ref), (run_id, metric)
+
+
+def test_logged_models_keep_their_metrics(source, imported):
+    target, ref = imported["target"], source["client"]
+    experiment_id = ref.get_experiment_by_name(source["experiments"]["a"]).experiment_id
+    models = ref.search_logged_models(experiment_ids=[experiment_id])
+    assert len(models) == 3
+    for model in models:
+        points = lambda m: sorted((p.key, p.step, p.timestamp, p.value, p.run_id) for p in m.metrics)  # noqa: E731
+        assert points(model) and points(target.get_logged_model(model.model_id)) == points(model)
 
 
 def test_artifacts_match_with_the_same_sha256(source, imported, tmp_path):

@@ -185,3 +185,36 @@ def test_registering_with_model_id_lists_the_version_on_the_logged_model(servers
         tags[label] = client.get_logged_model(model.model_id).tags.get("mlflow.modelVersions")
     assert tags["semreg"] == f'[{{"name": "{name}", "version": 1}}, {{"name": "{name}", "version": 2}}]'
     assert tags["semreg"] == tags["reference"]
+
+
+@mlflow3_only
+def test_log_model_leaves_one_history_point_per_step_and_gives_the_model_its_metrics(servers):
+    """MLflow 3's log_model relogs the run's latest metrics tagged with the new model's id: the reference keeps
+    one point per (key, step, timestamp, value) in the run's history and lists the metrics on the logged model."""
+    import mlflow
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.2, 0.9]])
+    y = np.array([0, 1, 1, 0])
+    seen = {}
+    try:
+        for label, url in servers.items():
+            mlflow.set_tracking_uri(url)
+            mlflow.set_experiment("fidelity-log-model-metrics")
+            with mlflow.start_run() as run:
+                for step, (accuracy, loss) in enumerate([(0.6, 0.9), (0.75, 0.5)]):
+                    mlflow.log_metrics({"accuracy": accuracy, "loss": loss}, step=step)
+                info = mlflow.sklearn.log_model(LogisticRegression().fit(x, y), name="model")
+            client = MlflowClient(tracking_uri=url)
+            history = {
+                key: [(m.step, m.value, m.model_id) for m in client.get_metric_history(run.info.run_id, key)]
+                for key in ("accuracy", "loss")
+            }
+            model = client.get_logged_model(info.model_id)
+            on_model = sorted((m.key, m.step, m.value, m.run_id == run.info.run_id) for m in model.metrics or [])
+            seen[label] = (history, on_model)
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert seen["semreg"][0]["accuracy"] == [(0, 0.6, None), (1, 0.75, None)]
+    assert seen["semreg"] == seen["reference"]

@@ -78,6 +78,7 @@ function context(
     experimentIds: new Map(),
     runIds: new Map(),
     loggedModelIds: new Map(),
+    loggedModelMetrics: new Map(),
   };
 }
 

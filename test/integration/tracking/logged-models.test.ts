@@ -55,16 +55,25 @@ describe('MLflow 3 logged models', () => {
         .expect(200);
       expect((await getRun(t, runId)).outputs.model_outputs).toEqual([{ model_id: id, step: 0 }]);
 
-      // metrics copied with model_id show up in the model's data.metrics
+      // A point logged, then relogged with model_id as MLflow 3's log_model does: the model's data.metrics
+      // lists it, the run's history keeps one point with no model (as the reference's `metrics` table).
+      const point = { key: 'rmse', value: 0.7, timestamp: 5, step: 0 };
       await t.http
         .post(`${prefix}/runs/log-batch`)
-        .send({ run_id: runId, metrics: [{ key: 'rmse', value: 0.7, timestamp: 5, step: 0, model_id: id }] })
+        .send({ run_id: runId, metrics: [point] })
+        .expect(200);
+      await t.http
+        .post(`${prefix}/runs/log-batch`)
+        .send({ run_id: runId, metrics: [{ ...point, model_id: id }] })
         .expect(200);
 
       const got = await t.http.get(`${prefix}/logged-models/${id}`).expect(200);
-      expect(got.body.model.data.metrics).toEqual([
-        { key: 'rmse', value: 0.7, timestamp: 5, step: 0, run_id: runId, model_id: id },
-      ]);
+      expect(got.body.model.data.metrics).toEqual([{ ...point, run_id: runId, model_id: id }]);
+      const history = await t.http
+        .get(`${prefix}/metrics/get-history`)
+        .query({ run_id: runId, metric_key: 'rmse' })
+        .expect(200);
+      expect(history.body.metrics).toEqual([point]);
 
       const ready = await t.http
         .patch(`${prefix}/logged-models/${id}`)
