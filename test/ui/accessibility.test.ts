@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { openPage, startUi, type UiHarness } from './browser';
+import { everyPage, openSettled } from './every-page';
 import { seedModel, type SeededModel } from './seed';
 
 /**
@@ -15,26 +16,11 @@ describe('UI accessibility (axe-core)', () => {
   });
   afterAll(() => h?.close());
 
-  const pages = (): Array<[string, string, string]> => [
-    ['models', '/', model.name],
-    ['model', `/ui/models/${model.name}`, 'Semver timeline'],
-    ['version', `/ui/models/${model.name}/versions/${model.versions['1.2.0']}`, 'metrics.json'],
-    ['history', `/ui/models/${model.name}/history?at=${Date.now()}`, 'Model created'],
-    ['experiments', '/ui/experiments', 'Default'],
-    ['runs', `/ui/experiments/${model.experimentId}`, 'training'],
-    ['run', `/ui/runs/${model.runId}`, 'notes.txt'],
-    ['ci-job', `/ui/ci/jobs/${model.jobId}`, 'sample.csv'],
-    ['tokens', '/ui/tokens', 'Create a token'],
-  ];
-
   it('finds no serious or critical violation on any page', async () => {
     const { page } = await openPage(h);
     const found: Array<{ page: string; rule: string; impact: string; targets: string[] }> = [];
-    for (const [name, url, expected] of pages()) {
-      await page.goto(url);
-      await page.getByText(expected, { exact: false }).first().waitFor();
-      await page.waitForLoadState('networkidle');
-      await page.locator('.loading').first().waitFor({ state: 'detached' });
+    for (const [name, url, expected] of everyPage(model)) {
+      await openSettled(page, url, expected);
       const { violations } = await new AxeBuilder({ page })
         .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
         .analyze();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openPage, startUi, type UiHarness } from './browser';
+import { everyPage, openSettled } from './every-page';
 import { seedModel, type SeededModel } from './seed';
 
 /**
@@ -24,26 +25,10 @@ describe('UI: every page at 1400×900 and 390×844', () => {
   });
   afterAll(() => h?.close());
 
-  const pages = (): Array<[string, string, string]> => [
-    ['models', '/', model.name],
-    ['model', `/ui/models/${model.name}`, 'Semver timeline'],
-    ['version', `/ui/models/${model.name}/versions/${model.versions['1.2.0']}`, 'metrics.json'],
-    ['history', `/ui/models/${model.name}/history?at=${Date.now()}`, 'Model created'],
-    ['experiments', '/ui/experiments', 'Default'],
-    ['runs', `/ui/experiments/${model.experimentId}`, 'training'],
-    ['run', `/ui/runs/${model.runId}`, 'notes.txt'],
-    ['ci-job', `/ui/ci/jobs/${model.jobId}`, 'sample.csv'],
-    ['tokens', '/ui/tokens', 'Create a token'],
-  ];
-
   it.each(Object.entries(SIZES))('renders every page at the %s size', async (size, viewport) => {
     const { page, errors } = await openPage(h, { viewport });
-    for (const [name, url, expected] of pages()) {
-      await page.goto(url);
-      await page.getByText(expected, { exact: false }).first().waitFor();
-      // Rows load their own summaries (highest release, sizes): measure once every request has answered.
-      await page.waitForLoadState('networkidle');
-      await page.locator('.loading').first().waitFor({ state: 'detached' });
+    for (const [name, url, expected] of everyPage(model)) {
+      await openSettled(page, url, expected);
       await page.screenshot({ path: path.join(OUT, `${name}-${size}.png`), fullPage: true });
       const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
       expect({ page: name, width }).toEqual({ page: name, width: Math.min(width, viewport.width) });
