@@ -1478,7 +1478,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Oldest first. A token restricted to model patterns sees only the events of models it may read (by the name recorded in the event, or the current name of its model). */
+        /** @description Oldest first, or newest first with `order=desc`. A token restricted to model patterns sees only the events of models it may read (by the name recorded in the event, or the current name of its model). */
         get: operations["listEvents"];
         put?: never;
         post?: never;
@@ -5599,6 +5599,8 @@ export interface operations {
                 until?: string;
                 max_results?: number;
                 page_token?: string;
+                /** @description asc (default): oldest first; desc: newest first (a history view's first page). */
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;
@@ -5606,7 +5608,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Events, oldest first. */
+            /** @description Events, oldest first (newest first with order=desc). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -128,14 +128,15 @@ export interface ListEventsQuery {
   until?: string | number;
   max_results?: number;
   page_token?: string;
+  order?: 'asc' | 'desc';
 }
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /**
- * `GET /api/events`, oldest first. The page token carries the last id returned (keyset paging: the table is
- * append-only, so ids never shift under a reader the way offsets would). A token restricted to model patterns
+ * `GET /api/events`, oldest first (newest first with `order=desc`). The page token carries the last id returned
+ * (keyset paging: the table is append-only, so ids never shift under a reader the way offsets would). A token restricted to model patterns
  * sees the events of the models it may read: recorded under a name it matches, or belonging to a model whose
  * name it matches now (its history from before a rename), exactly as the registry searches filter.
  */
@@ -150,12 +151,21 @@ export async function listEvents(
       `Invalid value ${maxResults} for parameter 'max_results': must be between 1 and ${MAX_PAGE}.`,
     );
   }
-  const binding = JSON.stringify([query.model, query.type, query.since, query.until]);
-  const afterId = decodePageToken(query.page_token, binding);
+  const newestFirst = query.order === 'desc';
+  // A token from one order is refused in the other: it would skip the wrong side of its event.
+  const binding = JSON.stringify([
+    query.model,
+    query.type,
+    query.since,
+    query.until,
+    ...(newestFirst ? ['desc'] : []),
+  ]);
   const builder = db<EventRow>('events')
-    .where('id', '>', afterId)
-    .orderBy('id', 'asc')
+    .orderBy('id', newestFirst ? 'desc' : 'asc')
     .limit(maxResults + 1);
+  if (query.page_token || !newestFirst) {
+    builder.where('id', newestFirst ? '<' : '>', decodePageToken(query.page_token, binding));
+  }
   if (query.model !== undefined) whereModel(builder, db, query.model);
   if (modelPatterns.length > 0) {
     builder.where((visible: any) => {

@@ -138,6 +138,11 @@ describe('UI: model, version and history pages', () => {
 
     await page.getByRole('link', { name: 'Model history' }).click();
     await page.getByRole('link', { name: `v${v4} (1.3.0-rc.1) moved from None to Production` }).waitFor();
+    const timeline = page.getByRole('list', { name: 'Events, newest first' }).getByRole('listitem');
+    expect(await timeline.first().textContent()).toContain(
+      `v${v4} (1.3.0-rc.1) moved from None to Production`,
+    );
+    expect(await timeline.last().textContent()).toContain('Model created');
 
     await page.goto(`/ui/models/${m.name}/history?at=${before}`);
     const then = page.getByRole('table', { name: /Holders at/ });
@@ -150,6 +155,31 @@ describe('UI: model, version and history pages', () => {
       .get('/api/2.0/mlflow/model-versions/get')
       .query({ name: m.name, version: v4 });
     expect(stage.body.model_version.current_stage).not.toBe('Production');
+    expect(errors()).toEqual([]);
+  });
+
+  it('a long history shows its latest events first and says the oldest are left out', async () => {
+    const m = await seedModel(h.t, 'long');
+    const { id } = await h.t.db('registered_models').where({ name: m.name }).first('id');
+    const start = Date.now();
+    // More than the page reads (2,000): written straight into the append-only log, as 2,500 tag edits would be.
+    await h.t.db.batchInsert(
+      'events',
+      Array.from({ length: 2500 }, (_, i) => ({
+        type: 'tag.set',
+        time: start + i,
+        model: m.name,
+        registered_model_id: id,
+        after: JSON.stringify({ key: `edit-${i}`, value: 'x' }),
+      })),
+      500,
+    );
+    const { page, errors } = await openPage(h);
+    await page.goto(`/ui/models/${m.name}/history`);
+    await page.getByText('Only the latest 2000 events are shown.').waitFor();
+    const timeline = page.getByRole('list', { name: 'Events, newest first' }).getByRole('listitem');
+    expect(await timeline.first().textContent()).toContain('Tag edit-2499 set');
+    expect(await timeline.last().textContent()).toContain('Tag edit-500 set');
     expect(errors()).toEqual([]);
   });
 

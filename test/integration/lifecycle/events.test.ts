@@ -80,7 +80,41 @@ describe('lifecycle history', () => {
       .expect(400);
   });
 
+  it("pages newest first with order=desc, every event once, and keeps each order's tokens apart", async () => {
+    const name = await modelWithVersions(3);
+    for (const version of ['1', '2', '3']) await promote(name, { alias: 'a', version });
+    const ids = async (order?: string) => {
+      const seen: number[] = [];
+      let token: string | undefined;
+      do {
+        const page = await t.http
+          .get('/api/events')
+          .query({
+            model: name,
+            max_results: 2,
+            ...(order ? { order } : {}),
+            ...(token ? { page_token: token } : {}),
+          })
+          .expect(200);
+        seen.push(...page.body.events.map((e: { id: number }) => e.id));
+        token = page.body.next_page_token;
+      } while (token);
+      return seen;
+    };
+    const oldestFirst = await ids();
+    expect(oldestFirst).toHaveLength(7); // the model, 3 versions, 3 alias moves
+    expect(await ids('desc')).toEqual([...oldestFirst].reverse());
+    expect(await ids('asc')).toEqual(oldestFirst);
+    const first = await t.http.get('/api/events').query({ model: name, max_results: 2 }).expect(200);
+    const crossed = await t.http
+      .get('/api/events')
+      .query({ model: name, max_results: 2, order: 'desc', page_token: first.body.next_page_token })
+      .expect(400);
+    expect(crossed.body.message).toContain('different search');
+  });
+
   it.each([
+    [{ order: 'newest' }, 'order'],
     [{ type: 'nope' }, 'Unknown event type'],
     [{ since: 'yesterday' }, "parameter 'since'"],
     [{ until: '2024-01-01T00:00:00' }, "parameter 'until'"],

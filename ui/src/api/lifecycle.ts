@@ -1,13 +1,9 @@
+import type { operations } from '../../../src/generated/openapi';
 import { api, ok } from './client';
 
 /** semreg's lifecycle API (semreg-api.md: history, promotion, policies, signed download links). */
 
-export function listEvents(query: {
-  model?: string;
-  since?: string;
-  max_results?: number;
-  page_token?: string;
-}) {
+export function listEvents(query: operations['listEvents']['parameters']['query']) {
   return ok(api.GET('/api/events', { params: { query } }));
 }
 

@@ -14,18 +14,18 @@ import { Link, setSearchParams, type LocationState } from '../router';
 
 const MAX_EVENTS = 2000;
 
-/** The API pages events oldest first; the timeline reads newest first, so the pages are gathered then reversed. */
+/** The newest events first, as the timeline reads; past MAX_EVENTS the oldest are left out. */
 async function loadHistory(name: string) {
   const events: LifecycleEvent[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await listEvents({ model: name, max_results: 500, page_token: pageToken });
+    const page = await listEvents({ model: name, order: 'desc', max_results: 500, page_token: pageToken });
     events.push(...page.events);
     pageToken = page.next_page_token || undefined;
   } while (pageToken && events.length < MAX_EVENTS);
   const [model, policies] = await Promise.all([getRegisteredModel(name), getPolicies()]);
   return {
-    events: events.reverse(),
+    events,
     truncated: pageToken !== undefined,
     model: model.registered_model,
     policy: policies.models?.[name] ?? policies.default,
@@ -74,9 +74,7 @@ export function HistoryPage({ name, location }: { name: string; location: Locati
             <PromotePanel model={model} policy={policy} onDone={state.reload} />
             <section aria-label="Events">
               <h2>Events</h2>
-              {truncated && (
-                <p class="muted">Only the first {events.length} events (the oldest) are shown.</p>
-              )}
+              {truncated && <p class="muted">Only the latest {events.length} events are shown.</p>}
               <EventTimeline name={name} events={events} onPick={show} />
             </section>
             <WebhookDeliveries />
