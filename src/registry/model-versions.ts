@@ -15,7 +15,7 @@ import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
 import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
-import { highestReservedRelease, refuseReservedSemver } from './reserved-semvers';
+import { HIGHEST_FIRST, highestReservedReleaseQuery, refuseReservedSemver } from './reserved-semvers';
 import { checkArtifactLineage, checkSourceLineage, resolveSource } from './source';
 import { recordModelVersionOnLoggedModel } from '../tracking/logged-models';
 import { versionCreates } from '../metrics/metrics';
@@ -86,18 +86,16 @@ async function highestRelease(
   trx: Queryable,
   model: { id: number; name: string },
 ): Promise<SemverParts | undefined> {
-  const candidates = [
-    await trx('model_versions')
-      .where({ registered_model_id: model.id, prerelease: '' })
-      .orderBy([
-        { column: 'major', order: 'desc' },
-        { column: 'minor', order: 'desc' },
-        { column: 'patch', order: 'desc' },
-      ])
-      .first('major', 'minor', 'patch'),
-    await highestReservedRelease(trx, model.name),
-  ].filter((release): release is Pick<SemverParts, 'major' | 'minor' | 'patch'> => release !== undefined);
-  const [highest] = candidates.sort((a, b) => b.major - a.major || b.minor - a.minor || b.patch - a.patch);
+  // One statement: it runs while the model's row is locked, so every round trip here delays the next create.
+  const own = trx('model_versions')
+    .where({ registered_model_id: model.id, prerelease: '' })
+    .orderBy(HIGHEST_FIRST)
+    .limit(1)
+    .select('major', 'minor', 'patch');
+  const highest: Pick<SemverParts, 'major' | 'minor' | 'patch'> | undefined = await trx
+    .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, model.name)]))
+    .orderBy(HIGHEST_FIRST)
+    .first('major', 'minor', 'patch');
   return highest && { ...highest, prerelease: '', build: '' };
 }
 

@@ -4,7 +4,12 @@ import { alreadyExists, notFound } from '../errors';
 import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
 import { refuseRenameOntoReservedSemver } from './reserved-semvers';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
-import { RegisteredModelJson, RegisteredModelRow, registeredModelToJson } from './views';
+import {
+  newRegisteredModelToJson,
+  RegisteredModelJson,
+  RegisteredModelRow,
+  registeredModelToJson,
+} from './views';
 
 /** Registered models: create, read, rename, update, delete and tags (mlflow-compat.md §3.6). */
 export interface Tag {
@@ -102,7 +107,7 @@ export async function createRegisteredModel(
         tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })),
       );
     }
-    const json = await registeredModelToJson(trx, row);
+    const json = await newRegisteredModelToJson(trx, row, tags.length > 0);
     await modelCreated(trx, row, json);
     return json;
   });

@@ -9,6 +9,13 @@ import { formatSemver, SemverParts } from './semver';
  * the same bytes come back (`packages/upload.ts`); MLflow's `model-versions/create`, whose files semreg
  * cannot compare, may not take such a semver at all, and the automatic next patch skips past it.
  */
+/** Release precedence, highest first (releases only: no prerelease to compare). */
+export const HIGHEST_FIRST: Array<{ column: string; order: 'desc' }> = [
+  { column: 'major', order: 'desc' },
+  { column: 'minor', order: 'desc' },
+  { column: 'patch', order: 'desc' },
+];
+
 function deletedFilesOf(db: Queryable, name: string) {
   return db('deleted_package_files').where({ model_name: name });
 }
@@ -28,19 +35,16 @@ export async function refuseReservedSemver(db: Queryable, name: string, semver: 
   }
 }
 
-/** The highest release among the reserved semvers of a model (they count for the automatic next patch). */
-export async function highestReservedRelease(
-  db: Queryable,
-  name: string,
-): Promise<Pick<SemverParts, 'major' | 'minor' | 'patch'> | undefined> {
+/**
+ * A query for the highest release among the reserved semvers of a model (they count for the automatic next
+ * patch), to be combined with the model's own versions in one statement.
+ */
+export function highestReservedReleaseQuery(db: Queryable, name: string) {
   return deletedFilesOf(db, name)
     .where({ prerelease: '' })
-    .orderBy([
-      { column: 'major', order: 'desc' },
-      { column: 'minor', order: 'desc' },
-      { column: 'patch', order: 'desc' },
-    ])
-    .first('major', 'minor', 'patch');
+    .orderBy(HIGHEST_FIRST)
+    .limit(1)
+    .select('major', 'minor', 'patch');
 }
 
 /** The published sha256 of one deleted package file, if that path of that version was ever deleted. */

@@ -203,21 +203,50 @@ export async function registeredModelsToJson(
   const tagsByModel = groupBy(tags, (tag) => tag.registered_model_id);
   const aliasesByModel = groupBy(aliases, (a) => a.registered_model_id);
   return rows.map((row) =>
-    compact({
-      name: row.name,
-      creation_timestamp: row.creation_timestamp,
-      last_updated_timestamp: row.last_updated_timestamp,
-      user_id: row.user_id,
-      description: row.description,
-      latest_versions: (latestByModel.get(row.id) ?? []).map((entry) => entry.json),
-      tags: keyValues(tagsByModel.get(row.id) ?? []),
-      aliases: (aliasesByModel.get(row.id) ?? []).map((a) => ({
-        alias: a.alias,
-        version: String(a.version),
-      })),
-      deployment_job_id: row.deployment_job_id,
-    }),
+    registeredModelJson(
+      row,
+      tagsByModel.get(row.id) ?? [],
+      aliasesByModel.get(row.id) ?? [],
+      (latestByModel.get(row.id) ?? []).map((entry) => entry.json),
+    ),
   );
+}
+
+function registeredModelJson(
+  row: RegisteredModelRow,
+  tags: Array<Pick<TagRow, 'key' | 'value'>>,
+  aliases: Array<Pick<AliasRow, 'alias' | 'version'>>,
+  latestVersions: ModelVersionJson[],
+): RegisteredModelJson {
+  return compact({
+    name: row.name,
+    creation_timestamp: row.creation_timestamp,
+    last_updated_timestamp: row.last_updated_timestamp,
+    user_id: row.user_id,
+    description: row.description,
+    latest_versions: latestVersions,
+    tags: keyValues(tags),
+    aliases: aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
+    deployment_job_id: row.deployment_job_id,
+  });
+}
+
+/**
+ * A model created in this transaction: it has no versions and no aliases yet, so only its tags (if it was
+ * given any) are read back, in the database's order as every other answer lists them.
+ */
+export async function newRegisteredModelToJson(
+  db: Queryable,
+  row: RegisteredModelRow,
+  hasTags: boolean,
+): Promise<RegisteredModelJson> {
+  const tags = hasTags
+    ? await db('registered_model_tags')
+        .where({ registered_model_id: row.id })
+        .orderBy('key')
+        .select('key', 'value')
+    : [];
+  return registeredModelJson(row, tags, [], []);
 }
 
 export async function registeredModelToJson(

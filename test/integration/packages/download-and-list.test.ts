@@ -209,6 +209,23 @@ describe('package downloads, listings, selectors and deletes', () => {
     expect(again.body.model_version.version).toBe('2');
   });
 
+  it('the automatic next patch counts deleted (reserved) releases as well as the model’s own', async () => {
+    const name = uniqueName('next');
+    const create = async () => {
+      const res = await t.http
+        .post('/api/2.0/mlflow/model-versions/create')
+        .send({ name, source: 's3://bucket/weights' })
+        .expect(200);
+      return res.body.model_version.tags.find((tag: { key: string }) => tag.key === 'semver').value;
+    };
+    await t.http.put(`/api/packages/${name}/1.1.0/a.txt`).send('a').expect(201);
+    await t.http.put(`/api/packages/${name}/1.4.0/a.txt`).send('b').expect(201);
+    await t.http.delete(`/api/packages/${name}/1.4.0?all=true`).expect(200);
+    expect(await create()).toBe('1.4.1'); // the reserved 1.4.0 is above the model's own 1.1.0
+    await t.http.put(`/api/packages/${name}/2.0.0/a.txt`).send('c').expect(201);
+    expect(await create()).toBe('2.0.1'); // now the model's own 2.0.0 is the highest
+  });
+
   it('serves package files through the MLflow artifact proxy at the version’s source', async () => {
     const mv = await t.http
       .get('/api/2.0/mlflow/model-versions/get-download-uri')
