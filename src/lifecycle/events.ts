@@ -4,7 +4,7 @@ import { decodePageToken, encodePageToken } from '../search/page-token';
 import { whereModelVisible } from '../search/sql';
 import { currentEventContext } from './event-context';
 import { parseInstant } from './time';
-import { enqueueDeliveries } from './webhook-outbox';
+import { insertEventWithDeliveries } from './webhook-outbox';
 
 /**
  * The lifecycle history: every registry change appends one row to `events` in the transaction that makes the
@@ -100,25 +100,27 @@ function versionNumber(value: number | string | null | undefined): number | null
 
 export async function recordEvent(trx: Queryable, input: EventInput): Promise<EventRecord> {
   const context = currentEventContext();
-  const [row] = await trx<EventRow>('events')
-    .insert({
-      type: input.type,
-      time: context.replayTime ?? input.time ?? Date.now(),
-      actor: input.actor ?? context.actor ?? null,
-      model: input.model,
-      registered_model_id: input.registeredModelId ?? null,
-      version: versionNumber(input.version),
-      semver: input.semver ?? null,
-      stage: input.stage ?? null,
-      alias: input.alias ?? null,
-      before: input.before ? JSON.stringify(input.before) : null,
-      after: input.after ? JSON.stringify(input.after) : null,
-      ci_job_id: input.ciJobId ?? context.ciJobId ?? null,
-    } as never)
-    .returning('*');
-  const event = toEventRecord(row as EventRow);
-  await enqueueDeliveries(trx, event);
-  return event;
+  const fields = {
+    type: input.type,
+    time: context.replayTime ?? input.time ?? Date.now(),
+    actor: input.actor ?? context.actor ?? null,
+    model: input.model,
+    registered_model_id: input.registeredModelId ?? null,
+    version: versionNumber(input.version),
+    semver: input.semver ?? null,
+    stage: input.stage ?? null,
+    alias: input.alias ?? null,
+    before: input.before ?? null,
+    after: input.after ?? null,
+    ci_job_id: input.ciJobId ?? context.ciJobId ?? null,
+  };
+  const columns = {
+    ...fields,
+    before: fields.before && JSON.stringify(fields.before),
+    after: fields.after && JSON.stringify(fields.after),
+  };
+  const unsaved = { ...fields, version: fields.version === null ? null : String(fields.version) };
+  return toEventRecord(await insertEventWithDeliveries<EventRow>(trx, columns, unsaved));
 }
 
 export interface ListEventsQuery {

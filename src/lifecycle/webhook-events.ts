@@ -78,7 +78,7 @@ function tagsObject(tags: unknown): Record<string, string> {
 }
 
 /** Which webhook events a recorded history event fires, with MLflow's payload (`data`) for each. */
-export function notificationsFor(event: EventRecord): Notification[] {
+export function notificationsFor(event: Omit<EventRecord, 'id'>): Notification[] {
   const name = event.model;
   const version = event.version ?? undefined;
   const after = (event.after ?? {}) as Json;
