@@ -1,7 +1,6 @@
 import type { components } from '../generated/openapi';
 import type { Queryable } from '../db/knex';
 import { ciJobFromColumns, ciJobTags } from '../ci/ci-job';
-import { inOrder } from '../db/in-order';
 
 /**
  * Rows of the registry tables and their MLflow JSON shapes. Tags and aliases are loaded in one query per
@@ -80,11 +79,9 @@ export interface TagRow {
   key: string;
   value: string | null;
   model_version_id?: number;
-  registered_model_id?: number;
 }
 
 interface AliasRow {
-  registered_model_id: number;
   alias: string;
   version: number;
 }
@@ -93,17 +90,6 @@ type WithoutNulls<T> = { [K in keyof T]: Exclude<T[K], null> };
 
 function keyValues(rows: TagRow[]) {
   return rows.map((row) => (row.value === null ? { key: row.key } : { key: row.key, value: row.value }));
-}
-
-function groupBy<T, K>(rows: T[], key: (row: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = groups.get(k);
-    if (list) list.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
 }
 
 /** MLflow omits unset fields rather than sending null (mlflow-compat.md §1.4). */
@@ -149,33 +135,43 @@ export function modelVersionToJson(row: ModelVersionRow): ModelVersionJson {
 }
 
 /**
- * `latest_versions`: the highest version number in each stage, as MLflow reports it. A model may have
- * thousands of versions in a handful of stages, so the stages are found by skipping through the
- * (model, stage, version) index — one probe per stage, a "loose index scan" PostgreSQL does not do by itself
- * — and each stage's highest version is one more probe, instead of reading every version of the model.
+ * Tags, aliases and `latest_versions` of a page of models in one statement (a statement costs about as much as
+ * the read itself). `latest_versions` is the highest version number in each stage, as MLflow reports it. A
+ * model may have thousands of versions in a handful of stages, so the stages are found by skipping through
+ * the (model, stage, version) index — one probe per stage, a "loose index scan" PostgreSQL does not do by
+ * itself — and each stage's highest version is one more probe, instead of reading every version of the model.
  */
-async function latestVersionRows(db: Queryable, modelIds: number[]): Promise<ModelVersionRow[]> {
-  if (modelIds.length === 0) return [];
-  const { rows } = await db.raw(
-    `WITH RECURSIVE stages AS (
-       (SELECT registered_model_id, current_stage FROM model_versions
-         WHERE registered_model_id = ANY(:ids) ORDER BY registered_model_id, current_stage LIMIT 1)
-       UNION ALL
-       SELECT next.registered_model_id, next.current_stage FROM stages s CROSS JOIN LATERAL (
-         SELECT registered_model_id, current_stage FROM model_versions
-          WHERE registered_model_id = ANY(:ids)
-            AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
-          ORDER BY registered_model_id, current_stage LIMIT 1) next
-     )
-     SELECT mv.*, rm.name, ${VERSION_TAGS_AND_ALIASES} FROM stages s
-       CROSS JOIN LATERAL (SELECT * FROM model_versions v
-         WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
-         ORDER BY v.version DESC LIMIT 1) mv
-       JOIN registered_models rm ON rm.id = mv.registered_model_id
-     ORDER BY mv.registered_model_id, mv.current_stage`,
-    { ids: modelIds },
-  );
-  return rows as ModelVersionRow[];
+const MODEL_DETAILS = `
+  WITH RECURSIVE stages AS (
+    (SELECT registered_model_id, current_stage FROM model_versions
+      WHERE registered_model_id = ANY(:ids) ORDER BY registered_model_id, current_stage LIMIT 1)
+    UNION ALL
+    SELECT next.registered_model_id, next.current_stage FROM stages s CROSS JOIN LATERAL (
+      SELECT registered_model_id, current_stage FROM model_versions
+       WHERE registered_model_id = ANY(:ids)
+         AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
+       ORDER BY registered_model_id, current_stage LIMIT 1) next
+  ), latest AS (
+    SELECT mv.*, rm.name, ${VERSION_TAGS_AND_ALIASES} FROM stages s
+      CROSS JOIN LATERAL (SELECT * FROM model_versions v
+        WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
+        ORDER BY v.version DESC LIMIT 1) mv
+      JOIN registered_models rm ON rm.id = mv.registered_model_id
+  )
+  SELECT m.id,
+    (SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key), '[]')
+       FROM registered_model_tags t WHERE t.registered_model_id = m.id) AS tag_list,
+    (SELECT coalesce(json_agg(json_build_object('alias', a.alias, 'version', a.version) ORDER BY a.alias), '[]')
+       FROM registered_model_aliases a WHERE a.registered_model_id = m.id) AS alias_list,
+    (SELECT coalesce(json_agg(l ORDER BY l.current_stage), '[]') FROM latest l
+      WHERE l.registered_model_id = m.id) AS latest_list
+  FROM unnest(CAST(:ids AS bigint[])) AS m(id)`;
+
+interface ModelDetails {
+  id: number;
+  tag_list: TagRow[];
+  alias_list: AliasRow[];
+  latest_list: ModelVersionRow[];
 }
 
 export async function registeredModelsToJson(
@@ -183,39 +179,23 @@ export async function registeredModelsToJson(
   rows: RegisteredModelRow[],
 ): Promise<RegisteredModelJson[]> {
   if (rows.length === 0) return [];
-  const ids = rows.map((row) => row.id);
-  const [tags, aliases, latestRows]: [TagRow[], AliasRow[], ModelVersionRow[]] = await inOrder([
-    db('registered_model_tags')
-      .whereIn('registered_model_id', ids)
-      .orderBy('key')
-      .select('registered_model_id', 'key', 'value'),
-    db('registered_model_aliases')
-      .whereIn('registered_model_id', ids)
-      .orderBy('alias')
-      .select('registered_model_id', 'alias', 'version'),
-    latestVersionRows(db, ids),
-  ]);
-  const latest = modelVersionsToJson(latestRows);
-  const latestByModel = groupBy(
-    latestRows.map((row, i) => ({ id: row.registered_model_id, json: latest[i] })),
-    (entry) => entry.id,
-  );
-  const tagsByModel = groupBy(tags, (tag) => tag.registered_model_id);
-  const aliasesByModel = groupBy(aliases, (a) => a.registered_model_id);
-  return rows.map((row) =>
-    registeredModelJson(
+  const { rows: details } = await db.raw(MODEL_DETAILS, { ids: rows.map((row) => row.id) });
+  const byModel = new Map((details as ModelDetails[]).map((d) => [Number(d.id), d]));
+  return rows.map((row) => {
+    const d = byModel.get(row.id);
+    return registeredModelJson(
       row,
-      tagsByModel.get(row.id) ?? [],
-      aliasesByModel.get(row.id) ?? [],
-      (latestByModel.get(row.id) ?? []).map((entry) => entry.json),
-    ),
-  );
+      d?.tag_list ?? [],
+      d?.alias_list ?? [],
+      modelVersionsToJson(d?.latest_list ?? []),
+    );
+  });
 }
 
 function registeredModelJson(
   row: RegisteredModelRow,
   tags: Array<Pick<TagRow, 'key' | 'value'>>,
-  aliases: Array<Pick<AliasRow, 'alias' | 'version'>>,
+  aliases: AliasRow[],
   latestVersions: ModelVersionJson[],
 ): RegisteredModelJson {
   return compact({
