@@ -198,6 +198,7 @@ def test_log_model_leaves_one_history_point_per_step_and_gives_the_model_its_met
     x = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.2, 0.9]])
     y = np.array([0, 1, 1, 0])
     seen = {}
+    previous_uri = mlflow.get_tracking_uri()
     try:
         for label, url in servers.items():
             mlflow.set_tracking_uri(url)
@@ -215,6 +216,6 @@ def test_log_model_leaves_one_history_point_per_step_and_gives_the_model_its_met
             on_model = sorted((m.key, m.step, m.value, m.run_id == run.info.run_id) for m in model.metrics or [])
             seen[label] = (history, on_model)
     finally:
-        mlflow.set_tracking_uri(None)
+        mlflow.set_tracking_uri(previous_uri)
     assert seen["semreg"][0]["accuracy"] == [(0, 0.6, None), (1, 0.75, None)]
     assert seen["semreg"] == seen["reference"]
