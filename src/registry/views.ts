@@ -157,15 +157,22 @@ const MODEL_DETAILS = `
         WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
         ORDER BY v.version DESC LIMIT 1) mv
       JOIN registered_models rm ON rm.id = mv.registered_model_id
+  ), tags AS (
+    SELECT registered_model_id AS id,
+           json_agg(json_build_object('key', key, 'value', value) ORDER BY key) AS list
+      FROM registered_model_tags WHERE registered_model_id = ANY(:ids) GROUP BY registered_model_id
+  ), aliases AS (
+    SELECT registered_model_id AS id,
+           json_agg(json_build_object('alias', alias, 'version', version) ORDER BY alias) AS list
+      FROM registered_model_aliases WHERE registered_model_id = ANY(:ids) GROUP BY registered_model_id
+  ), latest_lists AS (
+    SELECT registered_model_id AS id, json_agg(latest ORDER BY current_stage) AS list
+      FROM latest GROUP BY registered_model_id
   )
-  SELECT m.id,
-    (SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key), '[]')
-       FROM registered_model_tags t WHERE t.registered_model_id = m.id) AS tag_list,
-    (SELECT coalesce(json_agg(json_build_object('alias', a.alias, 'version', a.version) ORDER BY a.alias), '[]')
-       FROM registered_model_aliases a WHERE a.registered_model_id = m.id) AS alias_list,
-    (SELECT coalesce(json_agg(l ORDER BY l.current_stage), '[]') FROM latest l
-      WHERE l.registered_model_id = m.id) AS latest_list
-  FROM unnest(CAST(:ids AS bigint[])) AS m(id)`;
+  SELECT m.id, coalesce(t.list, '[]') AS tag_list, coalesce(a.list, '[]') AS alias_list,
+         coalesce(l.list, '[]') AS latest_list
+    FROM unnest(CAST(:ids AS bigint[])) AS m(id)
+    LEFT JOIN tags t ON t.id = m.id LEFT JOIN aliases a ON a.id = m.id LEFT JOIN latest_lists l ON l.id = m.id`;
 
 interface ModelDetails {
   id: number;
