@@ -1,9 +1,7 @@
 import { prepareBackupDirectory } from '../backup/backup-directory';
 import { BackupProgress, createBackup } from '../backup/create-backup';
 import type { Manifest } from '../backup/manifest';
-import type { Config } from '../config';
-import { checkDatabase } from '../db/check-database';
-import { dataDirHasDatabase, openServerDatabase } from '../startup/server-database';
+import { openServerDatabase } from '../startup/server-database';
 import { LocalDiskStore } from '../storage/local-disk-store';
 import {
   asCliErrors,
@@ -15,7 +13,7 @@ import {
   rowCount,
   settings,
 } from './backup-support';
-import { CliError, EXIT } from './exit-codes';
+import { requireExistingDatabase } from './existing-database';
 
 /**
  * `semreg backup <dir>` (docs/cli.md, docs/operations.md). Like `storage migrate` it talks to no server: it
@@ -26,17 +24,6 @@ import { CliError, EXIT } from './exit-codes';
 /** A backup reads while the server serves: a few connections, never the server's whole pool. */
 const POOL_SIZE = 3;
 
-/** An empty DATA_DIR must not get a brand-new cluster just so that an empty registry can be backed up. */
-async function assertHasDatabase(config: Config): Promise<void> {
-  if (config.databaseUrl) return checkDatabase(config.databaseUrl);
-  const dir = config.dataDir;
-  if (await dataDirHasDatabase(dir)) return;
-  throw new CliError(
-    `DATA_DIR ${dir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
-    EXIT.USAGE,
-  );
-}
-
 export async function runBackup(
   dir: string,
   options: { progress: boolean },
@@ -46,7 +33,7 @@ export async function runBackup(
   await asCliErrors('backup', async () => {
     const config = settings(env);
     await prepareBackupDirectory(dir);
-    await assertHasDatabase(config);
+    await requireExistingDatabase(config);
     const database = await openServerDatabase(config, POOL_SIZE);
     const s3 = config.artifactsDestination;
     const store = s3 ? undefined : await LocalDiskStore.open(config.artifactRoot);

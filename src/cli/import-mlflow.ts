@@ -1,5 +1,4 @@
 import { Config, loadConfig } from '../config';
-import { checkDatabase } from '../db/check-database';
 import { migrateToLatest } from '../db/migrate';
 import { dryRun } from '../import/dry-run';
 import { ImportContext, ImportOptions } from '../import/import-context';
@@ -10,10 +9,11 @@ import { PhaseProgress } from '../import/progress';
 import { ImportReport } from '../import/report';
 import { verifyImport } from '../import/verify-import';
 import { parsePatterns } from '../import/name-filter';
-import { dataDirHasDatabase, openServerDatabase, ServerDatabase } from '../startup/server-database';
+import { openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { StartupFailure } from '../startup/startup-failure';
 import { openArtifactStore } from '../storage/open-store';
 import { CliError, EXIT } from './exit-codes';
+import { requireExistingDatabase } from './existing-database';
 import { Env, INTERRUPTED, Io } from './command-io';
 
 /**
@@ -36,12 +36,7 @@ const MAX_CONCURRENCY = 16;
 /** The server's database; a DATA_DIR without one is refused rather than given a new, empty database. */
 async function openDatabase(config: Config, poolSize: number): Promise<ServerDatabase> {
   try {
-    if (config.databaseUrl) await checkDatabase(config.databaseUrl);
-    else if (!(await dataDirHasDatabase(config.dataDir)))
-      throw new CliError(
-        `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's (start the server once), or DATABASE_URL.`,
-        EXIT.USAGE,
-      );
+    await requireExistingDatabase(config);
     return await openServerDatabase(config, poolSize);
   } catch (err) {
     if (err instanceof StartupFailure) throw new CliError(err.message, EXIT.UNAVAILABLE);

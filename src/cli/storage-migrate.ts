@@ -1,8 +1,7 @@
 import fs from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { Config, loadConfig } from '../config';
-import { checkDatabase } from '../db/check-database';
-import { dataDirHasDatabase, openServerDatabase, ServerDatabase } from '../startup/server-database';
+import { openServerDatabase, ServerDatabase } from '../startup/server-database';
 import { migrateToLatest } from '../db/migrate';
 import { createLogger } from '../log';
 import { openCheckedStore } from '../startup/artifact-store';
@@ -10,6 +9,7 @@ import { StartupFailure } from '../startup/startup-failure';
 import { LocalDiskStore } from '../storage/local-disk-store';
 import { countRecordedFiles, FileOutcome, MigrationReport, migrateStore } from '../storage/migrate-store';
 import { CliError, EXIT } from './exit-codes';
+import { requireExistingDatabase } from './existing-database';
 import { Env, INTERRUPTED, Io } from './command-io';
 
 /**
@@ -49,15 +49,7 @@ async function orUnavailable<T>(step: Promise<T>): Promise<T> {
  * every file would look unrecorded.
  */
 async function openDatabase(config: Config): Promise<ServerDatabase> {
-  if (config.databaseUrl) {
-    await orUnavailable(checkDatabase(config.databaseUrl));
-  } else {
-    if (!(await dataDirHasDatabase(config.dataDir)))
-      throw new CliError(
-        `DATA_DIR ${config.dataDir} has no semreg database: set DATA_DIR to the server's, or DATABASE_URL.`,
-        EXIT.USAGE,
-      );
-  }
+  await orUnavailable(requireExistingDatabase(config));
   return orUnavailable(openServerDatabase(config, POOL_SIZE));
 }
 
