@@ -7,7 +7,8 @@ import { int64, SourceLoggedModel } from './source-types';
 /**
  * MLflow 3 logged models, before the runs that name them as inputs or outputs: same `m-…` id (model version
  * sources `models:/m-…` keep resolving), name, type, params, tags, status and times. Their metrics are
- * written with the runs they were logged to, their files copied with the run artifacts. A 2.x source has no logged-models endpoint (404): nothing to do.
+ * written with the runs they were logged to, their files copied with the run artifacts. A 2.x source has no
+ * logged-models endpoint (404): nothing to do.
  */
 const STATUSES: ReadonlyArray<ImportedLoggedModel['status']> = [
   'LOGGED_MODEL_PENDING',
@@ -67,13 +68,13 @@ export async function importLoggedModel(
   );
 }
 
-/** Keeps the model's metrics for the runs they were logged to (importRun writes them). */
-function collectMetrics(ctx: ImportContext, model: SourceLoggedModel): void {
-  for (const metric of model.data?.metrics ?? []) {
-    if (!metric.run_id) continue;
-    const forRun = ctx.loggedModelMetrics.get(metric.run_id) ?? [];
-    forRun.push({ ...metric, model_id: model.info.model_id });
-    ctx.loggedModelMetrics.set(metric.run_id, forRun);
+/** Keeps an imported model's metrics, under its semreg id, for the runs they were logged to (importRun). */
+function collectMetrics(ctx: ImportContext, model: SourceLoggedModel, targetId: string): void {
+  for (const { run_id: runId, ...metric } of model.data?.metrics ?? []) {
+    if (!runId) continue;
+    const forRun = ctx.loggedModelMetrics.get(runId) ?? [];
+    forRun.push({ ...metric, model_id: targetId });
+    ctx.loggedModelMetrics.set(runId, forRun);
   }
 }
 
@@ -91,7 +92,7 @@ export async function importLoggedModels(ctx: ImportContext, experimentIds: stri
       const id = model.info.model_id;
       if (done.has(id)) {
         ctx.report.alreadyImported('logged models');
-        collectMetrics(ctx, model);
+        collectMetrics(ctx, model, ctx.loggedModelIds.get(id) ?? id);
       } else {
         try {
           const existing = await getLoggedModel(ctx.db, id, { allowDeleted: true }).catch(() => undefined);
@@ -99,7 +100,7 @@ export async function importLoggedModels(ctx: ImportContext, experimentIds: stri
             throw new Error(`semreg already has a logged model ${id} that this import did not create`);
           await importLoggedModel(ctx, model, target);
           ctx.loggedModelIds.set(id, id);
-          collectMetrics(ctx, model);
+          collectMetrics(ctx, model, id);
           ctx.report.imported('logged models');
         } catch (err) {
           if (ctx.signal.aborted) break;

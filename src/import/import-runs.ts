@@ -5,14 +5,14 @@ import { logInputs, logOutputs } from '../tracking/run-inputs-outputs';
 import { logBatch, MAX_BATCH_METRICS, MAX_BATCH_PARAMS } from '../tracking/run-logging';
 import { createRun, deleteRun, findRunArtifactUri, RUN_NAME_TAG, updateRun } from '../tracking/runs';
 import { errorMessage, forEachConcurrently, ImportContext } from './import-context';
-import { int64, SourceMetric, SourceModelMetric, SourceRun } from './source-types';
+import { int64, SourceMetric, SourceRun } from './source-types';
 
 /**
  * Runs, each in one transaction with its ledger row, written through the same services as create-run,
  * log-batch, log-inputs, outputs and update-run: info (same run id, name, user, status, start and end
  * time), params, tags, every metric's full history (steps, timestamps), the metrics its logged models hold
- * from it (with their model and dataset), dataset and model inputs, model outputs; deleted runs are deleted after. Histories are read before the
- * transaction opens, so no transaction waits on the network.
+ * from it (with their model and dataset), dataset and model inputs, model outputs; deleted runs are deleted
+ * after. Histories are read before the transaction opens, so no transaction waits on the network.
  */
 const HISTORY_PAGE = 25_000;
 const HISTORY_REQUESTS_PER_RUN = 4;
@@ -77,8 +77,6 @@ async function knownModels<T extends { model_id: string }>(
   return kept;
 }
 
-const withoutRunId = ({ run_id: _, ...metric }: SourceModelMetric): SourceMetric => metric;
-
 export async function importRun(ctx: ImportContext, run: SourceRun, targetExperiment: string): Promise<void> {
   const id = sourceRunId(run);
   const keys = [...new Set((run.data?.metrics ?? []).map((m) => m.key))];
@@ -116,8 +114,9 @@ export async function importRun(ctx: ImportContext, run: SourceRun, targetExperi
       for (const batch of chunks(params, MAX_BATCH_PARAMS)) {
         await logBatch(trx, runId, { params: batch }, JSON.stringify(batch).length);
       }
-      const modelMetrics = await knownModels(ctx, trx, id, ctx.loggedModelMetrics.get(id) ?? []);
-      for (const batch of chunks([...histories, ...modelMetrics.map(withoutRunId)], MAX_BATCH_METRICS)) {
+      // Only imported logged models' metrics were collected: no link to check.
+      const modelMetrics = ctx.loggedModelMetrics.get(id) ?? [];
+      for (const batch of chunks([...histories, ...modelMetrics], MAX_BATCH_METRICS)) {
         await logBatch(trx, runId, { metrics: batch }, JSON.stringify(batch).length);
       }
       const datasets = run.inputs?.dataset_inputs ?? [];
