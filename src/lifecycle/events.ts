@@ -137,10 +137,11 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
 /**
- * `GET /api/events`, oldest first (newest first with `order=desc`). The page token carries the last id returned
- * (keyset paging: the table is append-only, so ids never shift under a reader the way offsets would). A token restricted to model patterns
- * sees the events of the models it may read: recorded under a name it matches, or belonging to a model whose
- * name it matches now (its history from before a rename), exactly as the registry searches filter.
+ * `GET /api/events`, oldest first (newest first with `order=desc`). The page token carries the last id
+ * returned (keyset paging: the table is append-only, so ids never shift under a reader the way offsets would).
+ * A token restricted to model patterns sees the events of the models it may read: recorded under a name it
+ * matches, or belonging to a model whose name it matches now (its history from before a rename), exactly as
+ * the registry searches filter.
  */
 export async function listEvents(
   db: Queryable,
@@ -165,9 +166,8 @@ export async function listEvents(
   const builder = db<EventRow>('events')
     .orderBy('id', newestFirst ? 'desc' : 'asc')
     .limit(maxResults + 1);
-  if (query.page_token || !newestFirst) {
+  if (query.page_token)
     builder.where('id', newestFirst ? '<' : '>', decodePageToken(query.page_token, binding));
-  }
   if (query.model !== undefined) whereModel(builder, db, query.model);
   if (modelPatterns.length > 0) {
     builder.where((visible: any) => {

@@ -2,13 +2,6 @@ import type { Queryable } from '../db/knex';
 import { alreadyExists } from '../errors';
 import { formatSemver, SemverParts } from './semver';
 
-/**
- * Semvers a model published as a package and then deleted stay reserved for the bytes they carried
- * (`deleted_package_files`, migration 008): npm and crates.io never let a version be re-published with other
- * content, because consumers that pinned it would silently get something else. The package registry lets
- * the same bytes come back (`packages/upload.ts`); MLflow's `model-versions/create`, whose files semreg
- * cannot compare, may not take such a semver at all, and the automatic next patch skips past it.
- */
 /** Release precedence, highest first (releases only: no prerelease to compare). */
 export const HIGHEST_FIRST: Array<{ column: string; order: 'desc' }> = [
   { column: 'major', order: 'desc' },
@@ -16,6 +9,13 @@ export const HIGHEST_FIRST: Array<{ column: string; order: 'desc' }> = [
   { column: 'patch', order: 'desc' },
 ];
 
+/**
+ * Semvers a model published as a package and then deleted stay reserved for the bytes they carried
+ * (`deleted_package_files`, migration 008): npm and crates.io never let a version be re-published with other
+ * content, because consumers that pinned it would silently get something else. The package registry lets
+ * the same bytes come back (`packages/upload.ts`); MLflow's `model-versions/create`, whose files semreg
+ * cannot compare, may not take such a semver at all, and the automatic next patch skips past it.
+ */
 function deletedFilesOf(db: Queryable, name: string) {
   return db('deleted_package_files').where({ model_name: name });
 }
