@@ -68,6 +68,22 @@ describe('lifecycle endpoints with AUTH=on', () => {
     expect(res.body.events[0].actor).toBe(writer.id);
   });
 
+  it('a token restricted to one model reads only that model’s events, in either order', async () => {
+    const mine = uniqueName('mine');
+    const theirs = uniqueName('theirs');
+    for (const name of [mine, theirs])
+      await t.http.post('/api/2.0/mlflow/registered-models/create').set(as(admin)).send({ name }).expect(200);
+    const { secret } = await createToken(t.db, { scope: 'read', models: [mine] } as never);
+    const models = async (query: Record<string, string>) => {
+      const res = await t.http.get('/api/events').set(as({ secret })).query(query).expect(200);
+      return [...new Set(res.body.events.map((e: { model: string }) => e.model))];
+    };
+    for (const order of ['asc', 'desc']) {
+      expect(await models({ order, max_results: '1000' })).toEqual([mine]);
+      expect(await models({ order, model: theirs })).toEqual([]);
+    }
+  });
+
   it('honours X-Semreg-Replay-Time only for admin tokens', async () => {
     const name = uniqueName('replay');
     await t.http.post('/api/2.0/mlflow/registered-models/create').set(as(admin)).send({ name }).expect(200);
