@@ -101,6 +101,10 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   }
 
   const app = createApp(ctx);
+  // Metrics first: once the main port answers, everything a balancer or Prometheus polls is there.
+  if (config.metricsPort) {
+    undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
+  }
   const server = http.createServer(app);
   configureServer(server, config);
   await listen(server, config.port, config.host);
@@ -109,9 +113,6 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
     app.locals.draining = true;
     await drain(server, config.shutdownGraceMs);
   });
-  if (config.metricsPort) {
-    undo.push(await serveMetrics((app.locals.metrics as Metrics).registry, config.metricsPort));
-  }
   log.info({ url: `http://${config.host}:${config.port}` }, 'semreg is listening');
   // Where MLflow's own web UI comes from (or that it is off), said once at start, without delaying it.
   void mlflowUiDir(ctx);

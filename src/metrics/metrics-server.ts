@@ -17,6 +17,6 @@ export async function serveMetrics(registry: Registry, port: number): Promise<()
       () => res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics could not be collected\n'),
     );
   });
-  await listen(server, port, '127.0.0.1');
+  await listen(server, port, '127.0.0.1', 'METRICS_PORT');
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }

@@ -1,17 +1,17 @@
 import type http from 'node:http';
 import { StartupFailure } from './startup-failure';
 
-function explainListenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+function explainListenError(err: NodeJS.ErrnoException, port: number, host: string, setting: string): Error {
   const cause = { cause: err };
   switch (err.code) {
     case 'EADDRINUSE':
       return new StartupFailure(
-        `port ${port} on ${host} is already in use (another semreg or another program): stop it, or set PORT to a free port`,
+        `port ${port} on ${host} is already in use (another semreg or another program): stop it, or set ${setting} to a free port`,
         cause,
       );
     case 'EACCES':
       return new StartupFailure(
-        `this user may not listen on port ${port} (ports below 1024 need privileges): set PORT to 1024 or above`,
+        `this user may not listen on port ${port} (ports below 1024 need privileges): set ${setting} to 1024 or above`,
         cause,
       );
     case 'EADDRNOTAVAIL':
@@ -25,10 +25,10 @@ function explainListenError(err: NodeJS.ErrnoException, port: number, host: stri
   }
 }
 
-/** `server.listen` as a promise whose failure says which setting to change. */
-export function listen(server: http.Server, port: number, host: string): Promise<void> {
+/** `server.listen` as a promise whose failure names the setting to change (`PORT` or `METRICS_PORT`). */
+export function listen(server: http.Server, port: number, host: string, setting = 'PORT'): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException) => reject(explainListenError(err, port, host));
+    const fail = (err: NodeJS.ErrnoException) => reject(explainListenError(err, port, host, setting));
     server.once('error', fail);
     server.listen(port, host, () => {
       server.off('error', fail);

@@ -70,6 +70,19 @@ const cases: Case[] = [
     says: [/port \d+ on 127\.0\.0\.1 is already in use/, /set PORT to a free port/],
   },
   {
+    name: 'the metrics port is taken',
+    arrange: async () => {
+      const blocker = net.createServer();
+      const port = await freePort();
+      await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+      return {
+        env: await withDatabaseUrl({ METRICS_PORT: String(port) }),
+        cleanup: () => closeServer(blocker),
+      };
+    },
+    says: [/port \d+ on 127\.0\.0\.1 is already in use/, /set METRICS_PORT to a free port/],
+  },
+  {
     name: 'DATA_DIR is on a read-only file system',
     unavailable: isRoot ? undefined : 'needs root to mount a read-only file system',
     arrange: async () => {
