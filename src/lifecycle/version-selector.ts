@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { prepared } from '../db/prepared';
 import type { Queryable } from '../db/knex';
 import { invalidParameter, notFound } from '../errors';
 import { findModelVersion } from '../registry/model-versions';
@@ -46,9 +47,10 @@ export async function versionForAlias(
   registeredModelId: number,
   alias: string,
 ): Promise<number | undefined> {
-  const row = await db('registered_model_aliases')
-    .where({ registered_model_id: registeredModelId, alias })
-    .first('version');
+  const row = await prepared(
+    'alias-version',
+    db('registered_model_aliases').where({ registered_model_id: registeredModelId, alias }).first('version'),
+  );
   if (row) return row.version;
   if (alias.toLowerCase() === 'none') return undefined;
   return highestInStage(db, registeredModelId, alias);

@@ -1,4 +1,5 @@
 import type { S3Destination } from '../config';
+import { prepared } from '../db/prepared';
 import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, invalidParameter, notFound } from '../errors';
@@ -46,7 +47,10 @@ export async function findModelVersion(
   name: string,
   version: number,
 ): Promise<ModelVersionRow> {
-  const row = await modelVersionQuery(db).where({ 'rm.name': name, 'mv.version': version }).first();
+  const row = await prepared(
+    'model-version-by-name',
+    modelVersionQuery(db).where({ 'rm.name': name, 'mv.version': version }).first(),
+  );
   if (!row) throw notFound(`Model Version (name=${name}, version=${version}) not found`);
   return row as ModelVersionRow;
 }

@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../db/knex';
+import { prepared } from '../db/prepared';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, notFound } from '../errors';
 import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
@@ -6,6 +7,7 @@ import { refuseRenameOntoReservedSemver } from './reserved-semvers';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import {
   newRegisteredModelToJson,
+  REGISTERED_MODEL_COLUMNS,
   RegisteredModelJson,
   RegisteredModelRow,
   registeredModelToJson,
@@ -25,9 +27,14 @@ export function validateTags(tags: Tag[] | undefined): Tag[] {
 }
 
 export async function findRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelRow> {
-  const row = await db<RegisteredModelRow>('registered_models').where({ name }).first();
+  const row = await prepared(
+    'registered-model-by-name',
+    db<RegisteredModelRow>('registered_models')
+      .where({ name })
+      .first(...REGISTERED_MODEL_COLUMNS),
+  );
   if (!row) throw notFound(`Registered Model with name=${name} not found`);
-  return row;
+  return row as RegisteredModelRow;
 }
 
 /** Locks the model row for the rest of the transaction (version allocation and stage moves queue on it). */

@@ -1,4 +1,5 @@
 import semver from 'semver';
+import { prepared } from '../db/prepared';
 import type { Queryable } from '../db/knex';
 import { invalidParameter, notFound } from '../errors';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
@@ -24,10 +25,13 @@ async function latestInStage(
   modelId: number,
   stage: string,
 ): Promise<ModelVersionRow | undefined> {
-  return modelVersionQuery(db)
-    .where({ 'mv.registered_model_id': modelId, 'mv.current_stage': stage })
-    .orderBy('mv.version', 'desc')
-    .first();
+  return prepared(
+    'latest-version-in-stage',
+    modelVersionQuery(db)
+      .where({ 'mv.registered_model_id': modelId, 'mv.current_stage': stage })
+      .orderBy('mv.version', 'desc')
+      .first(),
+  );
 }
 
 async function exactSemver(

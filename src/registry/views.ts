@@ -1,5 +1,6 @@
 import type { components } from '../generated/openapi';
 import type { Queryable } from '../db/knex';
+import { prepared } from '../db/prepared';
 import { ciJobFromColumns, ciJobTags } from '../ci/ci-job';
 
 /**
@@ -20,6 +21,18 @@ export interface RegisteredModelRow {
   next_version: number;
   deployment_job_id: string | null;
 }
+
+/** Listed, not `*`, for the prepared statements that read them (db/prepared.ts). */
+export const REGISTERED_MODEL_COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'user_id',
+  'creation_timestamp',
+  'last_updated_timestamp',
+  'next_version',
+  'deployment_job_id',
+] as const satisfies ReadonlyArray<keyof RegisteredModelRow>;
 
 export interface ModelVersionRow {
   id: number;
@@ -57,6 +70,41 @@ export interface ModelVersionRow {
 
 export const SEMVER_TAG = 'semver';
 
+/**
+ * The columns of ModelVersionRow that `model_versions` holds, listed rather than `mv.*` so that prepared
+ * statements survive a migration that adds a column (db/prepared.ts).
+ */
+const MODEL_VERSION_COLUMNS = (
+  [
+    'id',
+    'registered_model_id',
+    'version',
+    'major',
+    'minor',
+    'patch',
+    'prerelease',
+    'build',
+    'semver',
+    'source',
+    'storage_location',
+    'run_id',
+    'run_link',
+    'logged_model_id',
+    'package_folder',
+    'description',
+    'user_id',
+    'current_stage',
+    'status',
+    'status_message',
+    'ci_job_id',
+    'ci_job_url',
+    'ci_pipeline_id',
+    'ci_commit_sha',
+    'creation_timestamp',
+    'last_updated_timestamp',
+  ] satisfies Array<keyof ModelVersionRow>
+).map((column) => `mv.${column}`);
+
 /** A version row's tags and aliases (`mv` is the version), selected with it: see modelVersionQuery. */
 const VERSION_TAGS_AND_ALIASES = `
   (SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value) ORDER BY t.key), '[]')
@@ -72,7 +120,7 @@ const VERSION_TAGS_AND_ALIASES = `
 export function modelVersionQuery(db: Queryable) {
   return db('model_versions as mv')
     .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
-    .select('mv.*', 'rm.name', db.raw(VERSION_TAGS_AND_ALIASES));
+    .select(...MODEL_VERSION_COLUMNS, 'rm.name', db.raw(VERSION_TAGS_AND_ALIASES));
 }
 
 export interface TagRow {
@@ -152,7 +200,7 @@ const MODEL_DETAILS = `
          AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
        ORDER BY registered_model_id, current_stage LIMIT 1) next
   ), latest AS (
-    SELECT mv.*, rm.name, ${VERSION_TAGS_AND_ALIASES} FROM stages s
+    SELECT ${MODEL_VERSION_COLUMNS.join(', ')}, rm.name, ${VERSION_TAGS_AND_ALIASES} FROM stages s
       CROSS JOIN LATERAL (SELECT * FROM model_versions v
         WHERE v.registered_model_id = s.registered_model_id AND v.current_stage = s.current_stage
         ORDER BY v.version DESC LIMIT 1) mv
@@ -186,7 +234,8 @@ export async function registeredModelsToJson(
   rows: RegisteredModelRow[],
 ): Promise<RegisteredModelJson[]> {
   if (rows.length === 0) return [];
-  const { rows: details } = await db.raw(MODEL_DETAILS, { ids: rows.map((row) => row.id) });
+  const ids = rows.map((row) => row.id);
+  const { rows: details } = await prepared('registered-model-details', db.raw(MODEL_DETAILS, { ids }));
   const byModel = new Map((details as ModelDetails[]).map((d) => [Number(d.id), d]));
   return rows.map((row) => {
     const d = byModel.get(row.id);
