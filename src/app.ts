@@ -1,6 +1,5 @@
 import querystring from 'node:querystring';
 import express, { Router } from 'express';
-import pinoHttp from 'pino-http';
 import type { AppContext } from './app-context';
 import { artifactUiRouter } from './http/artifact-ui';
 import { healthRoutes } from './http/health';
@@ -12,7 +11,7 @@ import { authenticate } from './http/middleware/auth';
 import { endpointNotFound, errorHandler } from './http/middleware/errors';
 import { hostOriginGuard } from './http/middleware/host-origin';
 import { ByteBudget } from './http/middleware/byte-budget';
-import { requestForLog, responseForLog } from './log';
+import { requestLog } from './http/middleware/request-log';
 import { createMetrics } from './metrics/metrics';
 import { requestMetrics } from './http/middleware/request-metrics';
 import { jsonBody, MAX_JSON_BYTES } from './http/middleware/json-body';
@@ -50,14 +49,7 @@ export function createApp(ctx: AppContext): express.Express {
   const metrics = createMetrics(ctx.db);
   app.locals.metrics = metrics;
   app.use(requestMetrics(metrics));
-  app.use(
-    pinoHttp({
-      logger: ctx.log,
-      quietReqLogger: true,
-      autoLogging: { ignore: (req) => req.url === '/health' },
-      serializers: { req: requestForLog, res: responseForLog },
-    }),
-  );
+  app.use(requestLog(ctx.log));
   app.use(hostOriginGuard(ctx));
   app.use(uiRoutes(ctx)); // public like a login page: the UI's data comes from the API with the user's token
   // MLflow's web UI at /mlflow/ (its API calls lose the prefix here), then GraphQL, which checks its token
