@@ -102,4 +102,30 @@ describe('disk full on the artifact root', () => {
     });
     expect(again.status).toBe(200);
   });
+
+  it('keeps serving after answering 507 to large curl uploads it was still receiving', async () => {
+    // curl sends `Expect: 100-continue` and keeps sending after the early answer; a body this large is not
+    // drained but closed on (errors.ts). Node has then let go of the request's socket when the answer
+    // closes, which once crashed the request log (a 5xx is logged at warn's level too).
+    const file = path.join(makeDataDir('semreg-huge-'), 'huge.bin');
+    fs.writeFileSync(file, Buffer.alloc(100 * 1024 * 1024, 3));
+    for (const url of [
+      '/api/packages/full-disk/1.0.0/huge.bin',
+      '/api/2.0/mlflow-artifacts/artifacts/0/r2/huge.bin',
+    ]) {
+      const status = execFileSync('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-T',
+        file,
+        `${server.url}${url}`,
+      ]);
+      expect(status.toString()).toBe('507');
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(server.output()).not.toMatch(/TypeError|uncaught/i);
+  });
 });

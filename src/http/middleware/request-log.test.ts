@@ -29,6 +29,11 @@ function appLoggingTo(lines: Line[], level = 'info') {
   app.get('/health', (_req, res) => void res.send('ok'));
   app.get('/fails', (_req, res) => void res.status(503).json({ error_code: 'TEMPORARILY_UNAVAILABLE' }));
   app.get('/hangs', (_req, res) => void res.write('partial'));
+  // What Node does to an upload answered early and closed on (test/faults/disk-full.test.ts does it for real).
+  app.get('/releases-socket', (req, res) => {
+    res.once('finish', () => Object.assign(req, { socket: null }));
+    res.status(507).json({ error_code: 'RESOURCE_EXHAUSTED' });
+  });
   return app;
 }
 
@@ -79,6 +84,18 @@ describe('requestLog', () => {
     await supertest(app).get('/fails').expect(503);
     await settle(lines, 1);
     expect(lines.map((l) => l.msg)).toEqual(['request errored']);
+  });
+
+  it('logs a request whose socket Node let go of before the answer closed, with its address', async () => {
+    const lines: Line[] = [];
+    await supertest(appLoggingTo(lines)).get('/releases-socket').expect(507);
+    await settle(lines, 1);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'request errored',
+        req: expect.objectContaining({ remoteAddress: expect.any(String) }),
+      }),
+    ]);
   });
 
   it('logs an answer the client cut off as aborted', async () => {

@@ -20,17 +20,14 @@ export function requestLog(log: Logger): RequestHandler {
     lastId += 1;
     const id = lastId;
     const started = Date.now();
+    // Read now: by the time the answer closes, Node may have let go of the socket (`req.socket` is null after
+    // an early answer to an upload the client was still sending).
+    const remoteAddress = req.socket?.remoteAddress;
     res.once('close', () => {
       const errored = res.statusCode >= 500;
       if (!log.isLevelEnabled(errored ? 'error' : 'info')) return;
       const line = {
-        req: requestForLog({
-          id,
-          method: req.method,
-          url: req.originalUrl,
-          query: req.query,
-          remoteAddress: req.socket.remoteAddress,
-        }),
+        req: requestForLog({ id, method: req.method, url: req.originalUrl, query: req.query, remoteAddress }),
         res: { statusCode: res.statusCode },
         responseTime: Date.now() - started,
       };
