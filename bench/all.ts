@@ -5,7 +5,8 @@
  * whole suite, whose figures are not the goals' sizes); without it, each runs at its documented defaults.
  *
  * Each benchmark is its own process and writes bench/results/<name>.json; the table is read from those files,
- * so a benchmark that failed shows as failed rather than with an old figure.
+ * so a benchmark that failed shows as failed rather than with an old figure. `--only packages,storage` runs
+ * those again and keeps the others' last results (a full run takes about 25 minutes).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -220,14 +221,27 @@ const ROWS: Record<string, (result: any) => Row[]> = {
 };
 
 function main(): void {
-  const { quick } = new Command()
+  const { quick, only } = new Command()
     .name('bench')
     .option('--quick', 'small sizes: a smoke run of every benchmark in a few minutes')
+    .option(
+      '--only <names>',
+      'run only these (comma-separated, e.g. packages,storage); the others keep their last results in the table',
+    )
     .parse()
-    .opts<{ quick?: boolean }>();
+    .opts<{ quick?: boolean; only?: string }>();
+  const chosen = only?.split(',').map((name) => name.trim());
+  const unknown = chosen?.filter((name) => !STEPS.some((step) => step.name === name)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: no benchmark named ${unknown.join(', ')}`);
   const rows: Row[] = [];
   const durations: string[] = [];
   for (const step of STEPS) {
+    if (chosen && !chosen.includes(step.name)) {
+      if (fs.existsSync(resultFile(step.name))) rows.push(...ROWS[step.name](read(step.name)));
+      else rows.push([step.name, 'not run', '–', '–', '–', 'failed']);
+      durations.push(`${step.name} kept`);
+      continue;
+    }
     fs.rmSync(resultFile(step.name), { force: true });
     const args = [`bench/${step.name}.ts`, ...(quick ? step.quick : step.full)];
     console.log(`\n=== ${step.name}: tsx ${args.join(' ')}`);
