@@ -78,6 +78,9 @@ export const invalidParameter = (message: string): MlflowError =>
   new MlflowError('INVALID_PARAMETER_VALUE', message);
 
 export const notFound = (message: string): MlflowError => new MlflowError('RESOURCE_DOES_NOT_EXIST', message);
+/** The reference server's words for a model name that names nothing (the client matches on the code only). */
+export const registeredModelNotFound = (name: string): MlflowError =>
+  notFound(`Registered Model with name=${name} not found`);
 
 export const alreadyExists = (message: string): MlflowError =>
   new MlflowError('RESOURCE_ALREADY_EXISTS', message);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/knex';
-import { notFound } from '../errors';
+import { registeredModelNotFound } from '../errors';
 import { EventRecord, toEventRecord, whereModel } from './events';
 import { effectivePolicy, INITIAL_STAGE } from './stage-policy';
 
@@ -86,7 +86,7 @@ export async function modelStateAt(
 }> {
   const model = await db('registered_models').where({ name }).first('id');
   const events = await modelEvents(db, name, { time });
-  if (!model && events.length === 0) throw notFound(`Registered Model with name=${name} not found`);
+  if (!model && events.length === 0) throw registeredModelNotFound(name);
   const state = replay(events);
   const policy = await effectivePolicy(db, model?.id ?? null);
   const stageNames = new Set(policy.stages.map((s) => s.name).filter((s) => s !== INITIAL_STAGE));

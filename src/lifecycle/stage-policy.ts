@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import type { Db, Queryable } from '../db/knex';
-import { invalidParameter, MlflowError, notFound } from '../errors';
+import { invalidParameter, MlflowError, registeredModelNotFound } from '../errors';
 import type { Logger } from '../log';
 
 /**
@@ -136,7 +136,7 @@ export async function getPolicies(
 
 async function modelId(db: Queryable, name: string): Promise<number> {
   const row = await db('registered_models').where({ name }).first('id');
-  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  if (!row) throw registeredModelNotFound(name);
   return row.id;
 }
 

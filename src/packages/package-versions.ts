@@ -1,6 +1,6 @@
 import semver from 'semver';
 import type { Queryable } from '../db/knex';
-import { invalidParameter, MlflowError, notFound } from '../errors';
+import { invalidParameter, MlflowError, notFound, registeredModelNotFound } from '../errors';
 import { isStrictSemver, parseRange, parseSemver, SemverParts } from '../registry/semver';
 import { validateModelName } from '../registry/validation';
 
@@ -127,7 +127,7 @@ export async function requireRegisteredModelId(
 ): Promise<{ id: number; name: string }> {
   const name = validateModelName(rawName, 'model');
   const id = await findRegisteredModelId(db, name);
-  if (id === undefined) throw notFound(`Registered Model with name=${name} not found`);
+  if (id === undefined) throw registeredModelNotFound(name);
   return { id, name };
 }
 

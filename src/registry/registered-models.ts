@@ -1,11 +1,12 @@
 import type { Db, Queryable } from '../db/knex';
 import { prepared } from '../db/prepared';
 import { isUniqueViolation } from '../db/pg-errors';
-import { alreadyExists, notFound } from '../errors';
+import { alreadyExists, notFound, registeredModelNotFound } from '../errors';
 import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
 import { refuseRenameOntoReservedSemver } from './reserved-semvers';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import {
+  findRegisteredModelJson,
   newRegisteredModelToJson,
   REGISTERED_MODEL_COLUMNS,
   RegisteredModelJson,
@@ -33,14 +34,14 @@ export async function findRegisteredModel(db: Queryable, name: string): Promise<
       .where({ name })
       .first(...REGISTERED_MODEL_COLUMNS),
   );
-  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  if (!row) throw registeredModelNotFound(name);
   return row as RegisteredModelRow;
 }
 
 /** Locks the model row for the rest of the transaction (version allocation and stage moves queue on it). */
 export async function lockRegisteredModel(trx: Queryable, name: string): Promise<RegisteredModelRow> {
   const row = await trx<RegisteredModelRow>('registered_models').where({ name }).forUpdate().first();
-  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  if (!row) throw registeredModelNotFound(name);
   return row;
 }
 
@@ -62,7 +63,7 @@ export async function allocateVersionNumber(
     .where({ name })
     .update({ next_version: next, last_updated_timestamp: now } as never)
     .returning('*');
-  if (!row) throw notFound(`Registered Model with name=${name} not found`);
+  if (!row) throw registeredModelNotFound(name);
   if (wanted !== undefined && row.next_version - 1 !== wanted)
     throw alreadyExists(
       `Registered model '${name}' already has versions numbered ${wanted} or above; version ${wanted} cannot be created.`,
@@ -121,7 +122,9 @@ export async function createRegisteredModel(
 }
 
 export async function getRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelJson> {
-  return registeredModelToJson(db, await findRegisteredModel(db, validateModelName(name)));
+  const model = await findRegisteredModelJson(db, validateModelName(name));
+  if (!model) throw registeredModelNotFound(name);
+  return model;
 }
 
 export async function renameRegisteredModel(

@@ -222,6 +222,12 @@ const MODEL_DETAILS = `
     FROM unnest(CAST(:ids AS bigint[])) AS m(id)
     LEFT JOIN tags t ON t.id = m.id LEFT JOIN aliases a ON a.id = m.id LEFT JOIN latest_lists l ON l.id = m.id`;
 
+/** One model by name with its details (MODEL_DETAILS for that model): a get-registered-model is one statement. */
+const MODEL_BY_NAME_WITH_DETAILS = `
+  WITH found AS (SELECT ${REGISTERED_MODEL_COLUMNS.join(', ')} FROM registered_models WHERE name = :name)
+  SELECT found.*, d.tag_list, d.alias_list, d.latest_list
+    FROM found CROSS JOIN LATERAL (${MODEL_DETAILS.replaceAll(':ids', 'ARRAY[found.id]')}) d`;
+
 interface ModelDetails {
   id: number;
   tag_list: TagRow[];
@@ -246,6 +252,20 @@ export async function registeredModelsToJson(
       modelVersionsToJson(d?.latest_list ?? []),
     );
   });
+}
+
+/** The model named `name` as MLflow shows it, or undefined when there is none. */
+export async function findRegisteredModelJson(
+  db: Queryable,
+  name: string,
+): Promise<RegisteredModelJson | undefined> {
+  const { rows } = await prepared(
+    'registered-model-with-details',
+    db.raw(MODEL_BY_NAME_WITH_DETAILS, { name }),
+  );
+  const found = rows[0] as (RegisteredModelRow & ModelDetails) | undefined;
+  if (!found) return undefined;
+  return registeredModelJson(found, found.tag_list, found.alias_list, modelVersionsToJson(found.latest_list));
 }
 
 function registeredModelJson(
