@@ -51,10 +51,13 @@ export async function searchModelVersions(
   const query = modelVersionQuery(db);
   const shape = applyModelVersionFilter(query, input.filter);
   if (shape.oneModel !== undefined) {
-    // Joined by name, the planner cannot tell one model's versions from all of them; given the id it walks
-    // that model's versions in (model, last update, version) order and stops at the page.
-    const model = await db('registered_models').where({ name: shape.oneModel }).first('id');
-    query.where('mv.registered_model_id', model?.id ?? 0);
+    // Joined by name, the planner cannot tell one model's versions from all of them; given the id (found by
+    // a subquery it runs first, in the same statement) it walks that model's versions in (model, last update,
+    // version) order and stops at the page.
+    query.where(
+      'mv.registered_model_id',
+      db('registered_models').where({ name: shape.oneModel }).select('id'),
+    );
   }
   whereModelVisible(query, 'rm.name', visibleModels);
   applyModelVersionOrder(query, orderByList(input.order_by), shape);
