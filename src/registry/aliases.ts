@@ -75,11 +75,12 @@ export async function getModelVersionByAlias(
   alias: string,
 ): Promise<ModelVersionJson> {
   validateModelName(name);
-  const direct = alias.toLowerCase() === 'latest' ? undefined : await versionOfAliasRow(db, name, alias);
+  const latest = alias.toLowerCase() === 'latest';
+  const direct = latest ? undefined : await versionOfAliasRow(db, name, alias);
   if (direct) return modelVersionToJson(direct);
   const model = await findRegisteredModel(db, name);
   let row: ModelVersionRow | undefined;
-  if (alias.toLowerCase() === 'latest') {
+  if (latest) {
     row = await modelVersionQuery(db)
       .where('mv.registered_model_id', model.id)
       .orderBy('mv.version', 'desc')

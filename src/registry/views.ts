@@ -188,15 +188,16 @@ export function modelVersionToJson(row: ModelVersionRow): ModelVersionJson {
  * model may have thousands of versions in a handful of stages, so the stages are found by skipping through
  * the (model, stage, version) index — one probe per stage, a "loose index scan" PostgreSQL does not do by
  * itself — and each stage's highest version is one more probe, instead of reading every version of the model.
+ * `ids` is the SQL of the bigint array of model ids: a bound parameter, or a column of an enclosing query.
  */
-const MODEL_DETAILS = `
+const modelDetails = (ids: string) => `
   WITH RECURSIVE stages AS (
     (SELECT registered_model_id, current_stage FROM model_versions
-      WHERE registered_model_id = ANY(:ids) ORDER BY registered_model_id, current_stage LIMIT 1)
+      WHERE registered_model_id = ANY(${ids}) ORDER BY registered_model_id, current_stage LIMIT 1)
     UNION ALL
     SELECT next.registered_model_id, next.current_stage FROM stages s CROSS JOIN LATERAL (
       SELECT registered_model_id, current_stage FROM model_versions
-       WHERE registered_model_id = ANY(:ids)
+       WHERE registered_model_id = ANY(${ids})
          AND (registered_model_id, current_stage) > (s.registered_model_id, s.current_stage)
        ORDER BY registered_model_id, current_stage LIMIT 1) next
   ), latest AS (
@@ -208,25 +209,27 @@ const MODEL_DETAILS = `
   ), tags AS (
     SELECT registered_model_id AS id,
            json_agg(json_build_object('key', key, 'value', value) ORDER BY key) AS list
-      FROM registered_model_tags WHERE registered_model_id = ANY(:ids) GROUP BY registered_model_id
+      FROM registered_model_tags WHERE registered_model_id = ANY(${ids}) GROUP BY registered_model_id
   ), aliases AS (
     SELECT registered_model_id AS id,
            json_agg(json_build_object('alias', alias, 'version', version) ORDER BY alias) AS list
-      FROM registered_model_aliases WHERE registered_model_id = ANY(:ids) GROUP BY registered_model_id
+      FROM registered_model_aliases WHERE registered_model_id = ANY(${ids}) GROUP BY registered_model_id
   ), latest_lists AS (
     SELECT registered_model_id AS id, json_agg(latest ORDER BY current_stage) AS list
       FROM latest GROUP BY registered_model_id
   )
   SELECT m.id, coalesce(t.list, '[]') AS tag_list, coalesce(a.list, '[]') AS alias_list,
          coalesce(l.list, '[]') AS latest_list
-    FROM unnest(CAST(:ids AS bigint[])) AS m(id)
+    FROM unnest(CAST(${ids} AS bigint[])) AS m(id)
     LEFT JOIN tags t ON t.id = m.id LEFT JOIN aliases a ON a.id = m.id LEFT JOIN latest_lists l ON l.id = m.id`;
 
-/** One model by name with its details (MODEL_DETAILS for that model): a get-registered-model is one statement. */
+const MODEL_DETAILS = modelDetails(':ids');
+
+/** One model by name with its details: a get-registered-model is one statement. */
 const MODEL_BY_NAME_WITH_DETAILS = `
   WITH found AS (SELECT ${REGISTERED_MODEL_COLUMNS.join(', ')} FROM registered_models WHERE name = :name)
   SELECT found.*, d.tag_list, d.alias_list, d.latest_list
-    FROM found CROSS JOIN LATERAL (${MODEL_DETAILS.replaceAll(':ids', 'ARRAY[found.id]')}) d`;
+    FROM found CROSS JOIN LATERAL (${modelDetails('ARRAY[found.id]')}) d`;
 
 interface ModelDetails {
   id: number;
@@ -243,15 +246,7 @@ export async function registeredModelsToJson(
   const ids = rows.map((row) => row.id);
   const { rows: details } = await prepared('registered-model-details', db.raw(MODEL_DETAILS, { ids }));
   const byModel = new Map((details as ModelDetails[]).map((d) => [Number(d.id), d]));
-  return rows.map((row) => {
-    const d = byModel.get(row.id);
-    return registeredModelJson(
-      row,
-      d?.tag_list ?? [],
-      d?.alias_list ?? [],
-      modelVersionsToJson(d?.latest_list ?? []),
-    );
-  });
+  return rows.map((row) => detailedModelJson(row, byModel.get(row.id)));
 }
 
 /** The model named `name` as MLflow shows it, or undefined when there is none. */
@@ -264,8 +259,17 @@ export async function findRegisteredModelJson(
     db.raw(MODEL_BY_NAME_WITH_DETAILS, { name }),
   );
   const found = rows[0] as (RegisteredModelRow & ModelDetails) | undefined;
-  if (!found) return undefined;
-  return registeredModelJson(found, found.tag_list, found.alias_list, modelVersionsToJson(found.latest_list));
+  return found && detailedModelJson(found, found);
+}
+
+/** A model's JSON from its row and what the details statement found for it (nothing: no tags, aliases, versions). */
+function detailedModelJson(row: RegisteredModelRow, details: ModelDetails | undefined): RegisteredModelJson {
+  return registeredModelJson(
+    row,
+    details?.tag_list ?? [],
+    details?.alias_list ?? [],
+    modelVersionsToJson(details?.latest_list ?? []),
+  );
 }
 
 function registeredModelJson(
