@@ -27,7 +27,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test', '<rootDir>/src'],
       testMatch: ['**/*.test.ts'],
-      // The fault suite starts real server processes: `npm run test:faults` (jest.faults.config.js).
+      // The fault suite starts real server processes and runs alone: `npm run test:faults` (jest.faults.config.js).
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
       transform,
     },

@@ -1,7 +1,8 @@
 /**
  * `npm run test:faults`: the fault suite starts real semreg processes (and PostgreSQL or SeaweedFS instances
- * it stops on purpose), so it runs alone, one file at a time, with long timeouts — outside `npm test`. The
- * same global setup as `npm test` (one PostgreSQL, one SeaweedFS).
+ * it stops on purpose), so it runs alone, one file at a time, with long timeouts, after the jest suite and
+ * before the compat suite in `npm test`. The same global setup as the jest suite (one PostgreSQL, one
+ * SeaweedFS).
  */
 const base = require('./jest.config.js');
 
