@@ -21,6 +21,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { ensureDatabase } from '../src/db/ensure-database';
 import { createDb } from '../src/db/knex';
 import { freePort } from '../src/net/free-port';
+import { requestJson } from './lib/json-request';
 import { latencyStats } from './lib/latency-stats';
 import { REPO, writeResult } from './lib/results';
 import { waitForHttp } from './lib/spawned-server';
@@ -81,12 +82,14 @@ async function startServer(databaseUrl: string, dataDir: string, port: number): 
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json().catch(() => ({})) };
+  const { status, text } = await requestJson(url, 'POST', body);
+  let json: any = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // an answer without JSON (a proxy's error page) counts by its status only
+  }
+  return { status, json };
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { LoadResult, runClients } from './lib/concurrent-clients';
 import { positiveIntegerOptions } from './lib/integer-options';
+import { requestOk } from './lib/json-request';
 import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable } from './lib/markdown-table';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
@@ -43,14 +44,7 @@ function parseOptions(): Options {
 }
 
 async function call(base: string, method: 'GET' | 'POST', endpoint: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${API}/${endpoint}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text);
+  return requestOk(`${base}${API}/${endpoint}`, method, body);
 }
 
 const modelName = (i: number) => `model-${String(i).padStart(5, '0')}`;

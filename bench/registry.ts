@@ -17,6 +17,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { positiveIntegerOptions } from './lib/integer-options';
+import { requestJson } from './lib/json-request';
 import { latencyStats as stats } from './lib/latency-stats';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
 import { startSemreg } from './lib/semreg-server';
@@ -66,12 +67,8 @@ async function call(
   method: 'GET' | 'POST',
   body?: unknown,
 ): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json() };
+  const { status, text } = await requestJson(url, method, body);
+  return { status, json: JSON.parse(text) };
 }
 
 function source(): string {
