@@ -1,12 +1,14 @@
 /**
  * Registry benchmark against the reference server (`npm run bench:registry-compare`, issue 15): semreg and
  * `mlflow server` (PyPI, pinned, `.venv-bench/`) on ONE embedded PostgreSQL (a database each), the same
- * requests from the same client, one server at a time.
+ * requests from the same client.
  *
  * 1. creates: `--clients` clients create versions of one model (`--versions` in all), then registered models
  *    (`--models` in all, one tag each). These also load the registry the reads run on.
  * 2. reads: every registry read and search the MLflow client issues, `--repeats` times each from one client
- *    after a warm-up: p50 and p99.
+ *    after a warm-up: p50 and p99. The two servers take turns call by call (one request in flight at a
+ *    time, the first of each pair alternating), so a shared machine that slows down for a minute slows
+ *    both: run one after the other, the same server measured 2× apart in p50 an hour apart.
  *
  * Goals (issue 15): creates ≥ 5× MLflow's throughput; reads ≥ 10× faster at p50 and ≥ 5× at p99 (with
  * 10,000 models and 10,000 versions of one model: the default sizes). Reported, never asserted; exit code 1
@@ -21,6 +23,7 @@ import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable } from './lib/markdown-table';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
 import { forEachServer, PerServer, SERVERS, startSideBySide } from './lib/side-by-side';
+import type { SpawnedServer } from './lib/spawned-server';
 
 const API = '/api/2.0/mlflow';
 
@@ -37,7 +40,7 @@ function parseOptions(): Options {
     .option('--clients <n>', 'concurrent clients for the creates', '20')
     .option('--versions <n>', 'versions created on one model', '10000')
     .option('--models <n>', 'registered models created', '10000')
-    .option('--repeats <n>', 'timed repetitions of each read (after one warm-up)', '200')
+    .option('--repeats <n>', 'timed repetitions of each read (after one warm-up)', '500')
     .parse()
     .opts<Record<keyof Options, string>>();
   return positiveIntegerOptions(raw);
@@ -112,18 +115,28 @@ function reads(options: Options): [string, 'GET' | 'POST', string, unknown?][] {
   ];
 }
 
-async function timedReads(base: string, options: Options): Promise<Record<string, LatencyStats>> {
-  await call(base, 'POST', 'registered-models/alias', { name: 'big', alias: 'champion', version: '1' });
-  const out: Record<string, LatencyStats> = {};
-  for (const [name, method, endpoint, body] of reads(options)) {
-    await call(base, method, endpoint, body); // warm-up
-    const latencies: number[] = [];
+async function timedReads(
+  servers: PerServer<SpawnedServer>,
+  options: Options,
+): Promise<PerServer<Record<string, LatencyStats>>> {
+  const out: PerServer<Record<string, LatencyStats>> = { semreg: {}, mlflow: {} };
+  for (const name of SERVERS)
+    await call(servers[name].url, 'POST', 'registered-models/alias', {
+      name: 'big',
+      alias: 'champion',
+      version: '1',
+    });
+  for (const [read, method, endpoint, body] of reads(options)) {
+    const latencies: PerServer<number[]> = { semreg: [], mlflow: [] };
+    for (const name of SERVERS) await call(servers[name].url, method, endpoint, body); // warm-up
     for (let i = 0; i < options.repeats; i += 1) {
-      const t0 = performance.now();
-      await call(base, method, endpoint, body);
-      latencies.push(performance.now() - t0);
+      for (const name of i % 2 === 0 ? SERVERS : [...SERVERS].reverse()) {
+        const t0 = performance.now();
+        await call(servers[name].url, method, endpoint, body);
+        latencies[name].push(performance.now() - t0);
+      }
     }
-    out[name] = latencyStats(latencies);
+    for (const name of SERVERS) out[name][read] = latencyStats(latencies[name]);
   }
   return out;
 }
@@ -173,8 +186,8 @@ async function main(): Promise<void> {
     const versions = await forEachServer(all, 'version creates', (_, s) => createVersions(s.url, options));
     console.log(`${options.models} registered models, ${options.clients} clients…`);
     const models = await forEachServer(all, 'model creates', (_, s) => createModels(s.url, options));
-    console.log(`reads, ${options.repeats} each…`);
-    const readStats = await forEachServer(all, 'reads', (_, s) => timedReads(s.url, options));
+    console.log(`reads, ${options.repeats} each, the servers taking turns…`);
+    const readStats = await timedReads(all, options);
 
     const table = rows(
       [versions, models],
