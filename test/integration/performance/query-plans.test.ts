@@ -124,6 +124,8 @@ const READS: [string, string][] = [
 describe('registry reads on a loaded database use indexes, not whole-table scans', () => {
   let t: TestApp;
   let explain: pg.Client;
+  /** The planner as the server runs it, sequential scans allowed. */
+  let planner: pg.Client;
   const sizes: Record<string, number> = {};
   const statements: { sql: string; bindings: unknown[] }[] = [];
   beforeAll(async () => {
@@ -142,23 +144,37 @@ describe('registry reads on a loaded database use indexes, not whole-table scans
     explain = new pg.Client({ connectionString: t.db.client.config.connection.connectionString });
     await explain.connect();
     await explain.query('SET enable_seqscan = off');
+    planner = new pg.Client({ connectionString: t.db.client.config.connection.connectionString });
+    await planner.connect();
   }, 120_000);
   afterAll(async () => {
     await explain?.end();
+    await planner?.end();
     await t?.close();
   });
 
-  it.each(READS)('%s', async (_name, url) => {
+  async function wholeTableReadsOf(client: pg.Client, url: string): Promise<string[]> {
     statements.length = 0;
     const res = await t.http.get(url);
     expect(res.status).toBe(200);
     expect(statements.length).toBeGreaterThan(0);
     const scans: string[] = [];
     for (const { sql, bindings } of statements) {
-      const { rows } = await explain.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, bindings);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, bindings);
       const reads = wholeTableReads(rows[0]['QUERY PLAN'][0].Plan, sizes);
       if (reads.length > 0) scans.push(`${reads.join(', ')} ← ${sql}`);
     }
-    expect(scans).toEqual([]);
+    return scans;
+  }
+
+  it.each(READS)('%s', async (_name, url) => {
+    expect(await wholeTableReadsOf(explain, url)).toEqual([]);
+  });
+
+  // The embedded cluster's random_page_cost of 1.1: at PostgreSQL's default of 4 the planner scans all
+  // 10,000 models into a hash join to find the 100 with the tag, about 1.5× slower than probing the index.
+  it('search models by tag: the planner as configured probes the index too', async () => {
+    const url = `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("tags.team = 'team-42'")}`;
+    expect(await wholeTableReadsOf(planner, url)).toEqual([]);
   });
 });
