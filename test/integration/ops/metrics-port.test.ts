@@ -1,12 +1,14 @@
-import { freePort, freshDatabaseUrl, ServerProcess, startServer } from '../../helpers/server-process';
+import { freePorts, freshDatabaseUrl, ServerProcess, startServer } from '../../helpers/server-process';
 
 /** `METRICS_PORT` on a real `node dist/main.js`: metrics on loopback without a token, nothing else there. */
 describe('METRICS_PORT on a running server', () => {
   let server: ServerProcess;
   let metricsPort: number;
   beforeAll(async () => {
-    metricsPort = await freePort();
+    let port: number;
+    [port, metricsPort] = await freePorts(2);
     server = await startServer({
+      port,
       databaseUrl: await freshDatabaseUrl(),
       env: {
         AUTH: 'on',
