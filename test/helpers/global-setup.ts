@@ -11,11 +11,19 @@ import { publishForRun, startSeaweedFs } from './seaweedfs';
  * file then creates a database (and a bucket) of its own.
  */
 export default async function globalSetup(): Promise<void> {
+  // Every temporary directory of the run (data directories of spawned servers, files of the storage tests,
+  // browser profiles) goes below one that the teardown removes: tests that leave theirs behind, on purpose
+  // after a kill -9 or by oversight, no longer fill /tmp run after run (half a GiB each). Workers and spawned
+  // processes inherit TMPDIR; the `postgres` user must traverse it.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'semreg-test-run-'));
+  fs.chmodSync(scratch, 0o755);
+  process.env.TMPDIR = scratch;
   // Tests that start real server processes run dist/main.js, as `npm start` does: build it when stale.
   execFileSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
     cwd: path.resolve(__dirname, '../..'),
   });
   const state = globalThis as Record<string, unknown>;
+  state.__SEMREG_TEST_SCRATCH__ = scratch;
   // The tests' own S3 clients would print the SDK's Node 22 notice in every worker (semreg silences it).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const seaweed = await startSeaweedFs();

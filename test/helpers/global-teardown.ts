@@ -6,7 +6,7 @@ export default async function globalTeardown(): Promise<void> {
   const state = globalThis as Record<string, unknown>;
   await (state.__SEMREG_TEST_S3__ as SeaweedFs | undefined)?.stop();
   const pg = state.__SEMREG_TEST_PG__ as { server: EmbeddedDatabase; dir: string } | undefined;
-  if (!pg) return;
-  await pg.server.stop();
-  fs.rmSync(pg.dir, { recursive: true, force: true });
+  await pg?.server.stop();
+  const scratch = state.__SEMREG_TEST_SCRATCH__ as string | undefined;
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 }

@@ -62,6 +62,8 @@ export async function startSeaweedFs(options: { buckets?: string[] } = {}): Prom
   const [s3, master, volume, filer, admin, ...grpc] = await distinctFreePorts(10);
   const endpoint = `http://127.0.0.1:${s3}`;
   const args = [
+    // glog writes its own log files to /tmp, whatever TMPDIR says, unless told where.
+    `-logdir=${dir}`,
     'mini',
     `-dir=${dir}`,
     // Without -ip the volume servers advertise a non-loopback address and uploads fail.
