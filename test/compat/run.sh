@@ -52,6 +52,13 @@ run_pass() {
 ensure_venv .venv-compat "$here/requirements.txt"
 # --prepare: only the venv (npm test's pretest: the jest suite serves MLflow's web UI from its mlflow wheel).
 [ "${1:-}" = "--prepare" ] && exit 0
+# What the client and the servers write to temporary files (model downloads, data directories, the S3
+# store's files) goes below one directory, removed when the suite ends; each run used to leave dozens of
+# them in /tmp. PostgreSQL, running as its own user when we are root, must traverse it.
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/semreg-compat-XXXXXX")"
+chmod 755 "$scratch"
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR="$scratch"
 status=0
 if [ "$#" -gt 0 ]; then
   run_pass .venv-compat "$@" || status=$?
