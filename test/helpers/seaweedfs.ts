@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePort } from '../../src/net/free-port';
+import { distinctFreePorts } from './server-process';
 
 /**
  * A real SeaweedFS (`weed mini`: master, volume, filer and S3 gateway in one process) for the tests that
@@ -41,12 +41,6 @@ export function seaweedBinary(): string {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return output.trim().split('\n').pop()!;
-}
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
 }
 
 function exited(child: ChildProcess): Promise<void> {

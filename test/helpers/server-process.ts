@@ -10,25 +10,13 @@ import { freePort } from '../../src/net/free-port';
 export { freePort };
 
 /**
- * `count` distinct free ports on 127.0.0.1, held open together while the OS picks them: two `freePort()` calls
- * in a row may return the same port once the first is closed (a server given it as PORT and METRICS_PORT
- * then fails to start, as CI saw once).
+ * `count` distinct free ports on 127.0.0.1: two `freePort()` calls in a row may return the same port once the
+ * first is closed (a server given it as PORT and METRICS_PORT then fails to start, as CI saw once).
  */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => net.createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
+export async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
 }
 
 /**

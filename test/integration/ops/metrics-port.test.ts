@@ -1,4 +1,9 @@
-import { freePorts, freshDatabaseUrl, ServerProcess, startServer } from '../../helpers/server-process';
+import {
+  distinctFreePorts,
+  freshDatabaseUrl,
+  ServerProcess,
+  startServer,
+} from '../../helpers/server-process';
 
 /** `METRICS_PORT` on a real `node dist/main.js`: metrics on loopback without a token, nothing else there. */
 describe('METRICS_PORT on a running server', () => {
@@ -6,7 +11,7 @@ describe('METRICS_PORT on a running server', () => {
   let metricsPort: number;
   beforeAll(async () => {
     let port: number;
-    [port, metricsPort] = await freePorts(2);
+    [port, metricsPort] = await distinctFreePorts(2);
     server = await startServer({
       port,
       databaseUrl: await freshDatabaseUrl(),
