@@ -126,7 +126,7 @@ export async function startEmbeddedPostgres(
       max_connections: '200',
       // A registry's tables fit in memory, where an index probe costs about what a sequential page read
       // does; at the default of 4 (spinning disks) the planner scans all 10,000 models into a hash join
-      // to find the 100 with a tag, twice as slow as 100 index probes (docs/operations.md).
+      // to find the 100 with a tag, about 1.5× slower than 100 index probes (docs/operations.md).
       random_page_cost: '1.1',
     });
     return { url: urlFor(credentials, port), stop: () => server.stop() };

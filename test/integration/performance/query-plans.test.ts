@@ -77,6 +77,8 @@ async function load(db: Knex): Promise<void> {
   );
 }
 
+const SEARCH_BY_TAG = `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("tags.team = 'team-42'")}`;
+
 const READS: [string, string][] = [
   ['get a registered model', '/api/2.0/mlflow/registered-models/get?name=model-04242'],
   [
@@ -91,10 +93,7 @@ const READS: [string, string][] = [
     'search models by name prefix',
     `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("name LIKE 'model-0424%'")}`,
   ],
-  [
-    'search models by tag',
-    `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("tags.team = 'team-42'")}`,
-  ],
+  ['search models by tag', SEARCH_BY_TAG],
   ['list models (first page)', '/api/2.0/mlflow/registered-models/search?max_results=100'],
   ['get a model version', '/api/2.0/mlflow/model-versions/get?name=big&version=4242'],
   ['get a version by alias', '/api/2.0/mlflow/registered-models/alias?name=big&alias=champion'],
@@ -174,7 +173,6 @@ describe('registry reads on a loaded database use indexes, not whole-table scans
   // The embedded cluster's random_page_cost of 1.1: at PostgreSQL's default of 4 the planner scans all
   // 10,000 models into a hash join to find the 100 with the tag, about 1.5× slower than probing the index.
   it('search models by tag: the planner as configured probes the index too', async () => {
-    const url = `/api/2.0/mlflow/registered-models/search?filter=${encodeURIComponent("tags.team = 'team-42'")}`;
-    expect(await wholeTableReadsOf(planner, url)).toEqual([]);
+    expect(await wholeTableReadsOf(planner, SEARCH_BY_TAG)).toEqual([]);
   });
 });
