@@ -4,7 +4,7 @@ import { decodePageToken, encodePageToken } from '../search/page-token';
 import { whereModelVisible } from '../search/sql';
 import { currentEventContext } from './event-context';
 import { parseInstant } from './time';
-import { insertEventWithDeliveries } from './webhook-outbox';
+import { EVENT_COLUMNS, insertEventWithDeliveries } from './webhook-outbox';
 
 /**
  * The lifecycle history: every registry change appends one row to `events` in the transaction that makes the
@@ -163,7 +163,9 @@ export async function listEvents(
     query.until,
     ...(newestFirst ? ['desc'] : []),
   ]);
+  // The columns listed: an answer's shape is the API's, whatever columns a later release adds to the table.
   const builder = db<EventRow>('events')
+    .select('id', ...EVENT_COLUMNS)
     .orderBy('id', newestFirst ? 'desc' : 'asc')
     .limit(maxResults + 1);
   if (query.page_token)

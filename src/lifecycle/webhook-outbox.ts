@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Queryable } from '../db/knex';
+import { prepared } from '../db/prepared';
 import type { EventRecord } from './events';
 import { notificationsFor } from './webhook-events';
 
@@ -12,26 +13,45 @@ export function envelope(eventKey: string, time: number, data: Record<string, un
   return JSON.stringify({ entity, action, timestamp: new Date(time).toISOString(), data });
 }
 
+/** The columns of `events` a recorded event fills: every one but its id. */
+export const EVENT_COLUMNS = [
+  'type',
+  'time',
+  'actor',
+  'model',
+  'registered_model_id',
+  'version',
+  'semver',
+  'stage',
+  'alias',
+  'before',
+  'after',
+  'ci_job_id',
+] as const;
+
+export type EventColumns = Record<(typeof EVENT_COLUMNS)[number], Knex.Value>;
+
+const EVENT_INSERT = `event AS (INSERT INTO events (${EVENT_COLUMNS.map((name) => `"${name}"`).join(', ')})
+       VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) RETURNING id, ${EVENT_COLUMNS.map((name) => `"${name}"`).join(', ')})`;
+
 /**
  * Inserts an event row (`columns`) and, in the same statement, one pending delivery per ACTIVE webhook
  * subscribed to each notification of `event` (the same event before it has an id: payloads never carry it).
  * One INSERT … SELECT per notification keeps the cost flat in the number of webhooks; one statement for
  * both keeps every registry write, most of them made while a model's row is locked, a round trip shorter.
- * NOTIFYs the worker when a delivery was queued. Returns the inserted row.
+ * The statement's text depends only on the number of notifications, so it runs prepared under a name per
+ * number. NOTIFYs the worker when a delivery was queued. Returns the inserted row.
  */
 export async function insertEventWithDeliveries<Row>(
   trx: Queryable,
-  columns: Record<string, Knex.Value>,
+  columns: EventColumns,
   event: Omit<EventRecord, 'id'>,
 ): Promise<Row> {
   const now = Date.now();
-  const names = Object.keys(columns);
-  const ctes = [
-    `event AS (INSERT INTO events (${names.map((name) => `"${name}"`).join(', ')})
-       VALUES (${names.map(() => '?').join(', ')}) RETURNING *)`,
-  ];
-  const bindings: Knex.Value[] = names.map((name) => columns[name]);
-  notificationsFor(event).forEach((notification, i) => {
+  const ctes = [EVENT_INSERT];
+  const bindings: Knex.Value[] = EVENT_COLUMNS.map((name) => columns[name]);
+  const notifications = notificationsFor(event);
+  notifications.forEach((notification, i) => {
     ctes.push(`queued${i} AS (
        INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload, status, next_attempt_at, created_at, retry_from)
        SELECT gen_random_uuid(), w.id, event.id, ?, ?, 'pending', ?, ?, ?
@@ -40,9 +60,12 @@ export async function insertEventWithDeliveries<Row>(
     bindings.push(notification.event, payload, now, now, now, notification.event);
   });
   const queued = ctes.slice(1).map((_, i) => `(SELECT count(*) FROM queued${i})`);
-  const { rows } = await trx.raw(
-    `WITH ${ctes.join(',\n')} SELECT event.*, (${queued.join(' + ') || '0'})::int AS queued FROM event`,
-    bindings,
+  const { rows } = await prepared(
+    `record-event-${notifications.length}`,
+    trx.raw(
+      `WITH ${ctes.join(',\n')} SELECT event.*, (${queued.join(' + ') || '0'})::int AS queued FROM event`,
+      bindings,
+    ),
   );
   const { queued: count, ...row } = rows[0];
   if (count > 0) await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, '']);

@@ -12,7 +12,7 @@ import {
   touchRegisteredModel,
   validateTags,
 } from './registered-models';
-import { formatSemver, nextPatch, parseSemver, SemverParts } from './semver';
+import { formatSemver, parseSemver, SemverParts } from './semver';
 import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
@@ -29,6 +29,7 @@ import {
   validateTagValue,
 } from './validation';
 import {
+  MODEL_VERSION_TABLE_COLUMNS,
   ModelVersionJson,
   ModelVersionRow,
   modelVersionQuery,
@@ -85,22 +86,68 @@ function requestedSemver(tags: Tag[]): SemverParts | undefined {
   return values.length === 1 ? parseSemver(values[0]) : undefined;
 }
 
-/** The highest release the model has or once published as a package (reserved semvers count too). */
-async function highestRelease(
+/** What a create writes besides the semver; the stage and status start at the table's defaults. */
+type VersionColumns = Omit<
+  ModelVersionRow,
+  | 'id'
+  | 'name'
+  | 'semver'
+  | 'major'
+  | 'minor'
+  | 'patch'
+  | 'prerelease'
+  | 'build'
+  | 'current_stage'
+  | 'status'
+  | 'status_message'
+  | 'tag_list'
+  | 'alias_list'
+>;
+
+/**
+ * Inserts a version with the semver asked for, or else the next patch of the highest release the model has or
+ * once published as a package (reserved semvers count too; 1.0.0 for the first). That release is found by the
+ * same statement: the model's row is locked until the transaction ends, so every round trip here delays the
+ * next create, and the statement runs prepared (db/prepared.ts) for the same reason.
+ */
+async function insertVersion(
   trx: Queryable,
   model: { id: number; name: string },
-): Promise<SemverParts | undefined> {
-  // One statement: it runs while the model's row is locked, so every round trip here delays the next create.
+  columns: VersionColumns,
+  wanted: SemverParts | undefined,
+): Promise<Omit<ModelVersionRow, 'name' | 'tag_list' | 'alias_list'>> {
   const own = trx('model_versions')
     .where({ registered_model_id: model.id, prerelease: '' })
     .orderBy(HIGHEST_FIRST)
     .limit(1)
     .select('major', 'minor', 'patch');
-  const highest: Pick<SemverParts, 'major' | 'minor' | 'patch'> | undefined = await trx
+  const highest = trx
     .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, model.name)]))
     .orderBy(HIGHEST_FIRST)
     .first('major', 'minor', 'patch');
-  return highest && { ...highest, prerelease: '', build: '' };
+  const names = Object.keys(columns) as Array<keyof VersionColumns>;
+  const { rows } = await prepared(
+    'insert-model-version',
+    trx.raw(
+      `WITH highest AS (?)
+       INSERT INTO model_versions (${names.join(', ')}, major, minor, patch, prerelease, build)
+       VALUES (${names.map(() => '?').join(', ')},
+               coalesce(?, (SELECT major FROM highest), 1),
+               coalesce(?, (SELECT minor FROM highest), 0),
+               coalesce(?, (SELECT patch + 1 FROM highest), 0), ?, ?)
+       RETURNING ${MODEL_VERSION_TABLE_COLUMNS.join(', ')}`,
+      [
+        highest,
+        ...names.map((name) => columns[name]),
+        wanted?.major ?? null,
+        wanted?.minor ?? null,
+        wanted?.patch ?? null,
+        wanted?.prerelease ?? '',
+        wanted?.build ?? '',
+      ],
+    ),
+  );
+  return rows[0];
 }
 
 async function versionWithSemver(
@@ -212,16 +259,12 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
       if (wanted && input.packageFolder === undefined) await refuseReservedSemver(trx, name, wanted);
       // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
       const version = model.next_version - 1;
-      const parts = wanted ?? nextPatch(await highestRelease(trx, model));
-      const [row] = await trx('model_versions')
-        .insert({
+      const row = await insertVersion(
+        trx,
+        model,
+        {
           registered_model_id: model.id,
           version,
-          major: parts.major,
-          minor: parts.minor,
-          patch: parts.patch,
-          prerelease: parts.prerelease,
-          build: parts.build,
           source: resolved.source,
           storage_location: resolved.storageLocation,
           run_id: input.run_id || resolved.runId || null,
@@ -233,8 +276,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           ...ciJobColumns(input.ciJob ?? {}),
           creation_timestamp: input.imported?.creationTimestamp ?? now,
           last_updated_timestamp: input.imported?.lastUpdatedTimestamp ?? now,
-        })
-        .returning('*');
+        },
+        wanted,
+      );
       const versionTags = [...storedTags, ...(copy ? [copy] : [])]
         .map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value ?? null }))
         .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

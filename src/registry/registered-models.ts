@@ -12,6 +12,7 @@ import {
   RegisteredModelJson,
   RegisteredModelRow,
   registeredModelToJson,
+  TagRow,
 } from './views';
 
 /** Registered models: create, read, rename, update, delete and tags (mlflow-compat.md §3.6). */
@@ -59,10 +60,13 @@ export async function allocateVersionNumber(
   // `wanted` (semreg import-mlflow): skip ahead to the source's number, leaving its gaps; never back.
   const next =
     wanted === undefined ? trx.raw('next_version + 1') : trx.raw('GREATEST(next_version, ?) + 1', [wanted]);
-  const [row] = await trx<RegisteredModelRow>('registered_models')
-    .where({ name })
-    .update({ next_version: next, last_updated_timestamp: now } as never)
-    .returning('*');
+  const [row] = await prepared(
+    wanted === undefined ? 'allocate-version' : 'allocate-version-wanted',
+    trx<RegisteredModelRow>('registered_models')
+      .where({ name })
+      .update({ next_version: next, last_updated_timestamp: now } as never)
+      .returning(REGISTERED_MODEL_COLUMNS),
+  );
   if (!row) throw registeredModelNotFound(name);
   if (wanted !== undefined && row.next_version - 1 !== wanted)
     throw alreadyExists(
@@ -85,6 +89,52 @@ export interface CreateRegisteredModelInput {
   importedCreationTimestamp?: number;
 }
 
+/**
+ * The model and its tags in one statement, which reads the tags back as every answer lists them (ordered by
+ * key in the database's collation). One text for any number of tags (they arrive as two arrays), so it runs
+ * prepared.
+ */
+const INSERT_MODEL_WITH_TAGS = `
+  WITH model AS (
+    INSERT INTO registered_models (name, description, user_id, deployment_job_id, creation_timestamp, last_updated_timestamp)
+    VALUES (:name, :description, :userId, :deploymentJobId, :now, :now)
+    RETURNING ${REGISTERED_MODEL_COLUMNS.join(', ')}
+  ), tags AS (
+    INSERT INTO registered_model_tags (registered_model_id, key, value)
+    SELECT model.id, tag.key, tag.value FROM model, unnest(CAST(:keys AS text[]), CAST(:values AS text[])) AS tag(key, value)
+    RETURNING key, value
+  )
+  SELECT model.*, (SELECT coalesce(json_agg(json_build_object('key', key, 'value', value) ORDER BY key), '[]')
+                     FROM tags) AS tag_list
+    FROM model`;
+
+interface NewModelValues {
+  name: string;
+  description: string | null;
+  userId: string | null;
+  deploymentJobId: string | null;
+  now: number;
+  keys: string[];
+  values: Array<string | null>;
+}
+
+async function insertModelWithTags(
+  trx: Queryable,
+  values: NewModelValues,
+): Promise<RegisteredModelRow & { tag_list: TagRow[] }> {
+  try {
+    const { rows } = await prepared(
+      'insert-registered-model',
+      trx.raw(INSERT_MODEL_WITH_TAGS, { ...values }),
+    );
+    return rows[0];
+  } catch (err) {
+    if (isUniqueViolation(err, 'registered_models_name_key'))
+      throw alreadyExists(`Registered Model (name=${values.name}) already exists.`);
+    throw err;
+  }
+}
+
 export async function createRegisteredModel(
   db: Db,
   input: CreateRegisteredModelInput,
@@ -93,29 +143,16 @@ export async function createRegisteredModel(
   const tags = validateTags(input.tags);
   const description = validateDescription(input.description);
   return db.transaction(async (trx) => {
-    const now = input.importedCreationTimestamp ?? Date.now();
-    let row: RegisteredModelRow;
-    try {
-      [row] = await trx('registered_models')
-        .insert({
-          name,
-          description: description ?? null,
-          user_id: input.userId ?? null,
-          deployment_job_id: input.deployment_job_id ?? null,
-          creation_timestamp: now,
-          last_updated_timestamp: now,
-        })
-        .returning('*');
-    } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${name}) already exists.`);
-      throw err;
-    }
-    if (tags.length > 0) {
-      await trx('registered_model_tags').insert(
-        tags.map((tag) => ({ registered_model_id: row.id, key: tag.key, value: tag.value ?? null })),
-      );
-    }
-    const json = await newRegisteredModelToJson(trx, row, tags.length > 0);
+    const row = await insertModelWithTags(trx, {
+      name,
+      description: description ?? null,
+      userId: input.userId ?? null,
+      deploymentJobId: input.deployment_job_id ?? null,
+      now: input.importedCreationTimestamp ?? Date.now(),
+      keys: tags.map((tag) => tag.key),
+      values: tags.map((tag) => tag.value ?? null),
+    });
+    const json = newRegisteredModelToJson(row, row.tag_list);
     await modelCreated(trx, row, json);
     return json;
   });

@@ -89,15 +89,3 @@ export function parseRange(value: string): semver.Range | undefined {
     return undefined;
   }
 }
-
-/** The default for a version created without a `semver` tag: the next patch after the highest release. */
-export function nextPatch(highestRelease: SemverParts | undefined): SemverParts {
-  if (!highestRelease) return { major: 1, minor: 0, patch: 0, prerelease: '', build: '' };
-  return {
-    major: highestRelease.major,
-    minor: highestRelease.minor,
-    patch: highestRelease.patch + 1,
-    prerelease: '',
-    build: '',
-  };
-}

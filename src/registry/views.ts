@@ -74,36 +74,36 @@ export const SEMVER_TAG = 'semver';
  * The columns of ModelVersionRow that `model_versions` holds, listed rather than `mv.*` so that prepared
  * statements survive a migration that adds a column (db/prepared.ts).
  */
-const MODEL_VERSION_COLUMNS = (
-  [
-    'id',
-    'registered_model_id',
-    'version',
-    'major',
-    'minor',
-    'patch',
-    'prerelease',
-    'build',
-    'semver',
-    'source',
-    'storage_location',
-    'run_id',
-    'run_link',
-    'logged_model_id',
-    'package_folder',
-    'description',
-    'user_id',
-    'current_stage',
-    'status',
-    'status_message',
-    'ci_job_id',
-    'ci_job_url',
-    'ci_pipeline_id',
-    'ci_commit_sha',
-    'creation_timestamp',
-    'last_updated_timestamp',
-  ] satisfies Array<keyof ModelVersionRow>
-).map((column) => `mv.${column}`);
+export const MODEL_VERSION_TABLE_COLUMNS = [
+  'id',
+  'registered_model_id',
+  'version',
+  'major',
+  'minor',
+  'patch',
+  'prerelease',
+  'build',
+  'semver',
+  'source',
+  'storage_location',
+  'run_id',
+  'run_link',
+  'logged_model_id',
+  'package_folder',
+  'description',
+  'user_id',
+  'current_stage',
+  'status',
+  'status_message',
+  'ci_job_id',
+  'ci_job_url',
+  'ci_pipeline_id',
+  'ci_commit_sha',
+  'creation_timestamp',
+  'last_updated_timestamp',
+] as const satisfies ReadonlyArray<keyof ModelVersionRow>;
+
+const MODEL_VERSION_COLUMNS = MODEL_VERSION_TABLE_COLUMNS.map((column) => `mv.${column}`);
 
 /** A version row's tags and aliases (`mv` is the version), selected with it: see modelVersionQuery. */
 const VERSION_TAGS_AND_ALIASES = `
@@ -154,7 +154,7 @@ export function modelVersionsToJson(rows: readonly ModelVersionRow[]): ModelVers
 
 /** One version's JSON from its row, stored tags (ordered by key) and aliases: no query. */
 export function versionJson(
-  row: ModelVersionRow,
+  row: Omit<ModelVersionRow, 'tag_list' | 'alias_list'>,
   tags: readonly TagRow[],
   aliases: string[],
 ): ModelVersionJson {
@@ -291,21 +291,11 @@ function registeredModelJson(
   });
 }
 
-/**
- * A model created in this transaction: it has no versions and no aliases yet, so only its tags (if it was
- * given any) are read back, in the database's order as every other answer lists them.
- */
-export async function newRegisteredModelToJson(
-  db: Queryable,
+/** A model just created: it has no versions and no aliases yet, only the tags it was given. */
+export function newRegisteredModelToJson(
   row: RegisteredModelRow,
-  hasTags: boolean,
-): Promise<RegisteredModelJson> {
-  const tags = hasTags
-    ? await db('registered_model_tags')
-        .where({ registered_model_id: row.id })
-        .orderBy('key')
-        .select('key', 'value')
-    : [];
+  tags: Array<Pick<TagRow, 'key' | 'value'>>,
+): RegisteredModelJson {
   return registeredModelJson(row, tags, [], []);
 }
 
