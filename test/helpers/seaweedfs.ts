@@ -121,6 +121,13 @@ export async function startSeaweedFs(options: { buckets?: string[] } = {}): Prom
       await exited(child);
       clearTimeout(killed);
       fs.rmSync(dir, { recursive: true, force: true });
+      // The master's and volume server's gRPC sockets go to /tmp whatever TMPDIR says (no flag moves them),
+      // named by port, and outlive the process.
+      for (const [role, port] of [
+        ['master', grpc[1]],
+        ['volume', grpc[2]],
+      ])
+        fs.rmSync(`/tmp/seaweedfs-${role}-grpc-${port}.sock`, { force: true });
     },
   };
 }
