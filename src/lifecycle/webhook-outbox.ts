@@ -31,8 +31,9 @@ export const EVENT_COLUMNS = [
 
 export type EventColumns = Record<(typeof EVENT_COLUMNS)[number], Knex.Value>;
 
-const EVENT_INSERT = `event AS (INSERT INTO events (${EVENT_COLUMNS.map((name) => `"${name}"`).join(', ')})
-       VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) RETURNING id, ${EVENT_COLUMNS.map((name) => `"${name}"`).join(', ')})`;
+const EVENT_COLUMN_LIST = EVENT_COLUMNS.map((name) => `"${name}"`).join(', ');
+const EVENT_INSERT = `event AS (INSERT INTO events (${EVENT_COLUMN_LIST})
+       VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) RETURNING id, ${EVENT_COLUMN_LIST})`;
 
 /**
  * Inserts an event row (`columns`) and, in the same statement, one pending delivery per ACTIVE webhook

@@ -125,6 +125,7 @@ async function insertVersion(
     .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, model.name)]))
     .orderBy(HIGHEST_FIRST)
     .first('major', 'minor', 'patch');
+  // Built by one object literal at the one call site: its keys, and so the prepared text, never vary.
   const names = Object.keys(columns) as Array<keyof VersionColumns>;
   const { rows } = await prepared(
     'insert-model-version',

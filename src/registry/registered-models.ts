@@ -108,7 +108,8 @@ const INSERT_MODEL_WITH_TAGS = `
                      FROM tags) AS tag_list
     FROM model`;
 
-interface NewModelValues {
+/** The bindings of INSERT_MODEL_WITH_TAGS (a type, not an interface, so that knex takes it as named bindings). */
+type NewModelValues = {
   name: string;
   description: string | null;
   userId: string | null;
@@ -116,17 +117,14 @@ interface NewModelValues {
   now: number;
   keys: string[];
   values: Array<string | null>;
-}
+};
 
 async function insertModelWithTags(
   trx: Queryable,
   values: NewModelValues,
 ): Promise<RegisteredModelRow & { tag_list: TagRow[] }> {
   try {
-    const { rows } = await prepared(
-      'insert-registered-model',
-      trx.raw(INSERT_MODEL_WITH_TAGS, { ...values }),
-    );
+    const { rows } = await prepared('insert-registered-model', trx.raw(INSERT_MODEL_WITH_TAGS, values));
     return rows[0];
   } catch (err) {
     if (isUniqueViolation(err, 'registered_models_name_key'))
