@@ -10,7 +10,7 @@ import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { ensureDatabase } from './db/ensure-database';
 import { createDb } from './db/knex';
 import { migrateToLatest } from './db/migrate';
-import { createLogger, Logger } from './log';
+import { createLogger, flushLog, Logger } from './log';
 import { seedPoliciesFromFile } from './lifecycle/stage-policy';
 import { WebhookWorker } from './lifecycle/webhook-worker';
 import type { Metrics } from './metrics/metrics';
@@ -107,6 +107,7 @@ async function start(config: Config, log: Logger, undo: Undo[]): Promise<void> {
   }
   const server = http.createServer(app);
   configureServer(server, config);
+  await flushLog(log);
   await listen(server, config.port, config.host);
   undo.push(async () => {
     // `/ready` answers 503 from now on, for the balancers that poll it.
