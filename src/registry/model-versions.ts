@@ -6,7 +6,6 @@ import { alreadyExists, invalidParameter, notFound } from '../errors';
 import { ciColumnForTag, CiJob, ciJobColumns } from '../ci/ci-job';
 import {
   allocateVersionNumber,
-  findRegisteredModel,
   lockRegisteredModel,
   Tag,
   touchRegisteredModel,
@@ -17,7 +16,7 @@ import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { HIGHEST_FIRST, highestReservedReleaseQuery, refuseReservedSemver } from './reserved-semvers';
-import { checkArtifactLineage, checkSourceLineage, resolveSource } from './source';
+import { checkArtifactLineage, checkSourceLineage, refuseOtherModelsPackages, resolveSource } from './source';
 import { recordModelVersionOnLoggedModel } from '../tracking/logged-models';
 import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
@@ -234,26 +233,17 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   }
 
   try {
-    // Creates of one model queue on its row lock: what does not need the lock happens before it. The source
-    // check reads runs, logged models and other versions only.
-    const unlocked = await findRegisteredModel(db, name);
+    // Creates of one model queue on its row lock: what does not need the lock happens before it, and nothing
+    // is read just to find the model (its row comes with the number). The source check reads runs, logged
+    // models and other versions only.
     await checkSourceLineage(db, input.source, input.run_id, input.model_id);
-    const early = await resolveSource(
-      db,
-      input.source,
-      unlocked.id,
-      getModelVersionDownloadUri,
-      sourceContext,
-    );
-    if (early.storePath !== undefined && input.packageFolder === undefined)
-      await checkArtifactLineage(db, input.source, early.storePath, input.run_id, input.model_id);
+    const resolved = await resolveSource(db, input.source, getModelVersionDownloadUri, sourceContext);
+    if (resolved.storePath !== undefined && input.packageFolder === undefined)
+      await checkArtifactLineage(db, input.source, resolved.storePath, input.run_id, input.model_id);
     const created = await db.transaction(async (trx) => {
       const now = Date.now();
       const model = await allocateVersionNumber(trx, name, now, input.imported?.version);
-      const resolved =
-        model.id === unlocked.id
-          ? early // else the model was deleted and created again meanwhile
-          : await resolveSource(trx, input.source, model.id, getModelVersionDownloadUri, sourceContext);
+      refuseOtherModelsPackages(input.source, resolved, model.id);
       const copy = await copiedSemverTaken(trx, model.id, input.source, semver);
       const wanted = copy ? undefined : semver;
       // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).

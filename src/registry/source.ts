@@ -21,6 +21,8 @@ export interface ResolvedSource {
   storageLocation: string;
   /** For a source in this server's own store (`mlflow-artifacts:/`, own `s3://`): its path below the root. */
   storePath?: string;
+  /** For a version folder of package storage: the registered model whose folder it is. */
+  packageOwnerId?: number;
   /** Taken from a logged model's source run when the request has no run_id. */
   runId?: string;
   loggedModelId?: string;
@@ -35,11 +37,12 @@ function refuse(source: string, why: string): never {
 }
 
 /**
- * The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part, and package
- * storage that is not a version folder of the model itself: `packages` or `packages/<id>` as a whole, or
- * another model's folders (whatever the spelling: the guard has decoded and collapsed it already).
+ * The path of an `mlflow-artifacts:` URI, normalised by the one path guard; refuses a host part and package
+ * storage as a whole (`packages` or `packages/<id>`), whatever the spelling: the guard has decoded and
+ * collapsed it already. A version folder of package storage comes back with the model that owns it, which
+ * `refuseOtherModelsPackages` compares with the version's own once that model is locked.
  */
-function artifactPath(source: string, rest: string, registeredModelId: number): string {
+function artifactPath(source: string, rest: string): Pick<ResolvedSource, 'storePath' | 'packageOwnerId'> {
   if (rest.startsWith('//'))
     refuse(source, "mlflow-artifacts URIs must not name a host: use 'mlflow-artifacts:/<path>'");
   if (/[?#]/.test(rest)) refuse(source, "'?' and '#' are not allowed");
@@ -48,9 +51,17 @@ function artifactPath(source: string, rest: string, registeredModelId: number): 
   const owner = ownerOfKey(path);
   if (owner.kind === 'package-space' || (owner.kind === 'registered-model' && owner.depth < 3))
     refuse(source, 'it names package storage as a whole; name one version folder of this model');
-  if (owner.kind === 'registered-model' && owner.id !== registeredModelId)
+  return { storePath: path, packageOwnerId: owner.kind === 'registered-model' ? owner.id : undefined };
+}
+
+/** A source names package files of the model the version is created in only (its id known once locked). */
+export function refuseOtherModelsPackages(
+  source: string,
+  resolved: ResolvedSource,
+  registeredModelId: number,
+): void {
+  if (resolved.packageOwnerId !== undefined && resolved.packageOwnerId !== registeredModelId)
     refuse(source, "it names another registered model's package files; use models:/<name>/<version>");
-  return path;
 }
 
 /**
@@ -113,11 +124,13 @@ export interface SourceContext {
   readonly prompt?: boolean;
 }
 
-/** `registeredModelId`: the model the version is created in (its own package folders may be named). */
+/**
+ * Needs no lock and not the version's model: what depends on that model is checked by
+ * `refuseOtherModelsPackages` once it is locked.
+ */
 export async function resolveSource(
   db: Queryable,
   source: string,
-  registeredModelId: number,
   lookupDownloadUri: DownloadUriLookup,
   context: SourceContext = {},
 ): Promise<ResolvedSource> {
@@ -136,15 +149,15 @@ export async function resolveSource(
 
   switch (rawScheme) {
     case 'mlflow-artifacts': {
-      const path = artifactPath(source, rest, registeredModelId);
-      const location = `mlflow-artifacts:/${path}`;
-      return { source: location, storageLocation: location, storePath: path };
+      const found = artifactPath(source, rest);
+      const location = `mlflow-artifacts:/${found.storePath}`;
+      return { source: location, storageLocation: location, ...found };
     }
     case 's3': {
       const path = ownObjectPath(rest, store);
       if (path === undefined) return objectStore();
-      const storePath = artifactPath(source, path, registeredModelId);
-      return { source, storageLocation: `mlflow-artifacts:/${storePath}`, storePath };
+      const found = artifactPath(source, path);
+      return { source, storageLocation: `mlflow-artifacts:/${found.storePath}`, ...found };
     }
     case 'gs':
     case 'wasbs':

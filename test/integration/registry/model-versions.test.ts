@@ -203,6 +203,20 @@ describe.each(MLFLOW_PREFIXES)('model versions under %s', (prefix) => {
       expect(res.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     });
 
+    // The reference server 3.17.2 answers these same 400s for a model that does not exist: it checks the
+    // source before it looks the model up.
+    it.each([
+      ['a scheme that addresses a host', 'ftp://host/model'],
+      ['a runs:/ source without its run_id', 'runs:/abc/model'],
+      ['a parent segment', 'mlflow-artifacts:/a/../../b'],
+    ])('checks the source before the model exists: %s is 400 on a missing model', async (_what, source) => {
+      const res = await create({ name: 'no-such-model', source });
+      expect({ status: res.status, error_code: res.body.error_code }).toEqual({
+        status: 400,
+        error_code: 'INVALID_PARAMETER_VALUE',
+      });
+    });
+
     it.each([
       'file:///etc/passwd',
       'file://./etc',
