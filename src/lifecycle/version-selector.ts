@@ -51,9 +51,16 @@ export async function versionForAlias(
     'alias-version',
     db('registered_model_aliases').where({ registered_model_id: registeredModelId, alias }).first('version'),
   );
-  if (row) return row.version;
-  if (alias.toLowerCase() === 'none') return undefined;
-  return highestInStage(db, registeredModelId, alias);
+  return row ? row.version : versionForStageAlias(db, registeredModelId, alias);
+}
+
+/** A stage used as an alias: its highest version (`None` is no stage, so no alias either). */
+export async function versionForStageAlias(
+  db: Queryable,
+  registeredModelId: number,
+  alias: string,
+): Promise<number | undefined> {
+  return alias.toLowerCase() === 'none' ? undefined : highestInStage(db, registeredModelId, alias);
 }
 
 export async function selectVersion(

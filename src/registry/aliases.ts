@@ -3,7 +3,7 @@ import { prepared } from '../db/prepared';
 import { invalidParameter } from '../errors';
 import { findRegisteredModel, lockRegisteredModel, touchRegisteredModel } from './registered-models';
 import { aliasDeleted, aliasSet } from '../lifecycle/registry-events';
-import { versionForAlias } from '../lifecycle/version-selector';
+import { versionForStageAlias } from '../lifecycle/version-selector';
 import { findModelVersion } from './model-versions';
 import { parseVersionNumber, validateAlias, validateModelName } from './validation';
 import { ModelVersionJson, ModelVersionRow, modelVersionQuery, modelVersionToJson } from './views';
@@ -86,8 +86,8 @@ export async function getModelVersionByAlias(
       .orderBy('mv.version', 'desc')
       .first();
   } else {
-    // An alias row, else a stage of the same name: every stage is also an alias (`models:/m@prod`).
-    const target = await versionForAlias(db, model.id, alias);
+    // No alias row (looked up above): a stage of the same name, since every stage is also an alias.
+    const target = await versionForStageAlias(db, model.id, alias);
     if (target !== undefined) row = await findModelVersion(db, name, target);
   }
   if (!row) throw invalidParameter(`Registered model alias ${alias.slice(0, 300)} not found.`);

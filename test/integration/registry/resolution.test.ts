@@ -122,6 +122,23 @@ describe('aliases', () => {
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('reads a stage as an alias (its highest version) when no alias row has the name; None is no stage', async () => {
+    const name = await createModel(t);
+    for (let i = 0; i < 3; i++) await createVersion(t, name);
+    for (const version of ['1', '2'])
+      await t.http
+        .post(`${API}/model-versions/transition-stage`)
+        .send({ name, version, stage: 'Production', archive_existing_versions: false })
+        .expect(200);
+    const byAlias = (alias: string) => t.http.get(`${API}/registered-models/alias`).query({ name, alias });
+    expect((await byAlias('production').expect(200)).body.model_version).toMatchObject({
+      version: '2',
+      current_stage: 'Production',
+    });
+    expect((await byAlias('None').expect(400)).body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect((await byAlias('Staging').expect(400)).body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
   it('refuses an alias to a missing version', async () => {
     const name = await createModel(t);
     await t.http.post(`${API}/registered-models/alias`).send({ name, alias: 'x', version: '3' }).expect(404);
