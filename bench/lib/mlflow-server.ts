@@ -70,7 +70,9 @@ export async function startMlflow(options: {
   ];
   const child = spawn(options.mlflow, args, {
     cwd: options.workDir,
-    env: { ...process.env, MLFLOW_TRACKING_URI: undefined },
+    // MLflow leaves a `db_init_lock-<hash>` file in the temp directory for every store URL it opens: in the
+    // work directory, it goes when the benchmark removes that.
+    env: { ...process.env, MLFLOW_TRACKING_URI: undefined, TMPDIR: options.workDir },
     stdio: ['ignore', 'ignore', 'pipe'],
     // Own process group: stopping it reaches every worker, even when the arbiter dies first.
     detached: true,
