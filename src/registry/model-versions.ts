@@ -111,17 +111,17 @@ type VersionColumns = Omit<
  */
 async function insertVersion(
   trx: Queryable,
-  model: { id: number; name: string },
+  modelName: string,
   columns: VersionColumns,
   wanted: SemverParts | undefined,
 ): Promise<Omit<ModelVersionRow, 'name' | 'tag_list' | 'alias_list'>> {
   const own = trx('model_versions')
-    .where({ registered_model_id: model.id, prerelease: '' })
+    .where({ registered_model_id: columns.registered_model_id, prerelease: '' })
     .orderBy(HIGHEST_FIRST)
     .limit(1)
     .select('major', 'minor', 'patch');
   const highest = trx
-    .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, model.name)]))
+    .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, modelName)]))
     .orderBy(HIGHEST_FIRST)
     .first('major', 'minor', 'patch');
   // Built by one object literal at the one call site: its keys, and so the prepared text, never vary.
@@ -252,7 +252,7 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
       const version = model.next_version - 1;
       const row = await insertVersion(
         trx,
-        model,
+        model.name,
         {
           registered_model_id: model.id,
           version,
