@@ -10,6 +10,7 @@ import * as packageOwnership from './008_package_ownership';
 import * as searchIndexes from './009_search_indexes';
 import * as importLedger from './010_import_ledger';
 import * as loggedModelMetrics from './011_logged_model_metrics';
+import * as highestRelease from './012_highest_release';
 
 /**
  * The migration list, in order. Listing them explicitly (instead of letting knex scan a folder) makes them
@@ -33,4 +34,5 @@ export const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['009_search_indexes', searchIndexes],
   ['010_import_ledger', importLedger],
   ['011_logged_model_metrics', loggedModelMetrics],
+  ['012_highest_release', highestRelease],
 ];

@@ -4,7 +4,7 @@ import { decodePageToken, encodePageToken } from '../search/page-token';
 import { whereModelVisible } from '../search/sql';
 import { currentEventContext } from './event-context';
 import { parseInstant } from './time';
-import { EVENT_COLUMNS, insertEventWithDeliveries } from './webhook-outbox';
+import { EVENT_COLUMNS, EventColumns, insertEventWithDeliveries } from './webhook-outbox';
 
 /**
  * The lifecycle history: every registry change appends one row to `events` in the transaction that makes the
@@ -98,7 +98,8 @@ function versionNumber(value: number | string | null | undefined): number | null
   return Number.isSafeInteger(n) ? n : null;
 }
 
-export async function recordEvent(trx: Queryable, input: EventInput): Promise<EventRecord> {
+/** The row an event becomes (`columns`, JSON as text) and the same event as read back, before it has an id. */
+export function eventRow(input: EventInput): { columns: EventColumns; event: Omit<EventRecord, 'id'> } {
   const context = currentEventContext();
   const fields = {
     type: input.type,
@@ -114,13 +115,19 @@ export async function recordEvent(trx: Queryable, input: EventInput): Promise<Ev
     after: input.after ?? null,
     ci_job_id: input.ciJobId ?? context.ciJobId ?? null,
   };
-  const columns = {
-    ...fields,
-    before: fields.before && JSON.stringify(fields.before),
-    after: fields.after && JSON.stringify(fields.after),
+  return {
+    columns: {
+      ...fields,
+      before: fields.before && JSON.stringify(fields.before),
+      after: fields.after && JSON.stringify(fields.after),
+    },
+    event: { ...fields, version: fields.version === null ? null : String(fields.version) },
   };
-  const unsaved = { ...fields, version: fields.version === null ? null : String(fields.version) };
-  return toEventRecord(await insertEventWithDeliveries<EventRow>(trx, columns, unsaved));
+}
+
+export async function recordEvent(trx: Queryable, input: EventInput): Promise<EventRecord> {
+  const { columns, event } = eventRow(input);
+  return toEventRecord(await insertEventWithDeliveries<EventRow>(trx, columns, event));
 }
 
 export interface ListEventsQuery {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/knex';
 import type { ModelVersionJson, RegisteredModelJson } from '../registry/views';
-import { recordEvent } from './events';
+import { EventInput, recordEvent } from './events';
 
 /**
  * One-line hooks the registry services call inside their transactions, so every change lands in the history
@@ -40,11 +40,14 @@ export async function modelDeleted(trx: Queryable, model: Model): Promise<void> 
   await recordEvent(trx, { type: 'model.deleted', model: model.name, registeredModelId: model.id });
 }
 
-export async function versionCreated(trx: Queryable, model: Model, version: ModelVersionJson): Promise<void> {
-  await recordEvent(trx, {
+/**
+ * A version create records its event in the statement that creates it (registry/version-insert.ts), which also
+ * fills in the model's id: this only builds the event.
+ */
+export function versionCreatedEvent(modelName: string, version: ModelVersionJson): EventInput {
+  return {
     type: 'version.created',
-    model: model.name,
-    registeredModelId: model.id,
+    model: modelName,
     version: version.version,
     semver: semverOf(version),
     stage: version.current_stage,
@@ -55,7 +58,7 @@ export async function versionCreated(trx: Queryable, model: Model, version: Mode
       description: version.description ?? null,
       current_stage: version.current_stage,
     },
-  });
+  };
 }
 
 export async function versionDeleted(

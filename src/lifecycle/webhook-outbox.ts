@@ -32,43 +32,93 @@ export const EVENT_COLUMNS = [
 export type EventColumns = Record<(typeof EVENT_COLUMNS)[number], Knex.Value>;
 
 const EVENT_COLUMN_LIST = EVENT_COLUMNS.map((name) => `"${name}"`).join(', ');
-const EVENT_INSERT = `event AS (INSERT INTO events (${EVENT_COLUMN_LIST})
-       VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) RETURNING id, ${EVENT_COLUMN_LIST})`;
 
 /**
- * Inserts an event row (`columns`) and, in the same statement, one pending delivery per ACTIVE webhook
- * subscribed to each notification of `event` (the same event before it has an id: payloads never carry it).
- * One INSERT … SELECT per notification keeps the cost flat in the number of webhooks; one statement for
- * both keeps every registry write, most of them made while a model's row is locked, a round trip shorter.
- * The statement's text depends only on the number of notifications, so it runs prepared under a name per
- * number. NOTIFYs the worker when a delivery was queued. Returns the inserted row.
+ * Values a statement decides while it runs (a new version's number and semver), which the event and payloads
+ * rendered before it must carry. The renderer writes a placeholder where each value goes, a random token that
+ * no stored text can contain; the statement takes the event's columns from the row of the CTE `from` and swaps
+ * each placeholder, as a JSON string, for the value's JSON text.
  */
+export interface DecidedValues {
+  from: string;
+  /** Event columns taken from that row: column → SQL expression. */
+  columns: Partial<Record<keyof EventColumns, string>>;
+  /** Each placeholder and the SQL expression of the JSON text that replaces it. */
+  placeholders: Array<{ token: string; json: string }>;
+}
+
+/** The SQL of a JSON text bound as `text`, with the decided values put in (plain `?` when there are none). */
+function jsonText(text: Knex.Value, bindings: Knex.Value[], decided: DecidedValues | undefined): string {
+  let sql = '?';
+  bindings.push(text);
+  for (const { token, json } of decided?.placeholders ?? []) {
+    sql = `replace(${sql}, ?, ${json})`;
+    bindings.push(JSON.stringify(token));
+  }
+  return sql;
+}
+
+/**
+ * CTEs for a statement of the caller's. The last, `notified`, NOTIFYs the worker (at commit) when a delivery was
+ * queued: the statement must read it (`FROM …, notified`), as a CTE that nothing reads does not run.
+ */
+export interface EventCtes {
+  sql: string;
+  bindings: Knex.Value[];
+}
+
+/**
+ * The CTEs that insert an event row (`columns`) as `event` and, in the same statement, one pending delivery per
+ * ACTIVE webhook subscribed to each notification of `event` (the same event before it has an id: payloads never
+ * carry it). One INSERT … SELECT per notification keeps the cost flat in the number of webhooks; one statement
+ * for all of it keeps every registry write, most of them made while a model's row is locked, round trips
+ * shorter. The text depends only on the number of notifications and on `decided`, so it runs prepared.
+ */
+export function eventCtes(
+  columns: EventColumns,
+  event: Omit<EventRecord, 'id'>,
+  decided?: DecidedValues,
+): EventCtes {
+  const now = Date.now();
+  const bindings: Knex.Value[] = [];
+  const values = EVENT_COLUMNS.map((name) => {
+    const fromRow = decided?.columns[name];
+    if (fromRow) return fromRow;
+    if (name === 'before' || name === 'after')
+      return `CAST(${jsonText(columns[name], bindings, decided)} AS jsonb)`;
+    bindings.push(columns[name]);
+    return '?';
+  });
+  const from = decided ? ` FROM ${decided.from}` : '';
+  const ctes = [
+    `event AS (INSERT INTO events (${EVENT_COLUMN_LIST}) SELECT ${values.join(', ')}${from}
+       RETURNING id, ${EVENT_COLUMN_LIST})`,
+  ];
+  notificationsFor(event).forEach((notification, i) => {
+    bindings.push(notification.event);
+    const payload = jsonText(envelope(notification.event, event.time, notification.data), bindings, decided);
+    ctes.push(`queued${i} AS (
+       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload, status, next_attempt_at, created_at, retry_from)
+       SELECT gen_random_uuid(), w.id, event.id, ?, ${payload}, 'pending', ?, ?, ?
+       FROM webhooks w, event${decided ? `, ${decided.from}` : ''} WHERE w.status = 'ACTIVE' AND ? = ANY(w.events) RETURNING 1)`);
+    bindings.push(now, now, now, notification.event);
+  });
+  const queued = ctes.slice(1).map((_, i) => `(SELECT count(*) FROM queued${i})`);
+  ctes.push(`notified AS (SELECT CASE WHEN ${queued.join(' + ') || '0'} > 0 THEN pg_notify(?, '') END)`);
+  bindings.push(OUTBOX_CHANNEL);
+  return { sql: ctes.join(',\n'), bindings };
+}
+
+/** Inserts an event row and queues its deliveries (eventCtes) in one statement. Returns the inserted row. */
 export async function insertEventWithDeliveries<Row>(
   trx: Queryable,
   columns: EventColumns,
   event: Omit<EventRecord, 'id'>,
 ): Promise<Row> {
-  const now = Date.now();
-  const ctes = [EVENT_INSERT];
-  const bindings: Knex.Value[] = EVENT_COLUMNS.map((name) => columns[name]);
-  const notifications = notificationsFor(event);
-  notifications.forEach((notification, i) => {
-    ctes.push(`queued${i} AS (
-       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event, payload, status, next_attempt_at, created_at, retry_from)
-       SELECT gen_random_uuid(), w.id, event.id, ?, ?, 'pending', ?, ?, ?
-       FROM webhooks w, event WHERE w.status = 'ACTIVE' AND ? = ANY(w.events) RETURNING 1)`);
-    const payload = envelope(notification.event, event.time, notification.data);
-    bindings.push(notification.event, payload, now, now, now, notification.event);
-  });
-  const queued = ctes.slice(1).map((_, i) => `(SELECT count(*) FROM queued${i})`);
+  const ctes = eventCtes(columns, event);
   const { rows } = await prepared(
-    `record-event-${notifications.length}`,
-    trx.raw(
-      `WITH ${ctes.join(',\n')} SELECT event.*, (${queued.join(' + ') || '0'})::int AS queued FROM event`,
-      bindings,
-    ),
+    `record-event-${notificationsFor(event).length}`,
+    trx.raw(`WITH ${ctes.sql} SELECT event.* FROM event, notified`, ctes.bindings),
   );
-  const { queued: count, ...row } = rows[0];
-  if (count > 0) await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, '']);
-  return row as Row;
+  return rows[0] as Row;
 }

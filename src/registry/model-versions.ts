@@ -4,18 +4,13 @@ import type { Db, Queryable } from '../db/knex';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, invalidParameter, notFound } from '../errors';
 import { ciColumnForTag, CiJob, ciJobColumns } from '../ci/ci-job';
-import {
-  allocateVersionNumber,
-  lockRegisteredModel,
-  Tag,
-  touchRegisteredModel,
-  validateTags,
-} from './registered-models';
+import { lockRegisteredModel, Tag, touchRegisteredModel, validateTags } from './registered-models';
 import { formatSemver, parseSemver, SemverParts } from './semver';
-import { tagDeleted, tagSet, versionCreated, versionDeleted } from '../lifecycle/registry-events';
+import { tagDeleted, tagSet, versionDeleted } from '../lifecycle/registry-events';
 import { moveToStage } from '../lifecycle/stage-moves';
 import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
-import { HIGHEST_FIRST, highestReservedReleaseQuery, refuseReservedSemver } from './reserved-semvers';
+import { refuseReservedSemver } from './reserved-semvers';
+import { insertVersion } from './version-insert';
 import { checkArtifactLineage, checkSourceLineage, refuseOtherModelsPackages, resolveSource } from './source';
 import { recordModelVersionOnLoggedModel } from '../tracking/logged-models';
 import { versionCreates } from '../metrics/metrics';
@@ -28,13 +23,11 @@ import {
   validateTagValue,
 } from './validation';
 import {
-  MODEL_VERSION_TABLE_COLUMNS,
   ModelVersionJson,
   ModelVersionRow,
   modelVersionQuery,
   modelVersionToJson,
   SEMVER_TAG,
-  versionJson,
 } from './views';
 
 /** Model versions: creation with race-free numbering and a database-enforced semver (mlflow-compat.md §3.7, §4). */
@@ -85,85 +78,21 @@ function requestedSemver(tags: Tag[]): SemverParts | undefined {
   return values.length === 1 ? parseSemver(values[0]) : undefined;
 }
 
-/** What a create writes besides the semver; the stage and status start at the table's defaults. */
-type VersionColumns = Omit<
-  ModelVersionRow,
-  | 'id'
-  | 'name'
-  | 'semver'
-  | 'major'
-  | 'minor'
-  | 'patch'
-  | 'prerelease'
-  | 'build'
-  | 'current_stage'
-  | 'status'
-  | 'status_message'
-  | 'tag_list'
-  | 'alias_list'
->;
-
-/**
- * Inserts a version with the semver asked for, or else the next patch of the highest release the model has or
- * once published as a package (reserved semvers count too; 1.0.0 for the first). That release is found by the
- * same statement: the model's row is locked until the transaction ends, so every round trip here delays the
- * next create, and the statement runs prepared (db/prepared.ts) for the same reason.
- */
-async function insertVersion(
-  trx: Queryable,
-  modelName: string,
-  columns: VersionColumns,
-  wanted: SemverParts | undefined,
-): Promise<Omit<ModelVersionRow, 'name' | 'tag_list' | 'alias_list'>> {
-  const own = trx('model_versions')
-    .where({ registered_model_id: columns.registered_model_id, prerelease: '' })
-    .orderBy(HIGHEST_FIRST)
-    .limit(1)
-    .select('major', 'minor', 'patch');
-  const highest = trx
-    .from(trx.raw('((?) UNION ALL (?)) AS releases', [own, highestReservedReleaseQuery(trx, modelName)]))
-    .orderBy(HIGHEST_FIRST)
-    .first('major', 'minor', 'patch');
-  // Built by one object literal at the one call site: its keys, and so the prepared text, never vary.
-  const names = Object.keys(columns) as Array<keyof VersionColumns>;
-  const { rows } = await prepared(
-    'insert-model-version',
-    trx.raw(
-      `WITH highest AS (?)
-       INSERT INTO model_versions (${names.join(', ')}, major, minor, patch, prerelease, build)
-       VALUES (${names.map(() => '?').join(', ')},
-               coalesce(?, (SELECT major FROM highest), 1),
-               coalesce(?, (SELECT minor FROM highest), 0),
-               coalesce(?, (SELECT patch + 1 FROM highest), 0), ?, ?)
-       RETURNING ${MODEL_VERSION_TABLE_COLUMNS.join(', ')}`,
-      [
-        highest,
-        ...names.map((name) => columns[name]),
-        wanted?.major ?? null,
-        wanted?.minor ?? null,
-        wanted?.patch ?? null,
-        wanted?.prerelease ?? '',
-        wanted?.build ?? '',
-      ],
-    ),
-  );
-  return rows[0];
-}
-
 async function versionWithSemver(
   db: Queryable,
-  registeredModelId: number,
+  name: string,
   semver: SemverParts,
 ): Promise<number | undefined> {
-  const row = await db('model_versions')
+  const row = await db('model_versions as mv')
+    .join('registered_models as rm', 'rm.id', 'mv.registered_model_id')
     .where({
-      registered_model_id: registeredModelId,
-      major: semver.major,
-      minor: semver.minor,
-      patch: semver.patch,
-      prerelease: semver.prerelease,
+      'rm.name': name,
+      'mv.major': semver.major,
+      'mv.minor': semver.minor,
+      'mv.patch': semver.patch,
+      'mv.prerelease': semver.prerelease,
     })
-    .first('version');
+    .first('mv.version');
   return row?.version;
 }
 
@@ -203,13 +132,12 @@ export const COPIED_FROM_TAG = 'semreg.copied_from';
  */
 async function copiedSemverTaken(
   db: Queryable,
-  targetModelId: number,
+  targetName: string,
   source: string,
   semver: SemverParts | undefined,
-): Promise<Tag | undefined> {
+): Promise<{ key: string; value: string } | undefined> {
   const origin = /^models:\/([^/]+)\/(\d+)$/.exec(source);
-  if (!semver || !origin || (await versionWithSemver(db, targetModelId, semver)) === undefined)
-    return undefined;
+  if (!semver || !origin || (await versionWithSemver(db, targetName, semver)) === undefined) return undefined;
   const [, originName, originVersion] = origin;
   const originRow = await modelVersionQuery(db)
     .where({ 'rm.name': originName, 'mv.version': Number(originVersion) })
@@ -227,40 +155,50 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
   const promptTag = tags.filter((tag) => tag.key === 'mlflow.prompt.is_prompt').pop();
   const sourceContext = { store: input.store, prompt: promptTag?.value?.toLowerCase() === 'true' };
   // semver and ci.* live in typed columns; every other tag is stored as sent.
-  const storedTags = tags.filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !ciColumnForTag(tag.key));
-  for (const tag of storedTags) {
-    if (tag.value === undefined) throw invalidParameter(`Model version tag '${tag.key}' needs a value.`);
-  }
+  const storedTags = tags
+    .filter((tag) => !SEMVER_TAG_ALIASES.includes(tag.key) && !ciColumnForTag(tag.key))
+    .map(({ key, value }) => {
+      if (value === undefined) throw invalidParameter(`Model version tag '${key}' needs a value.`);
+      return { key, value };
+    });
 
   try {
-    // Creates of one model queue on its row lock: what does not need the lock happens before it, and nothing
-    // is read just to find the model (its row comes with the number). The source check reads runs, logged
-    // models and other versions only.
+    // Nothing here locks the model: creates of one model queue on its row lock, taken by the one statement
+    // that inserts the version (version-insert.ts). The source check reads runs, logged models and other
+    // versions only; a copy's semver is looked at before the lock too (taken meanwhile, it is a conflict).
     await checkSourceLineage(db, input.source, input.run_id, input.model_id);
     const resolved = await resolveSource(db, input.source, getModelVersionDownloadUri, sourceContext);
     if (resolved.storePath !== undefined && input.packageFolder === undefined)
       await checkArtifactLineage(db, input.source, resolved.storePath, input.run_id, input.model_id);
-    const created = await db.transaction(async (trx) => {
+    const copy = await copiedSemverTaken(db, name, input.source, semver);
+    const wanted = copy ? undefined : semver;
+    const tagRows = [...storedTags, ...(copy ? [copy] : [])].sort((a, b) =>
+      a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    );
+    // The reference lists the version on the logged model it came from (prompts excepted; an import keeps the
+    // tags it copied).
+    const loggedModelId = input.model_id ?? resolved.loggedModelId;
+    const recordOnLoggedModel = !!loggedModelId && !sourceContext.prompt && !input.imported;
+    // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
+    const checkReserved = wanted !== undefined && input.packageFolder === undefined;
+    // What must run under the model's lock besides the statement (checks of the locked model, more writes)
+    // makes it a transaction; every throw below is one of these. Otherwise the statement commits on its own.
+    const inTransaction =
+      resolved.packageOwnerId !== undefined || checkReserved || recordOnLoggedModel || !!input.imported;
+    const create = async (q: Queryable): Promise<ModelVersionJson> => {
       const now = Date.now();
-      const model = await allocateVersionNumber(trx, name, now, input.imported?.version);
-      refuseOtherModelsPackages(input.source, resolved, model.id);
-      const copy = await copiedSemverTaken(trx, model.id, input.source, semver);
-      const wanted = copy ? undefined : semver;
-      // A package upload re-publishing a deleted version checks its bytes file by file (packages/upload.ts).
-      if (wanted && input.packageFolder === undefined) await refuseReservedSemver(trx, name, wanted);
-      // The locked counter row makes allocation race-free and gap-free: a failed create rolls it back too.
-      const version = model.next_version - 1;
-      const row = await insertVersion(
-        trx,
-        model.name,
-        {
-          registered_model_id: model.id,
-          version,
+      const { registeredModelId, json } = await insertVersion(q, {
+        name,
+        now,
+        number: input.imported?.version,
+        semver: wanted,
+        tags: tagRows,
+        columns: {
           source: resolved.source,
           storage_location: resolved.storageLocation,
           run_id: input.run_id || resolved.runId || null,
           run_link: input.run_link ?? null,
-          logged_model_id: input.model_id ?? resolved.loggedModelId ?? null,
+          logged_model_id: loggedModelId ?? null,
           package_folder: input.packageFolder ?? null,
           description: description ?? null,
           user_id: input.userId ?? null,
@@ -268,28 +206,23 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           creation_timestamp: input.imported?.creationTimestamp ?? now,
           last_updated_timestamp: input.imported?.lastUpdatedTimestamp ?? now,
         },
-        wanted,
-      );
-      const versionTags = [...storedTags, ...(copy ? [copy] : [])]
-        .map((tag) => ({ model_version_id: row.id, key: tag.key, value: tag.value ?? null }))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      if (versionTags.length > 0) await trx('model_version_tags').insert(versionTags);
-      // The reference lists the version on the logged model it came from (prompts excepted; an import
-      // keeps the tags it copied).
-      const loggedModelId = input.model_id ?? resolved.loggedModelId;
-      if (loggedModelId && !sourceContext.prompt && !input.imported)
-        await recordModelVersionOnLoggedModel(trx, loggedModelId, model.name, version);
-      // A new version has no aliases yet; its JSON comes from what was just written, without reading it back.
-      const json = versionJson({ ...row, name: model.name }, versionTags, []);
-      await versionCreated(trx, model, json);
+      });
+      refuseOtherModelsPackages(input.source, resolved, registeredModelId);
+      if (input.imported && json.version !== String(input.imported.version))
+        throw alreadyExists(
+          `Registered model '${name}' already has versions numbered ${input.imported.version} or above; version ${input.imported.version} cannot be created.`,
+        );
+      if (checkReserved) await refuseReservedSemver(q, name, wanted);
+      if (recordOnLoggedModel)
+        await recordModelVersionOnLoggedModel(q, loggedModelId, name, Number(json.version));
       return json;
-    });
+    };
+    const created = inTransaction ? await db.transaction(create) : await create(db);
     versionCreates.inc();
     return created;
   } catch (err) {
     if (semver && isUniqueViolation(err, 'model_versions_semver_key')) {
-      const model = await db('registered_models').where({ name }).first('id');
-      const existing = model ? await versionWithSemver(db, model.id, semver) : undefined;
+      const existing = await versionWithSemver(db, name, semver);
       throw alreadyExists(
         `Semantic version ${formatSemver(semver)} is already used by version ${existing ?? '?'} of registered model '${name}'.`,
       );

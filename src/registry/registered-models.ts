@@ -46,35 +46,6 @@ export async function lockRegisteredModel(trx: Queryable, name: string): Promise
   return row;
 }
 
-/**
- * Locks the model's row, takes its next version number and marks the model updated, in one statement: version
- * creates of one model queue on this lock, so it is held for as few round trips as possible. The number
- * allocated is `next_version - 1` of the returned row.
- */
-export async function allocateVersionNumber(
-  trx: Queryable,
-  name: string,
-  now: number,
-  wanted?: number,
-): Promise<RegisteredModelRow> {
-  // `wanted` (semreg import-mlflow): skip ahead to the source's number, leaving its gaps; never back.
-  const next =
-    wanted === undefined ? trx.raw('next_version + 1') : trx.raw('GREATEST(next_version, ?) + 1', [wanted]);
-  const [row] = await prepared(
-    wanted === undefined ? 'allocate-version' : 'allocate-version-wanted',
-    trx<RegisteredModelRow>('registered_models')
-      .where({ name })
-      .update({ next_version: next, last_updated_timestamp: now } as never)
-      .returning(REGISTERED_MODEL_COLUMNS),
-  );
-  if (!row) throw registeredModelNotFound(name);
-  if (wanted !== undefined && row.next_version - 1 !== wanted)
-    throw alreadyExists(
-      `Registered model '${name}' already has versions numbered ${wanted} or above; version ${wanted} cannot be created.`,
-    );
-  return row as RegisteredModelRow;
-}
-
 export async function touchRegisteredModel(trx: Queryable, id: number, now = Date.now()): Promise<void> {
   await trx('registered_models').where({ id }).update({ last_updated_timestamp: now });
 }

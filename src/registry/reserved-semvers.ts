@@ -2,19 +2,13 @@ import type { Queryable } from '../db/knex';
 import { alreadyExists } from '../errors';
 import { formatSemver, SemverParts } from './semver';
 
-/** Release precedence, highest first (releases only: no prerelease to compare). */
-export const HIGHEST_FIRST: Array<{ column: string; order: 'desc' }> = [
-  { column: 'major', order: 'desc' },
-  { column: 'minor', order: 'desc' },
-  { column: 'patch', order: 'desc' },
-];
-
 /**
  * Semvers a model published as a package and then deleted stay reserved for the bytes they carried
  * (`deleted_package_files`, migration 008): npm and crates.io never let a version be re-published with other
  * content, because consumers that pinned it would silently get something else. The package registry lets
  * the same bytes come back (`packages/upload.ts`); MLflow's `model-versions/create`, whose files semreg
- * cannot compare, may not take such a semver at all, and the automatic next patch skips past it.
+ * cannot compare, may not take such a semver at all, and the automatic next patch skips past it
+ * (`highest_release`, migration 012).
  */
 function deletedFilesOf(db: Queryable, name: string) {
   return db('deleted_package_files').where({ model_name: name });
@@ -33,18 +27,6 @@ export async function refuseReservedSemver(db: Queryable, name: string, semver: 
       `Semantic version ${formatSemver(semver)} of registered model '${name}' was published as a package and deleted; a published version is never reused for other content.`,
     );
   }
-}
-
-/**
- * A query for the highest release among the reserved semvers of a model (they count for the automatic next
- * patch), to be combined with the model's own versions in one statement.
- */
-export function highestReservedReleaseQuery(db: Queryable, name: string) {
-  return deletedFilesOf(db, name)
-    .where({ prerelease: '' })
-    .orderBy(HIGHEST_FIRST)
-    .limit(1)
-    .select('major', 'minor', 'patch');
 }
 
 /** The published sha256 of one deleted package file, if that path of that version was ever deleted. */

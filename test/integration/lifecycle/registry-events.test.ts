@@ -1,6 +1,6 @@
 import { WebhookWorker } from '../../../src/lifecycle/webhook-worker';
 import { createTestApp, TestApp } from '../../helpers/test-app';
-import { createModel, createVersion, uniqueName } from '../../helpers/mlflow';
+import { createModel, createRun, createVersion, tagValue, uniqueName } from '../../helpers/mlflow';
 import { startWebhookReceiver, verifyMlflowSignature } from '../../helpers/webhook-receiver';
 
 /** Every registry change made through MLflow's API lands in the history and fires its webhooks. */
@@ -134,6 +134,78 @@ describe('registry changes → events and webhooks', () => {
     expect(alias.body.model_version.version).toBe('2');
     const unknown = await transition(name, '1', 'bogus').expect(400);
     expect(unknown.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  });
+
+  it('gives a version’s event and webhook payload the number and semver the database allocated', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      await t.http
+        .post(`${api}/webhooks`)
+        .send({
+          name: 'numbers',
+          url: receiver.url,
+          events: [{ entity: 'MODEL_VERSION', action: 'CREATED' }],
+        })
+        .expect(200);
+      const name = await createModel(t, uniqueName('num'));
+      const { runId } = await createRun(t);
+      // Concurrent creates of one model: each is numbered while the others wait for the model's row.
+      const created = await Promise.all(
+        ['a', 'b', 'c'].map(async (note) => {
+          const res = await t.http
+            .post(`${api}/model-versions/create`)
+            .send({
+              name,
+              source: `runs:/${runId}/model`,
+              run_id: runId,
+              tags: [{ key: 'note', value: note }],
+            })
+            .expect(200);
+          return res.body.model_version;
+        }),
+      );
+      const semverOf = (version: string) => `1.0.${Number(version) - 1}`;
+      expect(created.map((v) => v.version).sort()).toEqual(['1', '2', '3']);
+      for (const version of created) {
+        expect(tagValue(version.tags, 'semver')).toBe(semverOf(version.version));
+        const read = await t.http
+          .get(`${api}/model-versions/get`)
+          .query({ name, version: version.version })
+          .expect(200);
+        expect(read.body.model_version).toEqual(version);
+      }
+
+      const worker = new WebhookWorker(t.db, t.config, t.ctx.log);
+      while ((await worker.runOnce()) > 0);
+      const hits = receiver.received.filter((hit) => hit.json.data.name === name);
+      expect(hits).toHaveLength(3);
+      for (const hit of hits) {
+        const { version } = hit.json.data;
+        const note = tagValue(created.find((v) => v.version === version)?.tags, 'note');
+        expect(hit.json.data).toEqual({
+          name,
+          version,
+          source: `runs:/${runId}/model`,
+          run_id: runId,
+          tags: { semver: semverOf(version), note },
+          description: null,
+          semver: semverOf(version),
+        });
+        expect(hit.body).not.toContain('semreg:');
+      }
+
+      const events = (
+        await t.http.get('/api/events').query({ model: name, type: 'version.created' }).expect(200)
+      ).body.events;
+      expect(events).toHaveLength(3);
+      for (const event of events) {
+        expect(event.semver).toBe(semverOf(event.version));
+        expect(event.after.tags.semver).toBe(event.semver);
+        expect(event.registered_model_id).toEqual(expect.any(Number));
+      }
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('MLflow API changes reach a webhook receiver, signed', async () => {
