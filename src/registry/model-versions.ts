@@ -12,7 +12,7 @@ import { effectivePolicy, findStage } from '../lifecycle/stage-policy';
 import { refuseReservedSemver } from './reserved-semvers';
 import { insertVersion } from './version-insert';
 import { checkArtifactLineage, checkSourceLineage, refuseOtherModelsPackages, resolveSource } from './source';
-import { recordModelVersionOnLoggedModel } from '../tracking/logged-models';
+import { appendModelVersion, lockModelVersionsList } from '../tracking/logged-models';
 import { versionCreates } from '../metrics/metrics';
 import { canonicalStage, requireStage, stageAllowsArchiving } from './stages';
 import {
@@ -186,6 +186,9 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
     const inTransaction =
       resolved.packageOwnerId !== undefined || checkReserved || recordOnLoggedModel || !!input.imported;
     const create = async (q: Queryable): Promise<ModelVersionJson> => {
+      // The logged model is locked and read before the registered model, whose lock then covers one more
+      // statement only.
+      const modelVersions = recordOnLoggedModel ? await lockModelVersionsList(q, loggedModelId) : undefined;
       const now = Date.now();
       const { registeredModelId, json } = await insertVersion(q, {
         name,
@@ -213,8 +216,8 @@ export async function createModelVersion(db: Db, input: CreateModelVersionInput)
           `Registered model '${name}' already has versions numbered ${input.imported.version} or above; version ${input.imported.version} cannot be created.`,
         );
       if (checkReserved) await refuseReservedSemver(q, name, wanted);
-      if (recordOnLoggedModel)
-        await recordModelVersionOnLoggedModel(q, loggedModelId, name, Number(json.version));
+      if (recordOnLoggedModel && modelVersions)
+        await appendModelVersion(q, loggedModelId, modelVersions, name, Number(json.version));
       return json;
     };
     const created = inTransaction ? await db.transaction(create) : await create(db);

@@ -292,31 +292,36 @@ export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
  * model-versions/create with a `model_id` records the new version on that logged model, as the reference
  * server does (`set_model_versions_tags` in mlflow/store/tracking/abstract_store.py): `{"name", "version"}`
  * is appended to the JSON list in `mlflow.modelVersions` unless an equal entry is there, written with
- * Python's json.dumps spacing and the version as a number, like the reference. Call it in the create's
- * transaction: the model row is locked so that concurrent registrations do not drop each other's entry.
- * A tag that is not a JSON list (set by hand) is left as it is rather than overwritten.
+ * Python's json.dumps spacing and the version as a number, like the reference. A tag that is not a JSON list
+ * (set by hand) is left as it is rather than overwritten.
+ *
+ * Two steps in the create's transaction. This one, before the version's statement, locks the logged model so
+ * that concurrent registrations of it do not drop each other's entry, and reads the list: `undefined` when
+ * there is nothing to record on. `appendModelVersion` writes the entry once the number is known, in one
+ * statement, as the registered model's row is locked by then.
  */
-export async function recordModelVersionOnLoggedModel(
-  tx: Queryable,
-  modelId: string,
-  name: string,
-  version: number,
-): Promise<void> {
+export async function lockModelVersionsList(tx: Queryable, modelId: string): Promise<unknown[] | undefined> {
   const model = await tx('logged_models').where({ model_id: modelId }).forUpdate().first('model_id');
-  if (!model) return;
+  if (!model) return undefined;
   const current = await tx('logged_model_tags')
     .where({ model_id: modelId, key: MODEL_VERSIONS_TAG })
     .first('value');
-  let entries: unknown[] = [];
-  if (current?.value) {
-    try {
-      const parsed: unknown = JSON.parse(current.value);
-      if (!Array.isArray(parsed)) return;
-      entries = parsed;
-    } catch {
-      return;
-    }
+  if (!current?.value) return [];
+  try {
+    const parsed: unknown = JSON.parse(current.value);
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+export async function appendModelVersion(
+  tx: Queryable,
+  modelId: string,
+  entries: unknown[],
+  name: string,
+  version: number,
+): Promise<void> {
   const known = entries.some(
     (entry) =>
       entry !== null &&
@@ -328,11 +333,14 @@ export async function recordModelVersionOnLoggedModel(
   if (known) return;
   const value = pythonDumps([...entries, { name, version }]);
   if (value.length > MAX_TAG_VALUE_LENGTH) return;
-  await tx('logged_model_tags')
-    .insert({ model_id: modelId, key: MODEL_VERSIONS_TAG, value })
-    .onConflict(['model_id', 'key'])
-    .merge(['value']);
-  await tx('logged_models').where({ model_id: modelId }).update({ last_updated_timestamp_ms: nowMs() });
+  await tx.raw(
+    `WITH tag AS (
+       INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?)
+       ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value
+     )
+     UPDATE logged_models SET last_updated_timestamp_ms = ? WHERE model_id = ?`,
+    [modelId, MODEL_VERSIONS_TAG, value, nowMs(), modelId],
+  );
 }
 
 export async function deleteLoggedModelTag(
