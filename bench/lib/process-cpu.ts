@@ -27,3 +27,30 @@ export function descendantNamed(name: string, root = process.pid): number | unde
     }
   });
 }
+
+/** CPU seconds used so far by `root` and every process below it. */
+export function treeCpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
+}
+
+/**
+ * Resolves once the process tree under `root` has used less than `maxShare` of one core over a whole second
+ * (or after `timeoutMs`, saying so): a server that answers its first request may still be starting the rest of
+ * its workers, and a measurement taken meanwhile shares the cores with that.
+ */
+export async function waitUntilIdle(
+  root: number,
+  label: string,
+  maxShare = 0.05,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let before = treeCpuSeconds(root);
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = treeCpuSeconds(root);
+    if (now - before < maxShare) return;
+    before = now;
+  }
+  console.log(`${label} still busy after ${timeoutMs / 1000} s; measuring anyway`);
+}
