@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/knex';
-import type { ModelVersionJson, RegisteredModelJson } from '../registry/views';
+import type { ModelVersionJson } from '../registry/views';
 import { EventInput, recordEvent } from './events';
 
 /**
@@ -17,13 +17,16 @@ function semverOf(version: ModelVersionJson): string | null {
   return version.tags?.find((t) => t.key === 'semver')?.value ?? null;
 }
 
-export async function modelCreated(trx: Queryable, model: Model, json: RegisteredModelJson): Promise<void> {
-  await recordEvent(trx, {
+/** A model create records its event in the statement that creates it (registry/registered-models.ts). */
+export function modelCreatedEvent(
+  modelName: string,
+  model: { tags: Array<{ key: string; value?: string }>; description?: string },
+): EventInput {
+  return {
     type: 'model.created',
-    model: model.name,
-    registeredModelId: model.id,
-    after: { tags: tagMap(json.tags), description: json.description ?? null },
-  });
+    model: modelName,
+    after: { tags: tagMap(model.tags), description: model.description ?? null },
+  };
 }
 
 export async function modelRenamed(trx: Queryable, model: Model, newName: string): Promise<void> {

@@ -2,7 +2,15 @@ import type { Db, Queryable } from '../db/knex';
 import { prepared } from '../db/prepared';
 import { isUniqueViolation } from '../db/pg-errors';
 import { alreadyExists, notFound, registeredModelNotFound } from '../errors';
-import { modelCreated, modelDeleted, modelRenamed, tagDeleted, tagSet } from '../lifecycle/registry-events';
+import { eventRow } from '../lifecycle/events';
+import {
+  modelCreatedEvent,
+  modelDeleted,
+  modelRenamed,
+  tagDeleted,
+  tagSet,
+} from '../lifecycle/registry-events';
+import { eventCtes } from '../lifecycle/webhook-outbox';
 import { refuseRenameOntoReservedSemver } from './reserved-semvers';
 import { validateDescription, validateModelName, validateTagKey, validateTagValue } from './validation';
 import {
@@ -61,45 +69,55 @@ export interface CreateRegisteredModelInput {
 }
 
 /**
- * The model and its tags in one statement, which reads the tags back as every answer lists them (ordered by
- * key in the database's collation). One text for any number of tags (they arrive as two arrays), so it runs
- * prepared.
+ * The model, its tags and its `model.created` event (with its webhook deliveries) in one statement that
+ * commits on its own, which reads the tags back as every answer lists them (ordered by key in the database's
+ * collation). One text for any number of tags (they arrive as two arrays), so it runs prepared.
  */
-const INSERT_MODEL_WITH_TAGS = `
-  WITH model AS (
-    INSERT INTO registered_models (name, description, user_id, deployment_job_id, creation_timestamp, last_updated_timestamp)
-    VALUES (:name, :description, :userId, :deploymentJobId, :now, :now)
-    RETURNING ${REGISTERED_MODEL_COLUMNS.join(', ')}
-  ), tags AS (
-    INSERT INTO registered_model_tags (registered_model_id, key, value)
-    SELECT model.id, tag.key, tag.value FROM model, unnest(CAST(:keys AS text[]), CAST(:values AS text[])) AS tag(key, value)
-    RETURNING key, value
-  )
-  SELECT model.*, (SELECT coalesce(json_agg(json_build_object('key', key, 'value', value) ORDER BY key), '[]')
-                     FROM tags) AS tag_list
-    FROM model`;
-
-/** The bindings of INSERT_MODEL_WITH_TAGS (a type, not an interface, so that knex takes it as named bindings). */
-type NewModelValues = {
-  name: string;
-  description: string | null;
-  userId: string | null;
-  deploymentJobId: string | null;
-  now: number;
-  keys: string[];
-  values: Array<string | null>;
-};
-
-async function insertModelWithTags(
-  trx: Queryable,
-  values: NewModelValues,
+async function insertModel(
+  db: Queryable,
+  model: { name: string; description: string | null; userId: string | null; deploymentJobId: string | null },
+  tags: Tag[],
+  now: number,
 ): Promise<RegisteredModelRow & { tag_list: TagRow[] }> {
+  const { columns, event } = eventRow(
+    modelCreatedEvent(model.name, { tags, description: model.description ?? undefined }),
+  );
+  const recorded = eventCtes(columns, event, {
+    from: 'model',
+    columns: { registered_model_id: 'model.id' },
+    placeholders: [],
+  });
+  const statement = `
+    WITH model AS (
+      INSERT INTO registered_models (name, description, user_id, deployment_job_id, creation_timestamp, last_updated_timestamp)
+      VALUES (?, ?, ?, ?, ?, ?)
+      RETURNING ${REGISTERED_MODEL_COLUMNS.join(', ')}
+    ), tags AS (
+      INSERT INTO registered_model_tags (registered_model_id, key, value)
+      SELECT model.id, tag.key, tag.value FROM model, unnest(CAST(? AS text[]), CAST(? AS text[])) AS tag(key, value)
+      RETURNING key, value
+    ), ${recorded.sql}
+    SELECT model.*, (SELECT coalesce(json_agg(json_build_object('key', key, 'value', value) ORDER BY key), '[]')
+                       FROM tags) AS tag_list
+      FROM model, notified`;
+  const bindings = [
+    model.name,
+    model.description,
+    model.userId,
+    model.deploymentJobId,
+    now,
+    now,
+    tags.map((tag) => tag.key),
+    // A tag may have no value: pg sends the NULLs in the array, which knex's binding types do not allow for.
+    tags.map((tag) => tag.value ?? null) as string[],
+    ...recorded.bindings,
+  ];
   try {
-    const { rows } = await prepared('insert-registered-model', trx.raw(INSERT_MODEL_WITH_TAGS, values));
+    const { rows } = await prepared('insert-registered-model', db.raw(statement, bindings));
     return rows[0];
   } catch (err) {
     if (isUniqueViolation(err, 'registered_models_name_key'))
-      throw alreadyExists(`Registered Model (name=${values.name}) already exists.`);
+      throw alreadyExists(`Registered Model (name=${model.name}) already exists.`);
     throw err;
   }
 }
@@ -111,20 +129,18 @@ export async function createRegisteredModel(
   const name = validateModelName(input.name);
   const tags = validateTags(input.tags);
   const description = validateDescription(input.description);
-  return db.transaction(async (trx) => {
-    const row = await insertModelWithTags(trx, {
+  const row = await insertModel(
+    db,
+    {
       name,
       description: description ?? null,
       userId: input.userId ?? null,
       deploymentJobId: input.deployment_job_id ?? null,
-      now: input.importedCreationTimestamp ?? Date.now(),
-      keys: tags.map((tag) => tag.key),
-      values: tags.map((tag) => tag.value ?? null),
-    });
-    const json = newRegisteredModelToJson(row, row.tag_list);
-    await modelCreated(trx, row, json);
-    return json;
-  });
+    },
+    tags,
+    input.importedCreationTimestamp ?? Date.now(),
+  );
+  return newRegisteredModelToJson(row, row.tag_list);
 }
 
 export async function getRegisteredModel(db: Queryable, name: string): Promise<RegisteredModelJson> {

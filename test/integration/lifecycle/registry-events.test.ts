@@ -136,6 +136,46 @@ describe('registry changes → events and webhooks', () => {
     expect(unknown.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
+  it('records a model create with its tags and the model’s id, and announces it', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      await t.http
+        .post(`${api}/webhooks`)
+        .send({
+          name: 'models',
+          url: receiver.url,
+          events: [{ entity: 'REGISTERED_MODEL', action: 'CREATED' }],
+        })
+        .expect(200);
+      const name = uniqueName('created');
+      const tags = [
+        { key: 'team', value: 'risk' },
+        { key: 'owner', value: 'ana' },
+      ];
+      await t.http.post(`${api}/registered-models/create`).send({ name, tags, description: 'd' }).expect(200);
+      const [event] = (await t.http.get('/api/events').query({ model: name }).expect(200)).body.events;
+      const id = (await t.db('registered_models').where({ name }).first('id')).id;
+      expect(event).toMatchObject({
+        type: 'model.created',
+        registered_model_id: Number(id),
+        after: { tags: { team: 'risk', owner: 'ana' }, description: 'd' },
+      });
+      const worker = new WebhookWorker(t.db, t.config, t.ctx.log);
+      while ((await worker.runOnce()) > 0);
+      const hits = receiver.received.filter((hit) => hit.json.data.name === name);
+      expect(hits.map((hit) => hit.json.data)).toEqual([
+        { name, tags: { team: 'risk', owner: 'ana' }, description: 'd' },
+      ]);
+      // A name taken records and announces nothing more.
+      await t.http.post(`${api}/registered-models/create`).send({ name }).expect(400);
+      expect((await t.http.get('/api/events').query({ model: name }).expect(200)).body.events).toHaveLength(
+        1,
+      );
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('gives a version’s event and webhook payload the number and semver the database allocated', async () => {
     const receiver = await startWebhookReceiver();
     try {
