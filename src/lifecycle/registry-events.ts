@@ -20,12 +20,12 @@ function semverOf(version: ModelVersionJson): string | null {
 /** A model create records its event in the statement that creates it (registry/registered-models.ts). */
 export function modelCreatedEvent(
   modelName: string,
-  model: { tags: Array<{ key: string; value?: string }>; description?: string },
+  model: { tags: Array<{ key: string; value?: string }>; description: string | null },
 ): EventInput {
   return {
     type: 'model.created',
     model: modelName,
-    after: { tags: tagMap(model.tags), description: model.description ?? null },
+    after: { tags: tagMap(model.tags), description: model.description },
   };
 }
 

@@ -65,6 +65,8 @@ function jsonText(text: Knex.Value, bindings: Knex.Value[], decided: DecidedValu
 export interface EventCtes {
   sql: string;
   bindings: Knex.Value[];
+  /** The number of notifications: with `decided`, all the text depends on (for the prepared statement's name). */
+  notifications: number;
 }
 
 /**
@@ -94,7 +96,8 @@ export function eventCtes(
     `event AS (INSERT INTO events (${EVENT_COLUMN_LIST}) SELECT ${values.join(', ')}${from}
        RETURNING id, ${EVENT_COLUMN_LIST})`,
   ];
-  notificationsFor(event).forEach((notification, i) => {
+  const notifications = notificationsFor(event);
+  notifications.forEach((notification, i) => {
     bindings.push(notification.event);
     const payload = jsonText(envelope(notification.event, event.time, notification.data), bindings, decided);
     ctes.push(`queued${i} AS (
@@ -106,7 +109,7 @@ export function eventCtes(
   const queued = ctes.slice(1).map((_, i) => `(SELECT count(*) FROM queued${i})`);
   ctes.push(`notified AS (SELECT CASE WHEN ${queued.join(' + ') || '0'} > 0 THEN pg_notify(?, '') END)`);
   bindings.push(OUTBOX_CHANNEL);
-  return { sql: ctes.join(',\n'), bindings };
+  return { sql: ctes.join(',\n'), bindings, notifications: notifications.length };
 }
 
 /** Inserts an event row and queues its deliveries (eventCtes) in one statement. Returns the inserted row. */
@@ -117,7 +120,7 @@ export async function insertEventWithDeliveries<Row>(
 ): Promise<Row> {
   const ctes = eventCtes(columns, event);
   const { rows } = await prepared(
-    `record-event-${notificationsFor(event).length}`,
+    `record-event-${ctes.notifications}`,
     trx.raw(`WITH ${ctes.sql} SELECT event.* FROM event, notified`, ctes.bindings),
   );
   return rows[0] as Row;

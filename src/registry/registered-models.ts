@@ -80,7 +80,7 @@ async function insertModel(
   now: number,
 ): Promise<RegisteredModelRow & { tag_list: TagRow[] }> {
   const { columns, event } = eventRow(
-    modelCreatedEvent(model.name, { tags, description: model.description ?? undefined }),
+    modelCreatedEvent(model.name, { tags, description: model.description }),
   );
   const recorded = eventCtes(columns, event, {
     from: 'model',
@@ -113,7 +113,10 @@ async function insertModel(
     ...recorded.bindings,
   ];
   try {
-    const { rows } = await prepared('insert-registered-model', db.raw(statement, bindings));
+    const { rows } = await prepared(
+      `insert-registered-model-${recorded.notifications}`,
+      db.raw(statement, bindings),
+    );
     return rows[0];
   } catch (err) {
     if (isUniqueViolation(err, 'registered_models_name_key'))

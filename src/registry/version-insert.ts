@@ -118,7 +118,7 @@ export async function insertVersion(
     ...recorded.bindings,
   ];
   const { rows } = await prepared(
-    numbered ? 'create-version-numbered' : 'create-version',
+    `${numbered ? 'create-version-numbered' : 'create-version'}-${recorded.notifications}`,
     db.raw(
       `WITH model AS (
          UPDATE registered_models SET next_version = ${numbered ? 'GREATEST(next_version, ?) + 1' : 'next_version + 1'},
