@@ -96,12 +96,14 @@ export async function storePut(
   key: string,
   sha256: string,
 ): Promise<DirectTransfer> {
-  const store = S3Store.open(loadConfig(access.env(bucket, prefix)).artifactsDestination as S3Destination);
+  const config = loadConfig(access.env(bucket, prefix));
+  const store = S3Store.open(config.artifactsDestination as S3Destination);
   try {
     const cpu = process.cpuUsage();
     const started = performance.now();
     const result = await store.put(key, fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), {
-      maxBytes: Number.MAX_SAFE_INTEGER,
+      // The package PUT's limit, as the server passes it: the store sizes its multipart parts from it.
+      maxBytes: config.maxPackageFileBytes,
       expectedSha256: sha256,
     });
     const seconds = (performance.now() - started) / 1000;

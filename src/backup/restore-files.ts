@@ -5,8 +5,6 @@ import { FILES_DIR, pathInBackup } from './backup-layout';
 import type { Manifest } from './manifest';
 
 const TEMP_DIR = '.tmp';
-/** Files are as large as they were when stored; the original upload limit already applied. */
-const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /** Refuses a store that holds files already: restored rows would describe a mix of two registries. */
 export async function assertEmptyStore(store: ArtifactStore, where: string): Promise<void> {
@@ -43,8 +41,10 @@ export async function restoreFiles(
   for (const [key, rel] of backedUpFiles(manifest)) {
     signal?.throwIfAborted();
     const expected = manifest.files[rel];
+    // The recorded size is the limit: a file grown since the backup is refused, and an S3 store sizes its
+    // multipart parts from it.
     await store.put(key, fs.createReadStream(pathInBackup(dir, rel)), {
-      maxBytes: NO_LIMIT,
+      maxBytes: expected.size,
       expectedSha256: expected.sha256,
       signal,
     });

@@ -10,7 +10,11 @@ import type { Readable } from 'node:stream';
  * 507 when the disk is full.
  */
 export interface PutOptions {
-  /** The upload is cut off (413) as soon as it exceeds this many bytes; nothing is stored. */
+  /**
+   * The upload is cut off (413) as soon as it exceeds this many bytes; nothing is stored. The S3 store sizes
+   * its multipart parts from it (S3 allows 10,000): give the real bound, never "anything", or one part holds
+   * the whole file in memory.
+   */
   readonly maxBytes: number;
   /** Aborting (e.g. the client disconnected) discards the upload. */
   readonly signal?: AbortSignal;

@@ -67,8 +67,6 @@ interface FileToCopy {
 const PAGE = 500;
 /** PostgreSQL takes this many parameters in one `IN (…)` without fuss. */
 const LOOKUP_BATCH = 1000;
-/** Objects may be as large as the target takes; the copy limits nothing the upload did not. */
-const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /** How many files and bytes the database records: the progress bar's total. */
 export async function countRecordedFiles(db: Queryable): Promise<{ files: number; bytes: number }> {
@@ -170,8 +168,10 @@ async function migrateFile(file: FileToCopy, options: MigrationOptions): Promise
     }
     // The sha256 is checked in the publish hook rather than with `expectedSha256`: both refuse to publish
     // while the bytes stream, but only here can a mismatch be told apart from the store's own failures.
+    // The file's own size is the limit: an S3 target sizes its multipart parts from it (a limit of "anything"
+    // made one part of the whole file, held in memory before it was sent).
     const copied = await target.put(key, body.stream, {
-      maxBytes: NO_LIMIT,
+      maxBytes: body.size,
       signal,
       publish: async (publish, { sha256 }) => {
         if (recorded && sha256 !== file.sha256) {

@@ -1,10 +1,16 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { runSemreg } from '../../helpers/cli';
 import { runS3 } from '../../helpers/seaweedfs';
 import { makeDataDir, ServerProcess, startServer } from '../../helpers/server-process';
-import { Api, newBackupDir, SERVER_ENV, sha256 } from './support';
+import { Api, newBackupDir, SERVER_ENV, sha256, startRegistry } from './support';
 
 /**
  * With an S3 store the bucket keeps the bytes (its versioning is the artifact backup): `semreg backup` lists
@@ -95,5 +101,43 @@ describe('semreg backup and restore with an S3 store', () => {
     expect(done.stderr.trim().split('\n').at(-1)).toMatch(
       /^semreg: the database was restored, but 1 of the 2 objects it records are missing from s3:\/\/.* \(first: 0\/run-a\/artifacts\/notes\.txt\): restore them from the bucket's versions/,
     );
+  });
+});
+
+describe('a local-disk backup restored into an S3 store', () => {
+  it('streams each file into the bucket in 5 MiB parts, and the bytes arrive whole', async () => {
+    const source = await startRegistry();
+    const big = crypto.randomBytes(6 * 1024 * 1024 + 3);
+    const backupDir = newBackupDir();
+    try {
+      const api = new Api(source.url);
+      await api.ok('POST', '/api/2.0/mlflow/registered-models/create', { name: 'to-s3' });
+      await api.put('/api/packages/to-s3/1.0.0/big.bin', big);
+      const made = await runSemreg(['backup', backupDir], { DATA_DIR: source.dataDir });
+      expect(made.code).toBe(0);
+    } finally {
+      await source.stop();
+    }
+    const bucket = await s3.newBucket('restore');
+    const done = await runSemreg(['restore', backupDir], {
+      DATA_DIR: makeDataDir('semreg-restored-'),
+      ...s3.env(bucket, PREFIX),
+    });
+    expect(done.stderr).not.toMatch(/semreg:/);
+    expect(done.code).toBe(0);
+
+    const client = s3.client();
+    try {
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${PREFIX}/` }));
+      const key = listed.Contents?.find((object) => object.Key?.endsWith('/1.0.0/big.bin'))?.Key;
+      expect(key).toBeDefined();
+      // A multipart object's ETag ends in its number of parts: the file was never held whole in memory.
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ETag).toMatch(/-2"$/);
+      const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(big));
+    } finally {
+      client.destroy();
+    }
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -41,7 +42,7 @@ interface RecordedFile {
   sha256: string;
 }
 
-/** A local-disk app holding run artifacts (one past the 8 MiB multipart part size) and package files. */
+/** A local-disk app holding run artifacts (one past the S3 store's 5 MiB part size) and package files. */
 async function uploadedSource(): Promise<{ t: TestApp; run: string; model: string }> {
   const t = await createTestApp();
   const run = `1/${crypto.randomBytes(8).toString('hex')}/artifacts`;
@@ -97,6 +98,16 @@ async function objectKeys(bucket: string): Promise<string[]> {
       .map((object) => object.Key!.slice(PREFIX.length + 1))
       .filter((key) => !key.endsWith('/'))
       .sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The object's ETag: S3 stores give a multipart upload's object the suffix `-<number of parts>`. */
+async function objectEtag(bucket: string, key: string): Promise<string | undefined> {
+  const client = s3.client();
+  try {
+    return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${key}` }))).ETag;
   } finally {
     client.destroy();
   }
@@ -176,6 +187,8 @@ describe('migrateStore (local disk → S3)', () => {
       expect(sha256(copied)).toBe(file.sha256);
     }
     expect(await unfinishedUploads(bucket)).toBe(0);
+    // The 9 MiB file went up in two 5 MiB parts, not held whole in memory for one PUT.
+    expect(await objectEtag(bucket, `${source.run}/model.bin`)).toMatch(/-2"$/);
 
     // The server switched to the bucket, on the same database, answers every download as before.
     const config = loadConfig({
