@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { operations } from '../generated/openapi';
 import type { AppContext } from '../app-context';
 import { authorizeRoute, markDeclared, noteRouteTemplate, RouteAccess } from './access';
+import { nonFiniteAsString } from './json';
 import { ValidatorRegistry } from './validation';
 
 /**
@@ -70,6 +71,18 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The answer's JSON, written directly: Express's `res.json` also hashes the body for an ETag and parses its own
+ * Content-Type back, which no API client uses (MLflow's sends no If-None-Match).
+ */
+function sendJson(res: Response, output: unknown): void {
+  const body = JSON.stringify(output, nonFiniteAsString);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 /** Mounts every route of a table on `router`, validating input with the operation's schema first. */
 export function mountRoutes(
   router: Router,
@@ -91,7 +104,7 @@ export function mountRoutes(
       const input = { ...query, ...body, ...req.params } as never;
       authorizeRoute(req, app, route.access, input);
       const output = await route.handler({ input, app, req, res });
-      if (!res.headersSent) res.status(200).json(output ?? {});
+      if (!res.headersSent) sendJson(res, output ?? {});
     };
     router[method](route.path, markDeclared(handle, route.access));
   }

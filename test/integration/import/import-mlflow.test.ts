@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { listen } from '../../helpers/cli';
 import { uniqueName } from '../../helpers/mlflow';
 import { createTestApp, TestApp } from '../../helpers/test-app';
@@ -38,11 +38,15 @@ function withFaults(app: Express): Express {
     }
     if (req.method === 'GET' && req.path.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) onDownload?.();
     if (patchVersions && req.path.endsWith('/model-versions/search')) {
-      const json = res.json.bind(res);
-      res.json = (body: { model_versions?: Array<Record<string, any>> }) => {
+      // The API writes its JSON with `res.end` (src/http/route.ts): the answer is rewritten there.
+      const end = res.end.bind(res) as (body: string) => Response;
+      res.end = ((chunk: Buffer | string) => {
+        const body = JSON.parse(String(chunk)) as { model_versions?: Array<Record<string, any>> };
         patchVersions?.(body.model_versions ?? []);
-        return json(body);
-      };
+        const text = JSON.stringify(body);
+        res.setHeader('Content-Length', Buffer.byteLength(text));
+        return end(text);
+      }) as Response['end'];
     }
     next();
   });
