@@ -11,7 +11,9 @@
  *    machine that slows down for a minute slows both: run one after the other, the same server measured 2×
  *    apart in p50 an hour apart. Turns call by call were unfair the other way: the work the reference's
  *    workers still do after answering (its p50 is 5–300 ms) overlapped semreg's next call on two cores and
- *    put 0.2–0.6 ms on semreg's p50.
+ *    put 0.2–0.6 ms on semreg's p50. A third server takes its turns too: semreg's own read services on
+ *    semreg's database behind a bare node:http server (`lib/minimal-read-server.ts`), the floor of semreg's
+ *    latency on this machine; `mlflow / minimal` is the most any semreg could reach here.
  *
  * Goals (issue 15): creates ≥ 5× MLflow's throughput; reads ≥ 10× faster at p50 and ≥ 5× at p99 (with
  * 10,000 models and 10,000 versions of one model: the default sizes). Reported, never asserted; exit code 1
@@ -26,7 +28,8 @@ import { latencyStats, LatencyStats } from './lib/latency-stats';
 import { fixed, markdownTable } from './lib/markdown-table';
 import { gitCommit, machineInfo, writeResult } from './lib/results';
 import { forEachServer, PerServer, SERVERS, startSideBySide } from './lib/side-by-side';
-import type { SpawnedServer } from './lib/spawned-server';
+import { SpawnedServer, startTsxServer } from './lib/spawned-server';
+import { freePort } from '../src/net/free-port';
 
 const API = '/api/2.0/mlflow';
 const READ_BLOCK = 50;
@@ -119,11 +122,28 @@ function reads(options: Options): [string, 'GET' | 'POST', string, unknown?][] {
   ];
 }
 
+/** The servers the reads are timed on: both side by side, and semreg's services behind a bare node:http server. */
+const READERS = [...SERVERS, 'minimal'] as const;
+type Reader = (typeof READERS)[number];
+type PerReader<T> = Record<Reader, T>;
+
+/** `bench/lib/minimal-read-server.ts` on semreg's database, as its own process. */
+async function startMinimalReadServer(databaseUrl: string): Promise<SpawnedServer> {
+  const port = await freePort();
+  return startTsxServer({
+    script: 'bench/lib/minimal-read-server.ts',
+    args: [databaseUrl, String(port)],
+    port,
+    label: 'minimal read server',
+    timeoutMs: 60_000,
+  });
+}
+
 async function timedReads(
-  servers: PerServer<SpawnedServer>,
+  servers: PerReader<SpawnedServer>,
   options: Options,
-): Promise<PerServer<Record<string, LatencyStats>>> {
-  const out: PerServer<Record<string, LatencyStats>> = { semreg: {}, mlflow: {} };
+): Promise<PerReader<Record<string, LatencyStats>>> {
+  const out: PerReader<Record<string, LatencyStats>> = { semreg: {}, mlflow: {}, minimal: {} };
   for (const name of SERVERS)
     await call(servers[name].url, 'POST', 'registered-models/alias', {
       name: 'big',
@@ -131,10 +151,12 @@ async function timedReads(
       version: '1',
     });
   for (const [read, method, endpoint, body] of reads(options)) {
-    const latencies: PerServer<number[]> = { semreg: [], mlflow: [] };
-    for (const name of SERVERS) await call(servers[name].url, method, endpoint, body); // warm-up
+    const latencies: PerReader<number[]> = { semreg: [], mlflow: [], minimal: [] };
+    for (const name of READERS) await call(servers[name].url, method, endpoint, body); // warm-up
     for (let done = 0, turn = 0; done < options.repeats; done += READ_BLOCK, turn += 1) {
-      for (const name of turn % 2 === 0 ? SERVERS : [...SERVERS].reverse()) {
+      // Each block starts with another server, so none always follows the same one.
+      const first = turn % READERS.length;
+      for (const name of [...READERS.slice(first), ...READERS.slice(0, first)]) {
         await call(servers[name].url, method, endpoint, body);
         for (let i = done; i < Math.min(done + READ_BLOCK, options.repeats); i += 1) {
           const t0 = performance.now();
@@ -143,7 +165,7 @@ async function timedReads(
         }
       }
     }
-    for (const name of SERVERS) out[name][read] = latencyStats(latencies[name]);
+    for (const name of READERS) out[name][read] = latencyStats(latencies[name]);
   }
   return out;
 }
@@ -156,12 +178,14 @@ interface Row {
   /** semreg's advantage: throughput ratio, or MLflow's latency / semreg's. */
   ratio: number;
   goal: number;
+  /** Reads only: the minimal read server's latency, the floor of semreg's own. */
+  minimal?: number;
 }
 
 function rows(
   creates: PerServer<LoadResult>[],
   labels: string[],
-  readStats: PerServer<Record<string, LatencyStats>>,
+  readStats: PerReader<Record<string, LatencyStats>>,
 ): Row[] {
   const out: Row[] = creates.map((result, i) => ({
     measure: labels[i],
@@ -178,7 +202,8 @@ function rows(
     ] as const) {
       const s = readStats.semreg[name][p];
       const m = readStats.mlflow[name][p];
-      out.push({ measure: `${name} ${p}`, semreg: s, mlflow: m, unit: 'ms', ratio: m / s, goal });
+      const minimal = readStats.minimal[name][p];
+      out.push({ measure: `${name} ${p}`, semreg: s, mlflow: m, unit: 'ms', ratio: m / s, goal, minimal });
     }
   }
   return out;
@@ -194,7 +219,8 @@ async function main(): Promise<void> {
     console.log(`${options.models} registered models, ${options.clients} clients…`);
     const models = await forEachServer(all, 'model creates', (_, s) => createModels(s.url, options));
     console.log(`reads, ${options.repeats} each, the servers taking turns…`);
-    const readStats = await timedReads(all, options);
+    const minimal = await startMinimalReadServer(sideBySide.databases.semreg);
+    const readStats = await timedReads({ ...all, minimal }, options).finally(() => minimal.stop());
 
     const table = rows(
       [versions, models],
@@ -205,7 +231,7 @@ async function main(): Promise<void> {
       readStats,
     );
     const markdown = markdownTable(
-      ['measure', 'semreg', 'mlflow', 'ratio', 'goal', ''],
+      ['measure', 'semreg', 'mlflow', 'ratio', 'goal', '', 'minimal server', 'mlflow / minimal'],
       table.map((r) => [
         r.measure,
         `${fixed(r.semreg, r.unit === 'ms' ? 1 : 0)} ${r.unit}`,
@@ -213,6 +239,8 @@ async function main(): Promise<void> {
         `${fixed(r.ratio, 1)}×`,
         `≥ ${r.goal}×`,
         r.ratio >= r.goal ? 'met' : 'missed',
+        r.minimal === undefined ? '–' : `${fixed(r.minimal, 2)} ms`,
+        r.minimal === undefined ? '–' : `${fixed(r.mlflow / r.minimal, 1)}×`,
       ]),
     );
     console.log(`\n${markdown}\n`);

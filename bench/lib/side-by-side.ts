@@ -14,6 +14,8 @@ export type PerServer<T> = Record<ServerName, T>;
 
 export interface SideBySide {
   servers: PerServer<SpawnedServer>;
+  /** Each server's database on the shared PostgreSQL (MLflow's with SQLAlchemy's driver scheme). */
+  databases: PerServer<string>;
   /** `mlflow, version 3.17.2`, for the result file. */
   mlflowVersion: string;
   /** A scratch directory (mode 755) that `stop` removes. */
@@ -37,6 +39,7 @@ export async function startSideBySide(name: string): Promise<SideBySide> {
   };
   const pg = await startEmbeddedPostgres(dir('pg'));
   const started: Partial<PerServer<SpawnedServer>> = {};
+  let databases: PerServer<string>;
   const stop = async () => {
     for (const server of SERVERS) await started[server]?.stop();
     await pg.stop();
@@ -49,6 +52,7 @@ export async function startSideBySide(name: string): Promise<SideBySide> {
       /^postgres:/,
       'postgresql+psycopg2:',
     );
+    databases = { semreg: semregDb, mlflow: mlflowDb };
     console.log('starting semreg and mlflow server on one PostgreSQL…');
     started.semreg = await startSemreg(dir('semreg'), { DATABASE_URL: semregDb });
     started.mlflow = await startMlflow({
@@ -64,7 +68,7 @@ export async function startSideBySide(name: string): Promise<SideBySide> {
   const servers = started as PerServer<SpawnedServer>;
   const version = mlflowVersion(mlflowBin);
   console.log(`semreg ${servers.semreg.url}, ${version} ${servers.mlflow.url}`);
-  return { servers, mlflowVersion: version, scratch, stop };
+  return { servers, databases, mlflowVersion: version, scratch, stop };
 }
 
 /** `work` on each server in turn, timed. */
