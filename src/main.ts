@@ -21,6 +21,7 @@ import { drain } from './startup/drain';
 import { listen } from './startup/listen';
 import { mlflowUiDir } from './http/mlflow-ui';
 import { firstLine, StartupFailure } from './startup/startup-failure';
+import { tuneGarbageCollection } from './startup/garbage-collection';
 import { ensureWritableDirectory } from './startup/writable-directory';
 
 /** What a stop (signal or failed start) must undo, newest first. */
@@ -126,6 +127,7 @@ async function undoAll(undo: Undo[], log: Logger): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   let config: Config;
   try {
     config = loadConfig(process.env);

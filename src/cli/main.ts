@@ -6,6 +6,7 @@ import { getModel } from './get';
 import { importGto } from './gto';
 import { printHistory } from './history';
 import { pushFiles } from './push';
+import { tuneGarbageCollection } from '../startup/garbage-collection';
 
 /**
  * `semreg` — the command line for semreg (docs/cli.md). Server: --url, else SEMREG_URL, else
@@ -176,6 +177,7 @@ program
   .action(async (options: { to: string; concurrency: string; verify?: boolean; progress: boolean }) => {
     // Loaded on use: the AWS SDK and the database driver would slow down every other command's start.
     const { migrateStorage } = await import('./storage-migrate.js');
+    tuneGarbageCollection();
     await migrateStorage(
       {
         to: options.to,
@@ -206,6 +208,7 @@ program
   .option('--no-progress', 'no progress bar (default when stderr is not a terminal)')
   .action(async (dir: string, options: { progress: boolean }) => {
     const { runRestore } = await import('./restore.js');
+    tuneGarbageCollection();
     await runRestore(dir, { progress: options.progress && Boolean(process.stderr.isTTY) }, env, { out, err });
   });
 
