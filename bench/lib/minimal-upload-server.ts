@@ -1,8 +1,9 @@
 /**
- * The least an upload server written in Node must do, as a yardstick for semreg's own figures: take the body
- * of `PUT /<name>`, hash it with sha256, write it to `<dir>/<name>`, fsync, answer the hash. No database, no
- * path rules, no temporary file. Run as its own process: `tsx bench/lib/minimal-upload-server.ts <dir> <port>`;
- * `GET /health` answers 200 once it listens. SIGINT stops it.
+ * The least a file server written in Node must do, as a yardstick for semreg's own figures: take the body of
+ * `PUT /<name>`, hash it with sha256, write it to `<dir>/<name>`, fsync, answer the hash; stream `<dir>/<name>`
+ * back for `GET /<name>`. No database, no path rules, no temporary file. Run as its own process:
+ * `tsx bench/lib/minimal-upload-server.ts <dir> <port>`; `GET /health` answers 200 once it listens. SIGINT
+ * stops it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,11 +14,7 @@ import { pipeline } from 'node:stream/promises';
 
 const [dir, port] = process.argv.slice(2);
 
-const server = http.createServer((req, res) => {
-  if (req.method !== 'PUT') {
-    res.end('ok');
-    return;
-  }
+function store(req: http.IncomingMessage, res: http.ServerResponse, file: string): void {
   const hash = crypto.createHash('sha256');
   const hashing = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -25,8 +22,6 @@ const server = http.createServer((req, res) => {
       callback(null, chunk);
     },
   });
-  // The file name is the URL's last segment: nothing can escape `dir`.
-  const file = path.join(dir, path.basename(req.url ?? 'upload'));
   const out = fs.createWriteStream(file, { flush: true, highWaterMark: 4 * 1024 * 1024 });
   pipeline(req, hashing, out).then(
     () => res.end(JSON.stringify({ file: { sha256: hash.digest('hex') } })),
@@ -35,6 +30,26 @@ const server = http.createServer((req, res) => {
       res.end(err.message);
     },
   );
+}
+
+function serve(res: http.ServerResponse, file: string): void {
+  fs.stat(file, (err, stat) => {
+    if (err) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': stat.size });
+    pipeline(fs.createReadStream(file), res).catch(() => res.destroy());
+  });
+}
+
+const server = http.createServer((req, res) => {
+  // The file name is the URL's last segment: nothing can escape `dir`.
+  const file = path.join(dir, path.basename(req.url ?? 'upload'));
+  if (req.method === 'PUT') store(req, res, file);
+  else if (req.url === '/health') res.end('ok');
+  else serve(res, file);
 });
 server.listen(Number(port), '127.0.0.1');
 process.on('SIGINT', () => server.close(() => process.exit(0)));
