@@ -11,7 +11,7 @@ import v8 from 'node:v8';
  * about 13 per GiB and 4.5 CPU seconds, with the same peak of Buffer memory (bench/README.md, "bench:storage").
  * The flag is read at every collection, so setting it once at start-up is enough.
  */
-export const HEAP_GROWING_PERCENT = 200;
+const HEAP_GROWING_PERCENT = 200;
 
 export function tuneGarbageCollection(): void {
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
