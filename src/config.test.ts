@@ -9,6 +9,7 @@ describe('loadConfig: the artifact store', () => {
       AWS_ACCESS_KEY_ID: 'id',
       AWS_SECRET_ACCESS_KEY: 'secret',
       ARTIFACT_DOWNLOADS: 'redirect',
+      S3_UPLOAD_BUFFER_BYTES: '67108864',
     });
     expect(config.artifactsDestination).toEqual({
       bucket: 'team-models',
@@ -17,13 +18,19 @@ describe('loadConfig: the artifact store', () => {
       forcePathStyle: true,
       region: 'eu-west-1',
       credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined },
+      uploadBufferBytes: 64 * 1024 * 1024,
     });
     expect(config.artifactDownloads).toBe('redirect');
   });
 
   it('leaves AWS itself to the SDK: virtual-host style and its default credential chain', () => {
     const destination = loadConfig({ ARTIFACTS_DESTINATION: 's3://bucket' }).artifactsDestination;
-    expect(destination).toMatchObject({ prefix: '', endpoint: undefined, forcePathStyle: false });
+    expect(destination).toMatchObject({
+      prefix: '',
+      endpoint: undefined,
+      forcePathStyle: false,
+      uploadBufferBytes: 128 * 1024 * 1024,
+    });
     expect(destination?.credentials).toBeUndefined();
     expect(loadConfig({}).artifactsDestination).toBeUndefined();
   });
@@ -35,6 +42,7 @@ describe('loadConfig: the artifact store', () => {
     [{ ARTIFACTS_DESTINATION: 's3://bucket', S3_ENDPOINT_URL: 'seaweedfs:8333' }, /S3_ENDPOINT_URL/],
     [{ ARTIFACT_DOWNLOADS: 'redirect' }, /needs an S3 store/],
     [{ ARTIFACTS_DESTINATION: 's3://bucket', ARTIFACT_DOWNLOADS: 'direct' }, /proxy or redirect/],
+    [{ ARTIFACTS_DESTINATION: 's3://bucket', S3_UPLOAD_BUFFER_BYTES: '0' }, /S3_UPLOAD_BUFFER_BYTES/],
   ])('refuses %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

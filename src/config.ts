@@ -70,6 +70,8 @@ export interface S3Destination {
    * the SDK's default chain finds them (`AWS_PROFILE` and shared config, web identity/IRSA, instance roles).
    */
   readonly credentials: S3Credentials | undefined;
+  /** `S3_UPLOAD_BUFFER_BYTES`: part buffers all uploads into the store may hold at once (`UploadBuffers`). */
+  readonly uploadBufferBytes: number;
 }
 
 export interface S3Credentials {
@@ -140,6 +142,7 @@ function s3Destination(env: Env): S3Destination | undefined {
             sessionToken: env.AWS_SESSION_TOKEN || undefined,
           }
         : undefined,
+    uploadBufferBytes: integer(env, 'S3_UPLOAD_BUFFER_BYTES', 128 * MiB, 1),
   });
 }
 

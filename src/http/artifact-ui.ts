@@ -88,10 +88,11 @@ async function uploadRunArtifact(req: Request, res: Response, app: AppContext): 
   const runUri = await findRunArtifactUri(app.db, runId);
   if (!runUri) throw notFound(`Run with id=${runId} not found`);
   const key = keyUnder(await artifactUriToKey(app.db, runUri), rel);
-  const { body, signal } = uploadBody(req);
+  const { body, signal, declaredBytes } = uploadBody(req);
   try {
     await storeFile(app, key, body, {
       maxBytes: Math.min(MAX_UI_UPLOAD_BYTES, app.config.maxArtifactBytes),
+      declaredBytes,
       signal,
       contentType: req.headers['content-type']?.slice(0, 200),
     });

@@ -17,6 +17,7 @@ import { PackageUpload, UploadResult } from '../packages/upload';
 import { byModel, declare, needingAdmin } from './access';
 import { requireAccess } from './middleware/auth';
 import { sendFile } from './send-file';
+import { declaredLength } from './upload-body';
 
 /**
  * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
@@ -48,8 +49,8 @@ function authorizeOverwrite(req: Request, app: AppContext, model: string, overwr
 }
 
 function refuseOversized(req: Request, app: AppContext): void {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > app.config.maxPackageFileBytes) {
+  const declared = declaredLength(req.headers);
+  if (declared !== undefined && declared > app.config.maxPackageFileBytes) {
     throw new MlflowError(
       'INVALID_PARAMETER_VALUE',
       `The file is larger than the limit of ${app.config.maxPackageFileBytes} bytes.`,
@@ -73,7 +74,13 @@ async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
   const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
   const upload = await PackageUpload.begin(servicesOf(app), target, options);
   try {
-    await upload.addFile({ rawPath, body: req, contentType: req.headers['content-type'], expected });
+    await upload.addFile({
+      rawPath,
+      body: req,
+      contentType: req.headers['content-type'],
+      expected,
+      declaredBytes: declaredLength(req.headers),
+    });
     return await upload.commit();
   } catch (err) {
     await upload.abort();

@@ -52,6 +52,8 @@ export interface IncomingFile {
   body: Readable;
   contentType?: string;
   expected: ExpectedDigests;
+  /** The body's declared length (a raw PUT's `Content-Length`). */
+  declaredBytes?: number;
 }
 
 export interface UploadResult {
@@ -248,6 +250,7 @@ export class PackageUpload {
     const key = `${packageDir(this.registeredModelId, this.folderSemver)}/${path}`;
     const stored = await this.services.store.put(key, withMd5Check(file.body, file.expected.md5), {
       maxBytes: maxFileBytes,
+      declaredBytes: file.declaredBytes,
       expectedSha256: file.expected.sha256,
       publish: async (publish, { sha256 }) => {
         if (mustMatch !== undefined && sha256 !== mustMatch)

@@ -16,6 +16,12 @@ export interface PutOptions {
    * the whole file in memory.
    */
   readonly maxBytes: number;
+  /**
+   * The body's length as the client declared it (`Content-Length`, which HTTP holds the body to): the S3
+   * store reserves part buffers for no more than this (or `maxBytes`), so small files do not wait for a
+   * large upload's share.
+   */
+  readonly declaredBytes?: number;
   /** Aborting (e.g. the client disconnected) discards the upload. */
   readonly signal?: AbortSignal;
   /** When given, a body whose sha256 (hex) differs is refused (400) and nothing is stored. */

@@ -34,16 +34,27 @@ import { PRESIGNED_SHA256_PARAMETER } from './artifact-store';
 import { ByteMeter } from './byte-meter';
 import { normaliseRelativePath } from './safe-path';
 import { classifyS3Error, translateS3Error } from './s3-errors';
+import { UploadBuffers } from './upload-buffers';
 
 /**
- * Multipart uploads hold at most QUEUE_SIZE parts in memory plus the one being filled: 25 MiB per upload with
- * S3's minimum part size, whatever the file's size. Parts grow past 5 MiB only for files over 48 GiB
+ * Multipart uploads hold at most QUEUE_SIZE parts in memory plus the one being filled, whose bytes are copied
+ * once more when it is cut: 30 MiB per upload with S3's minimum part size, whatever the file's size, which is
+ * what an upload reserves of the store's `UploadBuffers`. Parts grow past 5 MiB only for files over 48 GiB
  * (10,000 parts is S3's limit): `partSize` follows the upload's byte limit.
  */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 const QUEUE_SIZE = 4;
 const partSize = (maxBytes: number) => Math.max(MIN_PART_SIZE, Math.ceil(maxBytes / MAX_PARTS));
+const bufferedBytes = (partBytes: number) => (QUEUE_SIZE + 2) * partBytes;
+/** How long the store waits before answering 503; tests shorten them. */
+export interface S3StoreWaits {
+  /** For its part buffers, before an upload is refused. */
+  readonly uploadWaitMs: number;
+  /** For the store's answer to a request (the headers, after the body is sent), before the SDK retries. */
+  readonly answerWaitMs: number;
+}
+const DEFAULT_WAITS: S3StoreWaits = { uploadWaitMs: 60_000, answerWaitMs: 60_000 };
 /** Unfinished multipart uploads older than this belong to a crashed or killed upload: they are aborted. */
 const ABANDONED_UPLOAD_AGE_MS = 3600 * 1000;
 /** Objects written by the store itself (the probe); never addressable by a caller. */
@@ -81,15 +92,20 @@ function parseContentRange(header: string | undefined): [number, number, number]
 export class S3Store implements ArtifactStore {
   private readonly root: string;
   private lastWriteProbe = 0;
+  private readonly uploadBuffers: UploadBuffers;
 
   constructor(
     private readonly client: S3Client,
     readonly location: S3Destination,
+    uploadWaitMs: number,
   ) {
     this.root = location.prefix ? `${location.prefix}/` : '';
+    this.uploadBuffers = new UploadBuffers(location.uploadBufferBytes, uploadWaitMs);
   }
 
-  static open(location: S3Destination): S3Store {
+  static open(location: S3Destination, waits: Partial<S3StoreWaits> = {}): S3Store {
+    const uploadWaitMs = waits.uploadWaitMs ?? DEFAULT_WAITS.uploadWaitMs;
+    const answerWaitMs = waits.answerWaitMs ?? DEFAULT_WAITS.answerWaitMs;
     // The SDK prints a multi-line notice on Node 20 (its releases after January 2027 need Node 22) to
     // stderr, which would break the one-line start-up messages and the JSON log; semreg pins the SDK in
     // its lock file and supports Node 20 (docs/storage.md says when to move to Node 22).
@@ -104,11 +120,17 @@ export class S3Store implements ArtifactStore {
       // trailers newer SDKs send by default, and the sha256 of every file is checked by semreg anyway.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      // A store that does not answer must become a 503 in seconds, not a request hanging for minutes.
-      requestHandler: { connectionTimeout: 5000, requestTimeout: 60_000 },
+      // A store that does not answer must become a 503, not a request hanging for ever. The SDK only warns
+      // about a request past `requestTimeout` (the time to the response's headers, body sent included)
+      // unless told to fail it.
+      requestHandler: {
+        connectionTimeout: 5000,
+        requestTimeout: answerWaitMs,
+        throwOnRequestTimeout: true,
+      },
       maxAttempts: 3,
     });
-    return new S3Store(client, location);
+    return new S3Store(client, location, uploadWaitMs);
   }
 
   /** The object key of a caller's key: guarded, normalised, below the prefix; the temp area is reserved. */
@@ -169,12 +191,29 @@ export class S3Store implements ArtifactStore {
     const objectKey = this.objectKey(key);
     if (objectKey === this.root) throw invalid(key, 'a file needs a name');
     await this.call(key, () => this.assertWritable(key, objectKey));
+    const parts = partSize(options.maxBytes);
+    const largest = Math.min(options.declaredBytes ?? options.maxBytes, options.maxBytes);
+    const release = await this.uploadBuffers.reserve(Math.min(bufferedBytes(parts), largest), options.signal);
+    try {
+      return await this.upload(key, objectKey, body, options, parts, () => bodyFailed);
+    } finally {
+      release();
+    }
+  }
 
+  private async upload(
+    key: string,
+    objectKey: string,
+    body: Readable,
+    options: PutOptions,
+    parts: number,
+    bodyFailed: () => boolean,
+  ): Promise<PutResult> {
     const meter = new ByteMeter(options.maxBytes);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.location.bucket, Key: objectKey, Body: meter },
-      partSize: partSize(options.maxBytes),
+      partSize: parts,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
@@ -216,7 +255,7 @@ export class S3Store implements ArtifactStore {
     if (publish_.status === 'fulfilled' && upload_.status === 'fulfilled') return publish_.value;
     const reason =
       publish_.status === 'rejected' ? publish_.reason : (upload_ as PromiseRejectedResult).reason;
-    if ((bodyFailed || options.signal?.aborted) && !(reason instanceof MlflowError))
+    if ((bodyFailed() || options.signal?.aborted) && !(reason instanceof MlflowError))
       throw uploadInterrupted();
     throw translateS3Error(reason, key, this.location.bucket);
   }

@@ -37,6 +37,47 @@ function serverRssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
+/** PUTs `size` random bytes (1 MiB written again and again) to `url`: the status and the body's sha256. */
+function putRandomBytes(url: string, size: number): Promise<{ status: number; sha256: string }> {
+  const chunk = crypto.randomBytes(MiB);
+  const sent = crypto.createHash('sha256');
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': size } });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, sha256: sent.digest('hex') });
+    });
+    req.on('error', reject);
+    let written = 0;
+    const pump = (): void => {
+      while (written < size) {
+        sent.update(chunk);
+        written += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+/** Samples the process's RSS every 100 ms while `work` runs: the baseline and the peak. */
+async function rssDuring(
+  pid: number,
+  work: () => Promise<void>,
+): Promise<{ baseline: number; peak: number }> {
+  const baseline = serverRssBytes(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, serverRssBytes(pid))), 100);
+  try {
+    await work();
+  } finally {
+    clearInterval(sampler);
+  }
+  console.info(`server RSS: baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`);
+  return { baseline, peak };
+}
+
 describe.each(stores)(
   'memory stays bounded while streaming large files to $name',
   ({ env, size, maxGrowth }) => {
@@ -51,30 +92,8 @@ describe.each(stores)(
 
     it(`uploads and downloads ${size / MiB} MiB with less than ${maxGrowth / MiB} MiB of RSS growth`, async () => {
       const url = `${server.url}/api/2.0/mlflow-artifacts/artifacts/0/memrun/artifacts/big.bin`;
-      const baseline = serverRssBytes(server.pid);
-      let peak = baseline;
-      const sampler = setInterval(() => (peak = Math.max(peak, serverRssBytes(server.pid))), 100);
-      try {
-        const chunk = crypto.randomBytes(MiB);
-        const sent = crypto.createHash('sha256');
-        const status = await new Promise<number>((resolve, reject) => {
-          const req = http.request(url, { method: 'PUT', headers: { 'Content-Length': SIZE } });
-          req.on('response', (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-          });
-          req.on('error', reject);
-          let written = 0;
-          const pump = (): void => {
-            while (written < SIZE) {
-              sent.update(chunk);
-              written += chunk.length;
-              if (!req.write(chunk)) return void req.once('drain', pump);
-            }
-            req.end();
-          };
-          pump();
-        });
+      const { baseline, peak } = await rssDuring(server.pid, async () => {
+        const { status, sha256 } = await putRandomBytes(url, SIZE);
         expect(status).toBe(200);
 
         const received = crypto.createHash('sha256');
@@ -90,14 +109,57 @@ describe.each(stores)(
           });
         });
         expect(bytes).toBe(SIZE);
-        expect(received.digest('hex')).toBe(sent.digest('hex'));
-      } finally {
-        clearInterval(sampler);
-      }
-      console.info(
-        `server RSS: baseline ${Math.round(baseline / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`,
-      );
+        expect(received.digest('hex')).toBe(sha256);
+      });
       expect(peak - baseline).toBeLessThan(maxGrowth);
     });
   },
 );
+
+/**
+ * Each upload into S3 holds its own parts, so without a cap memory grows with the uploads at once: 32
+ * parallel 64 MiB uploads took the server past 950 MiB. S3_UPLOAD_BUFFER_BYTES=60 MiB lets two of them hold
+ * parts at a time while the others wait unread; 16 parallel uploads measure about the growth of two, where
+ * all sixteen at once would take 480 MiB of parts alone.
+ */
+describe('memory stays bounded while many uploads stream to an S3 store at once', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    const s3 = runS3();
+    const env = {
+      ...s3.env(await s3.newBucket('parallel'), 'semreg'),
+      S3_UPLOAD_BUFFER_BYTES: String(60 * MiB),
+    };
+    server = await startServer({ databaseUrl: await freshDatabaseUrl(), env });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('takes 16 parallel uploads of 48 MiB with less than 256 MiB of RSS growth, every one stored', async () => {
+    const urls = Array.from(
+      { length: 16 },
+      (_, i) => `${server.url}/api/2.0/mlflow-artifacts/artifacts/0/parallel/artifacts/${i}.bin`,
+    );
+    let sent: Array<{ status: number; sha256: string }> = [];
+    const { baseline, peak } = await rssDuring(server.pid, async () => {
+      sent = await Promise.all(urls.map((url) => putRandomBytes(url, 48 * MiB)));
+    });
+    expect(sent.map((upload) => upload.status)).toEqual(urls.map(() => 200));
+    const stored = await Promise.all(
+      urls.map(
+        (url) =>
+          new Promise<string>((resolve, reject) =>
+            http.get(url, (res) => {
+              const hash = crypto.createHash('sha256');
+              res.on('data', (data: Buffer) => hash.update(data));
+              res.on('end', () => resolve(hash.digest('hex')));
+              res.on('error', reject);
+            }),
+          ),
+      ),
+    );
+    expect(stored).toEqual(sent.map((upload) => upload.sha256));
+    expect(peak - baseline).toBeLessThan(256 * MiB);
+  });
+});

@@ -9,7 +9,7 @@ import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { declare, needingAdmin, storage } from '../access';
 import { sendArtifact } from '../artifact-download';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
-import { uploadBody } from '../upload-body';
+import { declaredLength, uploadBody } from '../upload-body';
 import { requireStorageList, requireStorageRead, visibleEntries } from '../storage-access';
 
 /**
@@ -38,8 +38,8 @@ function writablePath(req: Request): string {
 }
 
 function refuseDeclaredOversize(req: Request, maxBytes: number): void {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
+  const declared = declaredLength(req.headers);
+  if (declared !== undefined && declared > maxBytes) {
     throw new MlflowError(
       'INVALID_PARAMETER_VALUE',
       `The file is larger than the limit of ${maxBytes} bytes.`,
@@ -55,9 +55,10 @@ function refuseDeclaredOversize(req: Request, maxBytes: number): void {
 async function uploadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
   const key = writablePath(req);
   refuseDeclaredOversize(req, app.config.maxArtifactBytes);
-  const { body, signal } = uploadBody(req);
+  const { body, signal, declaredBytes } = uploadBody(req);
   await storeFile(app, key, body, {
     maxBytes: app.config.maxArtifactBytes,
+    declaredBytes,
     signal,
     contentType: req.headers['content-type']?.slice(0, 200),
   });
