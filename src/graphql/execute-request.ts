@@ -63,6 +63,9 @@ export async function executeGraphqlRequest(
     document = parse(query, { maxTokens: MAX_TOKENS });
   } catch (err) {
     if (err instanceof GraphQLError) return failed([err.message]);
+    // graphql-js parses recursively: a few thousand nested selection sets, far below MAX_TOKENS, overflow
+    // the stack before the depth limit (checked on the parsed document) can refuse them.
+    if (err instanceof RangeError) return failed(['The document is nested too deeply.']);
     throw err;
   }
   const tooExpensive = exceededLimit(document, limits);

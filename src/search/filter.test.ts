@@ -25,6 +25,12 @@ describe('parseFilter', () => {
     ]);
   });
 
+  it('accepts a LIKE pattern ending in an escaped backslash', () => {
+    expect(parseFilter("name LIKE '%\\\\\\\\'")).toEqual([
+      { entity: undefined, key: 'name', comparator: 'LIKE', value: '%\\\\' },
+    ]);
+  });
+
   it.each([
     ["name = 'a' OR name = 'b'"],
     ["name = 'unterminated"],
@@ -33,6 +39,9 @@ describe('parseFilter', () => {
     ["(name = 'x')"],
     ["name IN 'x'"],
     ['metrics.m <> 1'],
+    // One backslash left once unquoted: PostgreSQL refuses a pattern that ends in its escape character.
+    ["name LIKE 'a\\\\'"],
+    ["tags.t ILIKE '\\\\\\\\\\\\'"],
   ])('rejects %s with INVALID_PARAMETER_VALUE', (filter) => {
     expect(() => parseFilter(filter)).toThrow(
       expect.objectContaining({ errorCode: 'INVALID_PARAMETER_VALUE' }),

@@ -68,6 +68,12 @@ describe('POST /graphql limits', () => {
     });
   });
 
+  it('refuses a document nested thousands of levels deep (it overflowed the parser) with 200', async () => {
+    const res = await graphql(t, `{ test { output ${'{ x '.repeat(3000)}${'} '.repeat(3000)}} }`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ data: null, errors: ['The document is nested too deeply.'] });
+  });
+
   it('refuses more than 1,000 selections', async () => {
     // 9 root fields of 120 fields each (one fragment spread into each): 1,089 selections, no alias.
     const fragment = `fragment F on Test { ${repeat(120, () => 'output')} }`;

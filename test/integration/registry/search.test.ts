@@ -123,4 +123,31 @@ describe('GET model-versions/search', () => {
     await t.http.get(`${API}/model-versions/search`).query({ filter: 'metrics.x > 1' }).expect(400);
     await t.http.get(`${API}/model-versions/search`).query({ max_results: 200001 }).expect(400);
   });
+
+  it('refuses a LIKE pattern ending in a backslash with 400, on models, versions and tags alike', async () => {
+    // The filter text `'\\'` is one backslash once unquoted, which PostgreSQL refuses as a pattern (but only
+    // once a row reaches the comparison: refused up front, the answer does not depend on the rows).
+    for (const [endpoint, filter] of [
+      ['registered-models/search', "name LIKE '%\\\\'"],
+      ['registered-models/search', "tags.team ILIKE '\\\\'"],
+      ['model-versions/search', "name LIKE '\\\\'"],
+    ]) {
+      const res = await t.http.get(`${API}/${endpoint}`).query({ filter }).expect(400);
+      expect(res.body).toEqual({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: 'A LIKE or ILIKE pattern must not end with an unescaped backslash.',
+      });
+    }
+  });
+
+  it('refuses a filter of more than 50 clauses before it reaches the database', async () => {
+    const clauses = (n: number) => Array.from({ length: n }, (_, i) => `tags.k${i} = 'x'`).join(' AND ');
+    const search = (filter: string) => t.http.get(`${API}/registered-models/search`).query({ filter });
+    await search(clauses(50)).expect(200);
+    const res = await search(clauses(51)).expect(400);
+    expect(res.body).toEqual({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: 'Filter has more than 50 clauses joined by AND.',
+    });
+  });
 });
