@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { invalidParameter, MlflowError } from '../../errors';
 import { parseJsonExactly } from '../exact-json';
-import { assertJsonDepth } from '../json-depth';
+import { assertJsonShape } from '../json-shape';
 import type { ByteBudget, Reservation } from './byte-budget';
 
 /**
@@ -151,7 +151,7 @@ function parse(raw: Buffer): Record<string, unknown> {
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest('The request body must be a JSON object.');
-  assertJsonDepth(body);
+  assertJsonShape(body);
   return body as Record<string, unknown>;
 }
 

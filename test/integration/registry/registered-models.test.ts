@@ -25,6 +25,21 @@ describe.each(MLFLOW_PREFIXES)('registered models under %s', (prefix) => {
       expect(model.creation_timestamp).toBeGreaterThan(1.6e12);
     });
 
+    it('refuses a name with an unpaired surrogate instead of storing another name (U+FFFD)', async () => {
+      const name = uniqueName();
+      const res = await t.http
+        .post(`${prefix}/registered-models/create`)
+        .set('Content-Type', 'application/json')
+        .send(`{"name": "${name}-\\ud800", "description": "\\ud83d\\ude00 paired is fine"}`)
+        .expect(400);
+      expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+      expect(res.body.message).toMatch(/unpaired UTF-16 surrogate/);
+      await t.http
+        .get(`${prefix}/registered-models/get`)
+        .query({ name: `${name}-\ufffd` })
+        .expect(404);
+    });
+
     it('refuses a duplicate with 400 RESOURCE_ALREADY_EXISTS (not 409)', async () => {
       const name = await createModel(t);
       const res = await t.http.post(`${prefix}/registered-models/create`).send({ name }).expect(400);
