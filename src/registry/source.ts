@@ -312,8 +312,10 @@ export async function checkArtifactLineage(
 /**
  * The registered models a source reads through (`models:/<name>/<version>`): the caller must be allowed to
  * read them, or registering such a version would let it read another team's files through its own model.
+ * Exactly the form `resolveSource` looks up as a registered model, whatever the name looks like: a model
+ * may be named like a logged model's id (`m-<32 hex>`), and only `models:/<id>` alone is a logged model.
  */
 export function modelsNamedBySource(source: string): string[] {
   const match = /^models:\/([^/]+)\/\d+$/.exec(source);
-  return match && !LOGGED_MODEL_ID_RE.test(match[1]) ? [match[1]] : [];
+  return match ? [match[1]] : [];
 }

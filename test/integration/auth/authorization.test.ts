@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { MLFLOW_PREFIXES, uniqueName } from '../../helpers/mlflow';
 import { createTestApp, TestApp } from '../../helpers/test-app';
 import { bearer, mintScopeTokens, mintToken } from '../../helpers/tokens';
@@ -103,6 +104,25 @@ describe('AUTH=on: scopes and model patterns', () => {
       expect(versionNames).not.toContain(other);
       const all = await t.http.get(`${prefix}/model-versions/search`).set(bearer(admin)).expect(200);
       expect(all.body.model_versions.map((v: { name: string }) => v.name)).toContain(other);
+    });
+
+    it('may not register a version that reads another model, even one named like a logged model', async () => {
+      const mine = `churn-${uniqueName()}`;
+      await createModel('/api/2.0/mlflow', churn, mine).expect(200);
+      const loggedModelLike = `m-${crypto.randomBytes(16).toString('hex')}`;
+      for (const hidden of [other, loggedModelLike]) {
+        if (hidden === loggedModelLike) await createModel('/api/2.0/mlflow', admin, hidden).expect(200);
+        await t.http
+          .post('/api/2.0/mlflow/model-versions/create')
+          .set(bearer(admin))
+          .send({ name: hidden, source: 'mlflow-artifacts:/0/hidden' })
+          .expect(200);
+        const res = await t.http
+          .post('/api/2.0/mlflow/model-versions/create')
+          .set(bearer(churn))
+          .send({ name: mine, source: `models:/${hidden}/1` });
+        expect(res.status).toBe(403);
+      }
     });
 
     it('may promote a matching model and is refused promotion of other models', async () => {
