@@ -17,8 +17,8 @@ export function unauthenticated(message: string): MlflowError {
   return new MlflowError('UNAUTHENTICATED', message);
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function every(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
 function fromAuthorization(value: string): string {
@@ -44,15 +44,15 @@ function fromAuthorization(value: string): string {
   }
 }
 
-/** The presented secret, undefined when the request carries none; throws UNAUTHENTICATED when malformed. */
+/**
+ * The presented secret, undefined when the request carries none; throws UNAUTHENTICATED when malformed.
+ * Give it `req.headersDistinct`: `req.headers` keeps only the first of several Authorization headers (a
+ * proxy that adds its own would decide by header order which token counts).
+ */
 export function presentedSecret(headers: Headers): string | undefined {
   const found: string[] = [];
-  const authorization = single(headers.authorization);
-  if (authorization !== undefined) found.push(fromAuthorization(authorization));
-  for (const name of TOKEN_HEADERS) {
-    const value = single(headers[name]);
-    if (value !== undefined) found.push(value.trim());
-  }
+  for (const authorization of every(headers.authorization)) found.push(fromAuthorization(authorization));
+  for (const name of TOKEN_HEADERS) for (const value of every(headers[name])) found.push(value.trim());
   if (found.length === 0) return undefined;
   const distinct = new Set(found);
   if (distinct.size > 1) throw unauthenticated('The request carries two different tokens; send one.');

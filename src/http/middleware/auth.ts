@@ -49,7 +49,7 @@ function isOpen(req: Request): boolean {
 
 /** The token a request presents, checked: 401 when there is none or it is unknown, expired or revoked. */
 export async function authenticatedPrincipal(app: AppContext, req: Request): Promise<Principal> {
-  const secret = presentedSecret(req.headers);
+  const secret = presentedSecret(req.headersDistinct);
   if (secret === undefined) {
     throw unauthenticated(
       'Authentication required: send a token as "Authorization: Bearer <token>" or as the Basic-auth password.',

@@ -105,6 +105,20 @@ describe('AUTH=on: authentication on every route', () => {
     expect(res.status).toBe(401);
   });
 
+  it('refuses two Authorization headers with different tokens, whichever comes first', async () => {
+    const other = await mintToken(t, 'admin');
+    for (const order of [
+      [readToken, other],
+      [other, readToken],
+    ]) {
+      // Node keeps only the first Authorization header in `req.headers`; superagent sends an array as lines.
+      const headers = order.map((token) => `Bearer ${token}`) as unknown as string;
+      const res = await t.http.get('/version').set('Authorization', headers);
+      expect(res.status).toBe(401);
+      expect(res.body.message).toMatch(/two different tokens/);
+    }
+  });
+
   it('accepts the same token sent twice', async () => {
     await t.http
       .get('/version')
