@@ -7,6 +7,7 @@ import { digestMismatch, invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
 import { deletedFileDigest } from '../registry/reserved-semvers';
+import { currentEventContext, runWithEventContext } from '../lifecycle/event-context';
 import { recordEvent } from '../lifecycle/events';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { recordStoredFile } from '../storage/stored-files';
@@ -289,13 +290,22 @@ export class PackageUpload {
         if (!version) {
           created = true;
           const folder = packageDir(this.registeredModelId, this.folderSemver);
-          await createModelVersion(trx as unknown as Db, {
-            name: this.target.name,
-            source: packageSource(this.registeredModelId, this.folderSemver),
-            packageFolder: folder,
-            tags: [{ key: 'semver', value: this.folderSemver }],
-            ciJob: this.options.ciJob,
-          }).catch((err: unknown) => {
+          // The package routes stream their bodies (multer's events run outside any request context), so
+          // the version's `version.created` event gets its actor and CI job from the upload itself.
+          const context = {
+            ...currentEventContext(),
+            actor: this.options.tokenId,
+            ciJobId: this.options.ciJob.jobId,
+          };
+          await runWithEventContext(context, () =>
+            createModelVersion(trx as unknown as Db, {
+              name: this.target.name,
+              source: packageSource(this.registeredModelId, this.folderSemver),
+              packageFolder: folder,
+              tags: [{ key: 'semver', value: this.folderSemver }],
+              ciJob: this.options.ciJob,
+            }),
+          ).catch((err: unknown) => {
             // A concurrent first upload to the same version created it: add the files to that one.
             if (!(err instanceof MlflowError && err.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw err;
             created = false;

@@ -68,6 +68,36 @@ describe('lifecycle endpoints with AUTH=on', () => {
     expect(res.body.events[0].actor).toBe(writer.id);
   });
 
+  it('records the token and CI job of a package upload on the version it creates, raw or multipart', async () => {
+    const name = uniqueName('pkg');
+    await t.http.post('/api/2.0/mlflow/registered-models/create').set(as(writer)).send({ name }).expect(200);
+    await t.http
+      .put(`/api/packages/${name}/1.0.0/model.bin`)
+      .set({ ...as(writer), 'X-CI-Job-Id': 'raw-job' })
+      .send(Buffer.from('raw'))
+      .expect(201);
+    await t.http
+      .post(`/api/packages/${name}/1.1.0`)
+      .set({ ...as(writer), 'X-CI-Job-Id': 'form-job' })
+      .attach('file', Buffer.from('form'), 'model.bin')
+      .expect(201);
+    const res = await t.http
+      .get('/api/events')
+      .set(as(reader))
+      .query({ model: name, type: 'version.created' })
+      .expect(200);
+    expect(
+      res.body.events.map((e: { semver: string; actor: string; ci_job_id: string }) => [
+        e.semver,
+        e.actor,
+        e.ci_job_id,
+      ]),
+    ).toEqual([
+      ['1.0.0', writer.id, 'raw-job'],
+      ['1.1.0', writer.id, 'form-job'],
+    ]);
+  });
+
   it('a token restricted to one model reads only that model’s events, in either order', async () => {
     const mine = uniqueName('mine');
     const theirs = uniqueName('theirs');
