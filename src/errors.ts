@@ -118,6 +118,10 @@ export function invalidValue(
   );
 }
 
+/** A file past its byte limit, declared or counted while streaming: 413, and nothing is stored. */
+export const fileTooLarge = (maxBytes: number): MlflowError =>
+  new MlflowError('INVALID_PARAMETER_VALUE', `The file is larger than the limit of ${maxBytes} bytes.`, 413);
+
 /** A body that stopped arriving (a disconnect, an abort) before it was complete; every store answers this. */
 export const uploadInterrupted = (): MlflowError =>
   new MlflowError('BAD_REQUEST', 'The upload was interrupted before it was complete; nothing was stored.');

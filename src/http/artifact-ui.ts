@@ -11,7 +11,7 @@ import { byModel, declare, tracking } from './access';
 import { sendArtifact } from './artifact-download';
 import { queryString, rawRoute } from './raw-handler';
 import { requireStorageRead } from './storage-access';
-import { uploadBody } from './upload-body';
+import { declaredLength, uploadBody } from './upload-body';
 
 /**
  * The web UI's download routes (mlflow-compat.md §3.10): `/get-artifact?run_uuid=&path=`,
@@ -88,11 +88,11 @@ async function uploadRunArtifact(req: Request, res: Response, app: AppContext): 
   const runUri = await findRunArtifactUri(app.db, runId);
   if (!runUri) throw notFound(`Run with id=${runId} not found`);
   const key = keyUnder(await artifactUriToKey(app.db, runUri), rel);
-  const { body, signal, declaredBytes } = uploadBody(req);
+  const { body, signal } = uploadBody(req);
   try {
     await storeFile(app, key, body, {
       maxBytes: Math.min(MAX_UI_UPLOAD_BYTES, app.config.maxArtifactBytes),
-      declaredBytes,
+      declaredBytes: declaredLength(req.headers),
       signal,
       contentType: req.headers['content-type']?.slice(0, 200),
     });

@@ -17,7 +17,7 @@ import { PackageUpload, UploadResult } from '../packages/upload';
 import { byModel, declare, needingAdmin } from './access';
 import { requireAccess } from './middleware/auth';
 import { sendFile } from './send-file';
-import { declaredLength } from './upload-body';
+import { declaredLengthWithin } from './upload-body';
 
 /**
  * The curl-facing package registry (semreg-api.md "Packages") and GitLab's generic-package paths. Bodies are
@@ -48,17 +48,6 @@ function authorizeOverwrite(req: Request, app: AppContext, model: string, overwr
   if (overwrite) requireAccess(req, app, { scope: 'admin', models: [model] });
 }
 
-function refuseOversized(req: Request, app: AppContext): void {
-  const declared = declaredLength(req.headers);
-  if (declared !== undefined && declared > app.config.maxPackageFileBytes) {
-    throw new MlflowError(
-      'INVALID_PARAMETER_VALUE',
-      `The file is larger than the limit of ${app.config.maxPackageFileBytes} bytes.`,
-      413,
-    );
-  }
-}
-
 function servicesOf(app: AppContext) {
   return { db: app.db, store: app.storage, maxFileBytes: app.config.maxPackageFileBytes };
 }
@@ -70,7 +59,7 @@ async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
   const target = parseCoordinates(model, param(req, 'semver'));
   const rawPath = filePath(req);
   const expected = expectedDigests(req.headers);
-  refuseOversized(req, app);
+  const declaredBytes = declaredLengthWithin(req.headers, app.config.maxPackageFileBytes);
   const options = { overwrite, ciJob: extractCiJob(req.headers), tokenId: req.principal?.tokenId };
   const upload = await PackageUpload.begin(servicesOf(app), target, options);
   try {
@@ -79,7 +68,7 @@ async function uploadRaw(req: Request, app: AppContext): Promise<UploadResult> {
       body: req,
       contentType: req.headers['content-type'],
       expected,
-      declaredBytes: declaredLength(req.headers),
+      declaredBytes,
     });
     return await upload.commit();
   } catch (err) {

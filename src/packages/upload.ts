@@ -3,7 +3,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CiJob, ciJobColumns } from '../ci/ci-job';
 import type { Db } from '../db/knex';
-import { digestMismatch, invalidParameter, MlflowError } from '../errors';
+import { digestMismatch, fileTooLarge, invalidParameter, MlflowError } from '../errors';
 import { createModelVersion } from '../registry/model-versions';
 import { createRegisteredModel } from '../registry/registered-models';
 import { deletedFileDigest } from '../registry/reserved-semvers';
@@ -73,14 +73,6 @@ interface PendingFile {
   contentType?: string;
 }
 
-function tooLarge(maxBytes: number): MlflowError {
-  return new MlflowError(
-    'INVALID_PARAMETER_VALUE',
-    `The file is larger than the limit of ${maxBytes} bytes.`,
-    413,
-  );
-}
-
 export function alreadyStoredDifferently(path: string, where: string): MlflowError {
   // 409 rather than MLflow's 400 for this code: semreg's own API, and a released package is immutable.
   return new MlflowError(
@@ -111,7 +103,7 @@ async function hashBody(
     new Writable({
       write(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
-        if (size > maxBytes) return callback(tooLarge(maxBytes));
+        if (size > maxBytes) return callback(fileTooLarge(maxBytes));
         sha256.update(chunk);
         md5.update(chunk);
         callback();

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Transform } from 'node:stream';
-import { MlflowError } from '../errors';
+import { fileTooLarge } from '../errors';
 
 /**
  * The pass-through every store puts between an upload's body and its destination: counts and hashes the
@@ -23,13 +23,7 @@ export class ByteMeter extends Transform {
   ) {
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
-      callback(
-        new MlflowError(
-          'INVALID_PARAMETER_VALUE',
-          `The file is larger than the limit of ${this.maxBytes} bytes.`,
-          413,
-        ),
-      );
+      callback(fileTooLarge(this.maxBytes));
       return;
     }
     this.hash.update(chunk);

@@ -9,7 +9,7 @@ import { deleteStoredTree, storeFile } from '../../storage/stored-files';
 import { declare, needingAdmin, storage } from '../access';
 import { sendArtifact } from '../artifact-download';
 import { queryString, rawRoute, wildcardPath } from '../raw-handler';
-import { declaredLength, uploadBody } from '../upload-body';
+import { declaredLengthWithin, uploadBody } from '../upload-body';
 import { requireStorageList, requireStorageRead, visibleEntries } from '../storage-access';
 
 /**
@@ -37,25 +37,14 @@ function writablePath(req: Request): string {
   return key;
 }
 
-function refuseDeclaredOversize(req: Request, maxBytes: number): void {
-  const declared = declaredLength(req.headers);
-  if (declared !== undefined && declared > maxBytes) {
-    throw new MlflowError(
-      'INVALID_PARAMETER_VALUE',
-      `The file is larger than the limit of ${maxBytes} bytes.`,
-      413,
-    );
-  }
-}
-
 /**
  * The body reaches the store through `uploadBody` (a 413 mid-stream leaves the socket for the JSON error; a
  * disconnect aborts the upload).
  */
 async function uploadArtifact(req: Request, res: Response, app: AppContext): Promise<void> {
   const key = writablePath(req);
-  refuseDeclaredOversize(req, app.config.maxArtifactBytes);
-  const { body, signal, declaredBytes } = uploadBody(req);
+  const declaredBytes = declaredLengthWithin(req.headers, app.config.maxArtifactBytes);
+  const { body, signal } = uploadBody(req);
   await storeFile(app, key, body, {
     maxBytes: app.config.maxArtifactBytes,
     declaredBytes,
