@@ -69,14 +69,6 @@ export function translateDatabaseError(err: unknown): MlflowError | undefined {
     case '22003':
     case '22021':
       return new MlflowError('INVALID_PARAMETER_VALUE', 'A value has the wrong form for its field.');
-    case '22025':
-    case '22019':
-      // A LIKE pattern that ends in its escape character (a backslash), or an invalid escape: a search
-      // filter's fault, which PostgreSQL finds only once a row reaches the comparison.
-      return new MlflowError(
-        'INVALID_PARAMETER_VALUE',
-        'A LIKE or ILIKE pattern must not end with an unescaped backslash.',
-      );
     default:
       return undefined;
   }
