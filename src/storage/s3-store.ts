@@ -191,11 +191,11 @@ export class S3Store implements ArtifactStore {
     const objectKey = this.objectKey(key);
     if (objectKey === this.root) throw invalid(key, 'a file needs a name');
     await this.call(key, () => this.assertWritable(key, objectKey));
-    const parts = partSize(options.maxBytes);
     const largest = Math.min(options.declaredBytes ?? options.maxBytes, options.maxBytes);
-    const release = await this.uploadBuffers.reserve(Math.min(bufferedBytes(parts), largest), options.signal);
+    const buffered = bufferedBytes(partSize(options.maxBytes));
+    const release = await this.uploadBuffers.reserve(Math.min(buffered, largest), options.signal);
     try {
-      return await this.upload(key, objectKey, body, options, parts, () => bodyFailed);
+      return await this.upload(key, objectKey, body, options, () => bodyFailed);
     } finally {
       release();
     }
@@ -206,14 +206,13 @@ export class S3Store implements ArtifactStore {
     objectKey: string,
     body: Readable,
     options: PutOptions,
-    parts: number,
     bodyFailed: () => boolean,
   ): Promise<PutResult> {
     const meter = new ByteMeter(options.maxBytes);
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.location.bucket, Key: objectKey, Body: meter },
-      partSize: parts,
+      partSize: partSize(options.maxBytes),
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
